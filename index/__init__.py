@@ -1,0 +1,35 @@
+"""Documents, chunks, embeddings, the Chroma store and search. Never imports `rag` or `ui`."""
+
+from . import offline  # noqa: F401  (first: sets offline switches before chromadb loads)
+from .corpus import bundled_corpus
+from .embedding import Embedder, EmbedderError, SentenceTransformerEmbedder
+from .errors import (
+    DocumentError,
+    IndexDirError,
+    InputError,
+    NotAnIndexError,
+    PathNotFoundError,
+    RagError,
+)
+from .indexer import sync
+from .store import Store
+from .types import Chunk, Document, IndexReport, Passage
+
+__all__ = [
+    "Chunk",
+    "Document",
+    "DocumentError",
+    "Embedder",
+    "EmbedderError",
+    "IndexDirError",
+    "IndexReport",
+    "InputError",
+    "NotAnIndexError",
+    "Passage",
+    "PathNotFoundError",
+    "RagError",
+    "SentenceTransformerEmbedder",
+    "Store",
+    "bundled_corpus",
+    "sync",
+]

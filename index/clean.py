@@ -1,0 +1,124 @@
+"""Find the article text inside a scraped page, and its headline.
+
+Cleaning never edits the text (chunk offsets must map back exactly): it returns the
+character spans worth indexing. Boilerplate lines split the text into blocks, and a
+chunk never crosses a block boundary, so no chunk carries navigation or sign-up lines.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Whole-line patterns of web-page furniture: navigation, sign-ups, comment widgets,
+# share bars, teasers that repeat the lead. Matched case-insensitively after stripping.
+_BOILERPLATE = re.compile(
+    r"""^(?:
+        on\ now | newsletter | new | menu | home | advertisement | sponsored
+      | card\ image\ cap | image\ caption | photo: .* | getty\ images
+      | comments? \b .* | please\ let\ us\ know\ if\ you.re\ having\ issues\ with\ commenting.*
+      | follow\ us(?:\ on)? :? .* | share(?:\ this)?(?:\ article|\ story)? :? .*
+      | join\ our\ free\ .*newsletter.* | sign\ up\ .* | subscribe\ .* | click\ here\ .*
+      | read\ (?:the\ full\ article|more)\ .* | skip\ to\ (?:main\ )?content
+      | excerpt: .* | related(?:\ articles|\ stories)? :?
+      | .*\bcookies?\b.*\b(?:accept|policy|consent)\b.*
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_LIST_OR_HEADING = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#)")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_TERMINAL = re.compile(r"""[.!?:;,"”’)]$""")
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """Spans of article text (non-overlapping, in order) and the derived title."""
+
+    blocks: list[tuple[int, int]]
+    title: str
+
+
+def is_boilerplate(line: str) -> bool:
+    """True for a line that is page furniture rather than article text."""
+    stripped = line.strip()
+    if not stripped:
+        return False
+    if _BOILERPLATE.match(stripped):
+        return True
+    if _LIST_OR_HEADING.match(stripped):
+        return False
+    words = _WORD.findall(stripped)
+    if len(words) <= 1:  # "d", "• en", lone labels
+        return True
+    # Short shouting labels ("ON NOW", "TOP STORIES") are navigation, not prose.
+    return len(words) <= 3 and stripped.upper() == stripped and stripped.lower() != stripped
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line's content, excluding the newline characters."""
+    spans, pos = [], 0
+    for raw in text.splitlines(keepends=True):
+        content = raw.rstrip("\r\n")
+        spans.append((pos, pos + len(content)))
+        pos += len(raw)
+    return spans
+
+
+def _norm(line: str) -> str:
+    return " ".join(_WORD.findall(line.lower()))
+
+
+def clean(text: str, fallback_title: str = "Untitled") -> Cleaned:
+    """Split `text` into indexable blocks and pick its title."""
+    blocks: list[tuple[int, int]] = []
+    seen: set[str] = set()
+    kept_lines: list[str] = []
+    block_start: int | None = None
+    block_end = 0
+    for start, end in _lines(text):
+        line = text[start:end]
+        if not line.strip():
+            continue  # blank lines neither end a block nor belong to one
+        key = _norm(line)
+        drop = is_boilerplate(line) or key in seen
+        seen.add(key)
+        if drop:
+            if block_start is not None:
+                blocks.append((block_start, block_end))
+                block_start = None
+            continue
+        kept_lines.append(line)
+        if block_start is None:
+            block_start = start + (len(line) - len(line.lstrip()))
+        block_end = start + len(line.rstrip())
+    if block_start is not None:
+        blocks.append((block_start, block_end))
+    return Cleaned(blocks=blocks, title=derive_title(kept_lines, fallback_title))
+
+
+def _looks_like_headline(line: str) -> bool:
+    stripped = line.strip()
+    words = stripped.split()
+    if not 3 <= len(words) <= 20 or len(stripped) > 160 or _TERMINAL.search(stripped):
+        return False
+    capitalized = sum(1 for w in words if w[:1].isupper() or not w[:1].isalpha())
+    return capitalized / len(words) >= 0.6
+
+
+def derive_title(lines: list[str], fallback: str = "Untitled", max_chars: int = 90) -> str:
+    """The headline: a Markdown heading or a title-cased line near the top; else the lead."""
+    for line in lines[:3]:
+        heading = _MD_HEADING.match(line)
+        if heading:
+            return heading.group(1).strip()
+        if _looks_like_headline(line):
+            return " ".join(line.split())
+    if not lines:
+        return fallback
+    lead = " ".join(lines[0].split())
+    first_sentence = re.split(r"(?<=[.!?])\s", lead, maxsplit=1)[0]
+    if len(first_sentence) <= max_chars:
+        return first_sentence.rstrip(".")
+    cut = first_sentence[:max_chars].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"

@@ -1,0 +1,39 @@
+"""The project's one exception tree.
+
+It lives in the lowest layer so that `index` can raise it without importing `rag`;
+`rag` re-exports it and adds the model errors::
+
+    RagError
+    ├── InputError            bad question (empty, too long) or bad argument
+    ├── PathNotFoundError     a path to index does not exist
+    ├── DocumentError         a file that cannot be read as a document
+    ├── IndexError_           base of index-directory problems
+    │   └── NotAnIndexError   the directory holds something that is not our index
+    └── (rag) ModelError      missing / corrupt model file, model part not installed
+"""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base of every error this project raises on purpose; the CLI and UI show its message."""
+
+
+class InputError(RagError, ValueError):
+    """A question or argument the user must change."""
+
+
+class PathNotFoundError(RagError, FileNotFoundError):
+    """A path given for indexing does not exist."""
+
+
+class DocumentError(RagError):
+    """A file could not be read as a document (unsupported type, undecodable, empty)."""
+
+
+class IndexDirError(RagError):
+    """The index directory cannot be used."""
+
+
+class NotAnIndexError(IndexDirError):
+    """The directory exists and holds files that are not ours: refuse to write into it."""

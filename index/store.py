@@ -1,0 +1,168 @@
+"""The Chroma collection that holds our chunks, behind a small typed interface.
+
+The directory carries a marker file so we never write into a folder that is not ours,
+and never mix vectors from two different embedders in one index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import offline  # noqa: F401  (sets the offline switches before chromadb loads)
+from .embedding import ChromaEmbedding, Embedder
+from .errors import IndexDirError, NotAnIndexError
+from .types import Chunk, Passage
+
+MARKER = "rag-index.json"
+FORMAT = 1
+COLLECTION = "chunks"
+_ADD_BATCH = 128
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """What the index knows of one document: enough to skip, replace or delete it."""
+
+    source: str
+    title: str
+    content_hash: str
+    root: str
+    chunk_ids: tuple[str, ...]
+
+
+def chunk_id(chunk: Chunk) -> str:
+    """Stable and content-derived: the same chunk of the same file always gets the same id."""
+    key = f"{chunk.source}\x00{chunk.start}\x00{chunk.end}\x00{chunk.text}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _check_dir(path: Path, embedder_name: str) -> dict | None:
+    """Return the existing marker, None for a fresh directory; refuse anything else."""
+    if path.exists() and not path.is_dir():
+        raise NotAnIndexError(f"{path} is a file, not an index directory")
+    marker = path / MARKER
+    if marker.is_file():
+        try:
+            info = json.loads(marker.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexDirError(f"{marker} is unreadable; the index may be damaged") from exc
+        if info.get("format") != FORMAT:
+            raise IndexDirError(f"{path}: index format {info.get('format')} is not supported")
+        if info.get("embedder") != embedder_name:
+            raise IndexDirError(
+                f"{path} was built with the embedder {info.get('embedder')!r}, not "
+                f"{embedder_name!r}; index into a new directory instead"
+            )
+        return info
+    if path.is_dir() and any(path.iterdir()):
+        raise NotAnIndexError(
+            f"{path} is not empty and is not a rag index; refusing to write into it. "
+            "Choose a new or empty directory."
+        )
+    return None
+
+
+class Store:
+    """One index directory: a Chroma persistent collection of chunks plus our marker."""
+
+    def __init__(self, path: Path | str, embedder: Embedder) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self.path = Path(path).expanduser().resolve()
+        self.embedder = embedder
+        existed = _check_dir(self.path, embedder.name) is not None
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._client = chromadb.PersistentClient(
+            path=str(self.path),
+            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+        )
+        self._collection = self._client.get_or_create_collection(
+            COLLECTION,
+            embedding_function=ChromaEmbedding(embedder),
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        if not existed:
+            _write_json_atomic(self.path / MARKER, {"format": FORMAT, "embedder": embedder.name})
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    def documents(self) -> dict[str, StoredDocument]:
+        """Every indexed document, keyed by source, from the chunks' own metadata."""
+        got = self._collection.get(include=["metadatas"])
+        grouped: dict[str, list[tuple[str, dict]]] = {}
+        for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+            grouped.setdefault(str(meta["source"]), []).append((cid, meta))
+        out = {}
+        for source, rows in grouped.items():
+            meta = rows[0][1]
+            out[source] = StoredDocument(
+                source=source,
+                title=str(meta.get("title", source)),
+                content_hash=str(meta.get("content_hash", "")),
+                root=str(meta.get("root", "")),
+                chunk_ids=tuple(cid for cid, _ in rows),
+            )
+        return out
+
+    def add(self, chunks: Sequence[Chunk], content_hash: str, root: str) -> list[str]:
+        """Embed and store chunks (idempotent: re-adding the same chunk is an upsert)."""
+        ids = [chunk_id(c) for c in chunks]
+        for i in range(0, len(chunks), _ADD_BATCH):
+            batch = chunks[i : i + _ADD_BATCH]
+            self._collection.upsert(
+                ids=ids[i : i + _ADD_BATCH],
+                documents=[c.text for c in batch],
+                metadatas=[
+                    {
+                        "source": c.source,
+                        "title": c.title,
+                        "start": c.start,
+                        "end": c.end,
+                        "content_hash": content_hash,
+                        "root": root,
+                    }
+                    for c in batch
+                ],
+            )
+        return ids
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for i in range(0, len(ids), 1000):
+            self._collection.delete(ids=list(ids[i : i + 1000]))
+
+    def search(self, query: str, k: int = 5) -> list[Passage]:
+        """Dense nearest chunks, best first, as our own `Passage` type."""
+        total = self.count()
+        if total == 0 or k <= 0:
+            return []
+        res = self._collection.query(
+            query_texts=[query],
+            n_results=min(k, total),
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            Passage(
+                source=str(meta["source"]),
+                title=str(meta.get("title", meta["source"])),
+                text=str(text),
+                start=int(meta["start"]),
+                end=int(meta["end"]),
+                score=round(1.0 - float(dist), 4),
+            )
+            for text, meta, dist in zip(
+                res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
+            )
+        ]
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2), "utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,75 @@
+"""Result types that leave the `index` layer. Chroma's shapes never do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A readable file: `text` is the full decoded text that chunk offsets point into."""
+
+    source: str  # path relative to the folder it was indexed from (or the file name)
+    path: str  # absolute path on disk when indexed
+    title: str
+    text: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document: `document.text[start:end] == text` always holds."""
+
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved span, best first; `score` is cosine similarity in [-1, 1]."""
+
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did, in documents."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # source -> reason
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "removed": len(self.removed),
+            "failed": len(self.failed),
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            **self.counts(),
+            "chunks_added": self.chunks_added,
+            "chunks_removed": self.chunks_removed,
+            "failures": dict(self.failed),
+            "seconds": round(self.seconds, 3),
+        }

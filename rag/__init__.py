@@ -1,0 +1,43 @@
+"""Local, offline question answering over your documents, with cited passages.
+
+from rag import RAG
+engine = RAG.open()                 # index dir, model: from settings / RAG_* env vars
+engine.index(["docs/"])             # -> IndexReport (added, updated, unchanged, removed)
+answer = engine.ask("Who is Meng Wanzhou?")
+answer.text, answer.refused, answer.citations, answer.passages
+"""
+
+from index.types import IndexReport, Passage
+
+from .engine import RAG
+from .errors import (
+    DocumentError,
+    IndexDirError,
+    InputError,
+    ModelCorruptError,
+    ModelError,
+    ModelNotFoundError,
+    NotAnIndexError,
+    PathNotFoundError,
+    RagError,
+)
+from .settings import Settings
+from .types import Answer, Citation
+
+__all__ = [
+    "RAG",
+    "Answer",
+    "Citation",
+    "DocumentError",
+    "IndexDirError",
+    "IndexReport",
+    "InputError",
+    "ModelCorruptError",
+    "ModelError",
+    "ModelNotFoundError",
+    "NotAnIndexError",
+    "Passage",
+    "PathNotFoundError",
+    "RagError",
+    "Settings",
+]

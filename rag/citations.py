@@ -1,0 +1,150 @@
+"""Turn the model's [n] markers into `Citation`s, and recognise refusals.
+
+A marker may only point at a passage that was in the prompt: anything else (a number out
+of range, "[source 9]") is removed from the text, so every marker a user sees resolves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from index.types import Passage
+
+from .types import Citation
+
+REFUSAL = "I cannot answer that from the documents."
+
+# [1]  [1, 2]  [1,2,3]  [1; 2]  [Passage 1]  [passage 1, 2]
+_MARKER = re.compile(
+    r"\[\s*(?:passages?|sources?|doc(?:ument)?s?)?\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]", re.I
+)
+_REFUSAL_PATTERNS = re.compile(
+    r"cannot answer|can ?not be answered|can't answer|unable to answer"
+    r"|(?:do|does) not (?:contain|provide|include|mention|say|specify|state)"
+    r"|(?:no|not enough|insufficient) information"
+    r"|not (?:mentioned|specified|stated|provided|found) in"
+    r"|passages? (?:do|does)n't",
+    re.I,
+)
+
+
+def parse_markers(text: str) -> list[int]:
+    """Every number cited, in order of appearance (repeats kept)."""
+    return [int(n) for m in _MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
+
+
+def clean_markers(text: str, valid: int) -> str:
+    """Rewrite markers to the canonical `[n]` form, dropping numbers outside 1..valid."""
+
+    def fix(match: re.Match[str]) -> str:
+        nums = [int(n) for n in re.split(r"[,;]", match.group(1))]
+        kept = list(dict.fromkeys(n for n in nums if 1 <= n <= valid))
+        return "".join(f"[{n}]" for n in kept)
+
+    cleaned = _MARKER.sub(fix, text)
+    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)  # space left before punctuation
+    return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
+
+
+def build_citations(text: str, passages: Sequence[Passage]) -> tuple[Citation, ...]:
+    """One `Citation` per distinct valid marker, in order of first appearance."""
+    seen: dict[int, Citation] = {}
+    for n in parse_markers(text):
+        if 1 <= n <= len(passages) and n not in seen:
+            p = passages[n - 1]
+            seen[n] = Citation(n, p.source, p.title, p.text, p.start, p.end)
+    return tuple(seen.values())
+
+
+def is_refusal(text: str) -> bool:
+    """The model said the passages do not hold the answer (and gave no cited answer)."""
+    stripped = text.strip()
+    if not stripped:
+        return True
+    head = stripped[:200]
+    return bool(_REFUSAL_PATTERNS.search(head)) and not parse_markers(stripped)
+
+
+_WORDS = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "but",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "by",
+        "with",
+        "as",
+        "at",
+        "from",
+        "that",
+        "this",
+        "it",
+        "its",
+        "he",
+        "she",
+        "they",
+        "his",
+        "her",
+        "their",
+        "which",
+        "who",
+        "what",
+        "when",
+        "where",
+        "how",
+        "did",
+        "does",
+        "do",
+        "not",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "than",
+        "then",
+        "there",
+        "these",
+        "those",
+        "also",
+        "into",
+    ]
+)
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORDS.findall(text.lower()) if w not in _STOP and len(w) > 1}
+
+
+def attribute(text: str, passages: Sequence[Passage], min_overlap: float = 0.5) -> str:
+    """Cite an unmarked answer afterwards: append [n] for the passage sharing most of its words.
+
+    Left uncited when no passage holds at least `min_overlap` of the answer's content words,
+    so a citation is never invented for text the passages do not support.
+    """
+    words = _content_words(text)
+    if not words or not passages:
+        return text
+    overlaps = [len(words & _content_words(p.text)) / len(words) for p in passages]
+    best = max(range(len(passages)), key=overlaps.__getitem__)
+    if overlaps[best] < min_overlap:
+        return text
+    return f"{text.rstrip()} [{best + 1}]"

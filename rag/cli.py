@@ -1,0 +1,147 @@
+"""The `rag` command: a thin shell over `RAG`. Errors become one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import RagError
+
+EXIT_ERROR = 1
+EXIT_PARTIAL = 3  # indexing finished but some files failed
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        metavar="DIR",
+        help="index directory (default: $RAG_DB, else ~/.local/share/rag/index)",
+    )
+    p.add_argument(
+        "--model",
+        metavar="NAME|PATH",
+        help="LLM: preset 'default' or 'small', or a path to a .gguf file (default: $RAG_MODEL)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Ask questions about your documents; answers cite the passages they use. "
+        "Runs fully offline with a local model.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", help="index files and folders (default: the bundled corpus)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or folders (.txt, .md); a folder is mirrored: files deleted from it "
+        "are removed from the index. Default: the bundled demo corpus",
+    )
+    _add_common(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("ask", help="answer a question from the indexed documents")
+    p.add_argument("question", help="the question, in quotes")
+    _add_common(p)
+    p.add_argument(
+        "--json", action="store_true", help="print the answer, citations and passages as JSON"
+    )
+    p.add_argument(
+        "-k", "--top-k", type=int, metavar="N", help="passages to give the model (default 5)"
+    )
+
+    p = sub.add_parser(
+        "ui", help="start the web UI (indexes the bundled corpus if the index is empty)"
+    )
+    _add_common(p)
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    return parser
+
+
+def _engine(args: argparse.Namespace, **extra: Any):
+    from .engine import RAG
+
+    return RAG.open(db=args.db, model=args.model, **extra)
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    report = engine.index(args.paths or None)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        counts = ", ".join(f"{v} {k}" for k, v in report.counts().items())
+        print(
+            f"{counts} ({report.chunks_added} chunks added) in {report.seconds:.1f}s"
+            f" -> {engine.store.path}"
+        )
+        for source, reason in report.failed.items():
+            print(f"failed: {source}: {reason}", file=sys.stderr)
+    return EXIT_PARTIAL if report.failed else 0
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from .types import Answer
+
+    engine = _engine(args, top_k=args.top_k)
+    if args.json:
+        print(json.dumps(engine.ask(args.question).to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    answer, raw = None, []
+    streamed = sys.stdout.isatty()
+    for event in engine.stream(args.question):
+        if isinstance(event, Answer):
+            answer = event
+        else:
+            raw.append(event)
+            if streamed:
+                print(event, end="", flush=True)
+    assert answer is not None
+    if not streamed:
+        print(answer.text)
+    elif "".join(raw).strip() != answer.text:
+        print(f"\n\nChecked answer: {answer.text}")
+    else:
+        print()
+    for c in answer.citations:
+        print(f"\n[{c.n}] {c.title} — {c.source} (chars {c.start}-{c.end})")
+        print("    " + c.text.replace("\n", "\n    "))
+    return 0
+
+
+def _load_frontend(name: str):
+    """Front ends register under the `rag.frontends` entry point, so `rag` never imports `ui`."""
+    from importlib.metadata import entry_points
+
+    found = entry_points(group="rag.frontends", name=name)
+    if not found:
+        raise RagError(f"the {name!r} front end is not installed (reinstall this package)")
+    return next(iter(found)).load()
+
+
+def _cmd_ui(args: argparse.Namespace) -> int:
+    launch = _load_frontend("gradio")
+    engine = _engine(args)
+    launch(engine, host=args.host, port=args.port)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {"index": _cmd_index, "ask": _cmd_ask, "ui": _cmd_ui}[args.command]
+    try:
+        return handler(args)
+    except RagError as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

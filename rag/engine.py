@@ -1,0 +1,242 @@
+"""`RAG`: the one object the Python API, the CLI and the UI all drive.
+
+It composes parts it is given (or builds defaults lazily from `Settings`): a `Store` with
+its embedder for retrieval, and a `Generator` for answers. Loading a model never happens
+at import or open time, only when an answer is first needed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from index import Embedder, IndexReport, Passage, SentenceTransformerEmbedder, Store
+from index import bundled_corpus as _bundled_corpus
+from index import sync as _sync
+
+from .citations import REFUSAL, attribute, build_citations, clean_markers, is_refusal
+from .errors import InputError
+from .llm import Generator, LlamaCppGenerator
+from .models import resolve_model
+from .prompts import build_messages
+from .settings import Settings
+from .types import Answer
+
+Event = str | Answer
+HistoryLike = Sequence[Any] | None
+
+
+def bundled_corpus() -> Path:
+    """Folder of the demo articles shipped with the package."""
+    return _bundled_corpus()
+
+
+def _normalize_history(history: HistoryLike) -> list[tuple[str, str]]:
+    """Accept (question, answer) pairs, `Answer`s or chat dicts; return (user, assistant) pairs."""
+    pairs: list[tuple[str, str]] = []
+    pending_user: str | None = None
+    for turn in history or ():
+        if isinstance(turn, Answer):
+            pairs.append((turn.question, turn.text))
+        elif isinstance(turn, dict):
+            role, content = turn.get("role"), turn.get("content")
+            if not isinstance(content, str):
+                continue
+            if role == "user":
+                pending_user = content
+            elif role == "assistant" and pending_user is not None:
+                pairs.append((pending_user, content))
+                pending_user = None
+        elif isinstance(turn, (tuple, list)) and len(turn) == 2:
+            pairs.append((str(turn[0]), str(turn[1])))
+        else:
+            raise InputError("history items must be (question, answer) pairs or chat messages")
+    # Old [n] markers referred to other passages: drop them so they cannot mislead.
+    return [(u, re.sub(r"\[\d+\]", "", a).strip()) for u, a in pairs]
+
+
+class RAG:
+    """Index documents and answer questions from them, with citations."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        generator: Generator | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._generator = generator
+        self._generator_lock = threading.Lock()
+        self._index_lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        db: str | Path | None = None,
+        *,
+        model: str | None = None,
+        embedder: Embedder | None = None,
+        generator: Generator | None = None,
+        settings: Settings | None = None,
+        **overrides: Any,
+    ) -> RAG:
+        """Open (or create) the index at `db`; every argument defaults from `Settings`."""
+        settings = settings or Settings.from_env(db=db, model=model, **overrides)
+        store = Store(settings.db, embedder or SentenceTransformerEmbedder())
+        return cls(settings, store, generator)
+
+    # -- models ------------------------------------------------------------------
+    @property
+    def generator(self) -> Generator:
+        """The LLM, prepared (assembled, verified) and loaded on first use."""
+        with self._generator_lock:
+            if self._generator is None:
+                path = resolve_model(
+                    self.settings.model, self.settings.cache_dir, self.settings.model_sha256
+                )
+                self._generator = LlamaCppGenerator(
+                    path, n_ctx=self.settings.ctx, threads=self.settings.threads
+                )
+            return self._generator
+
+    def warm_up(self) -> None:
+        """Load both models now, so the first question is answered at full speed."""
+        gen = self.generator
+        if hasattr(gen, "warm_up"):
+            gen.warm_up()
+        self.store.embedder.embed(["warm up"])
+
+    # -- indexing ----------------------------------------------------------------
+    def index(self, paths: Iterable[str | Path] | None = None) -> IndexReport:
+        """Make the index mirror `paths` (default: the bundled corpus)."""
+        targets = list(paths) if paths is not None else [bundled_corpus()]
+        if not targets:
+            raise InputError("nothing to index: give at least one file or folder")
+        with self._index_lock:
+            return _sync(self.store, targets, chunk_chars=self.settings.chunk_chars)
+
+    def ensure_indexed(self) -> IndexReport | None:
+        """Index the bundled corpus if the index is empty (first run of the demo)."""
+        if self.store.count() == 0:
+            return self.index()
+        return None
+
+    def info(self) -> dict[str, Any]:
+        """What the UI and CLI show: which model and which index are in use."""
+        docs = self.store.documents()
+        model = self.settings.model
+        if self._generator is not None:
+            model = self._generator.name
+        return {
+            "model": model,
+            "db": str(self.store.path),
+            "documents": len(docs),
+            "chunks": sum(len(d.chunk_ids) for d in docs.values()),
+        }
+
+    # -- answering ---------------------------------------------------------------
+    def _check_question(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise InputError("the question must be text")
+        q = " ".join(question.split())
+        if not q:
+            raise InputError("the question is empty")
+        limit = self.settings.max_question_chars
+        if len(q) > limit:
+            raise InputError(
+                f"the question is {len(q):,} characters; the limit is {limit:,} "
+                "(RAG_MAX_QUESTION_CHARS)"
+            )
+        return q
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        """The passages most relevant to `question`, best first."""
+        q = self._check_question(question)
+        return self.store.search(q, k or self.settings.top_k)
+
+    def _fit(
+        self, question: str, passages: list[Passage], history: list[tuple[str, str]]
+    ) -> tuple[list[dict[str, str]], list[Passage], int]:
+        """Drop old turns, then the weakest passages, until the prompt fits the context."""
+        budget = self.settings.ctx - self.settings.max_tokens
+        while True:
+            messages = build_messages(question, passages, history)
+            tokens = self.generator.count_tokens(messages)
+            if tokens <= budget:
+                return messages, passages, tokens
+            if history:
+                history = history[1:]
+            elif len(passages) > 1:
+                passages = passages[:-1]
+            else:
+                raise InputError(
+                    f"the prompt needs {tokens} tokens but the context allows {budget}; "
+                    "raise RAG_CTX or lower RAG_CHUNK_CHARS"
+                )
+
+    def _refusal(self, question: str, passages: Sequence[Passage], timings: dict) -> Answer:
+        closest = list(dict.fromkeys(f"{p.title} ({p.source})" for p in passages[:2]))
+        text = REFUSAL + (f" Closest documents: {'; '.join(closest)}." if closest else "")
+        return Answer(question, text, True, (), tuple(passages), self._model_name(), dict(timings))
+
+    def _model_name(self) -> str:
+        return self._generator.name if self._generator is not None else self.settings.model
+
+    def stream(self, question: str, history: HistoryLike = None) -> Iterator[Event]:
+        """Yield text deltas as the model writes, then the final `Answer`."""
+        q = self._check_question(question)
+        turns = _normalize_history(history)
+        started = time.perf_counter()
+        self.ensure_indexed()
+        query = f"{turns[-1][0]} {q}" if turns else q
+        passages = self.store.search(query, self.settings.top_k)
+        timings = {"retrieval": time.perf_counter() - started}
+        if not passages or passages[0].score < self.settings.min_score:
+            answer = self._refusal(q, passages, {**timings, "total": timings["retrieval"]})
+            yield answer.text
+            yield answer
+            return
+        messages, passages, prompt_tokens = self._fit(q, passages, turns)
+        timings["prompt_tokens"] = prompt_tokens
+        pieces: list[str] = []
+        gen_started = time.perf_counter()
+        for delta in self.generator.stream_chat(
+            messages, max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
+        ):
+            if not pieces:
+                timings["first_token"] = time.perf_counter() - started
+            pieces.append(delta)
+            yield delta
+        timings["generation"] = time.perf_counter() - gen_started
+        timings["total"] = time.perf_counter() - started
+        yield self._finish(q, "".join(pieces), passages, timings)
+
+    def _finish(self, question: str, raw: str, passages: list[Passage], timings: dict) -> Answer:
+        if is_refusal(raw):
+            return self._refusal(question, passages, timings)
+        text = clean_markers(raw, len(passages))
+        if not build_citations(text, passages):
+            text = attribute(text, passages)
+        return Answer(
+            question,
+            text,
+            False,
+            build_citations(text, passages),
+            tuple(passages),
+            self._model_name(),
+            dict(timings),
+        )
+
+    def ask(self, question: str, history: HistoryLike = None) -> Answer:
+        """Answer `question` from the indexed documents (indexing the demo corpus if empty)."""
+        answer: Answer | None = None
+        for event in self.stream(question, history):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer

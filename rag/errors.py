@@ -1,0 +1,35 @@
+"""The model errors, added to the one tree rooted at `index.errors.RagError`."""
+
+from index.errors import (
+    DocumentError,
+    IndexDirError,
+    InputError,
+    NotAnIndexError,
+    PathNotFoundError,
+    RagError,
+)
+
+
+class ModelError(RagError):
+    """The language model cannot be prepared or loaded."""
+
+
+class ModelNotFoundError(ModelError, FileNotFoundError):
+    """A model file, or a package holding part of one, is missing."""
+
+
+class ModelCorruptError(ModelError):
+    """A model file or part fails its size or sha256 check."""
+
+
+__all__ = [
+    "DocumentError",
+    "IndexDirError",
+    "InputError",
+    "ModelCorruptError",
+    "ModelError",
+    "ModelNotFoundError",
+    "NotAnIndexError",
+    "PathNotFoundError",
+    "RagError",
+]

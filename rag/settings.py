@@ -1,0 +1,104 @@
+"""One settings object: defaults, then `RAG_*` environment variables, then arguments."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+
+def _physical_cores() -> int:
+    """llama.cpp runs best with one thread per physical core, not per hyperthread."""
+    try:
+        cores = set()
+        block: dict[str, str] = {}
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in [*fh, "\n"]:
+                if not line.strip():
+                    if "core id" in block:
+                        cores.add((block.get("physical id", "0"), block["core id"]))
+                    block = {}
+                elif ":" in line:
+                    key, _, value = line.partition(":")
+                    block[key.strip()] = value.strip()
+        if cores:
+            return len(cores)
+    except OSError:
+        pass
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def _data_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "rag"
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob that matters, each with a `RAG_<NAME>` environment variable."""
+
+    db: Path = _data_home() / "index"  # where the index lives
+    model: str = "default"  # preset name (default, small) or a path to a .gguf file
+    model_sha256: str = ""  # expected sha256 of a custom GGUF (checked when given)
+    cache_dir: Path = _cache_home()  # where preset GGUF files are assembled
+    top_k: int = 5  # passages given to the model (1-20)
+    min_score: float = 0.1  # below this best cosine score, refuse without asking the model
+    ctx: int = 4096  # llama.cpp context tokens (512-32768)
+    threads: int = _physical_cores()  # llama.cpp threads
+    max_tokens: int = 320  # longest answer, in tokens (16-4096)
+    temperature: float = 0.0
+    max_question_chars: int = 1000  # longer questions are refused with an error
+    chunk_chars: int = 700  # longest chunk when indexing (200-4000)
+
+    _BOUNDS = {
+        "top_k": (1, 20),
+        "min_score": (-1.0, 1.0),
+        "ctx": (512, 32768),
+        "threads": (1, 256),
+        "max_tokens": (16, 4096),
+        "temperature": (0.0, 2.0),
+        "max_question_chars": (10, 100_000),
+        "chunk_chars": (200, 4000),
+    }
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults < environment < explicit arguments (None arguments are ignored)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"RAG_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **{k: cls._coerce(k, v) for k, v in values.items()})
+
+    @classmethod
+    def _coerce(cls, name: str, value: Any) -> Any:
+        kinds = {f.name: f.type for f in fields(cls)}
+        if name not in kinds:
+            raise InputError(f"unknown setting {name!r}")
+        kind = kinds[name]
+        try:
+            if kind == "Path":
+                return Path(value).expanduser()
+            if kind == "int":
+                value = int(value)
+            elif kind == "float":
+                value = float(value)
+            else:
+                return str(value)
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                f"setting {name} (RAG_{name.upper()}): {value!r} is not a {kind}"
+            ) from exc
+        lo, hi = cls._BOUNDS[name]
+        if not lo <= value <= hi:
+            raise InputError(f"setting {name} (RAG_{name.upper()}) must be in [{lo}, {hi}]")
+        return value

@@ -1,0 +1,45 @@
+"""What the public API returns. Plain frozen dataclasses: easy to print, compare, serialize."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from index.types import Passage
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Passage `n` of the prompt, cited by an `[n]` marker in the answer.
+
+    `text` is the quoted passage; `start`/`end` are its offsets in the source document.
+    """
+
+    n: int
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A grounded answer: text with [n] markers, the citations they resolve to, the passages."""
+
+    question: str
+    text: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    passages: tuple[Passage, ...] = ()
+    model: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [asdict(c) for c in self.citations],
+            "passages": [asdict(p) for p in self.passages],
+            "model": self.model,
+            "timings": dict(self.timings),
+        }

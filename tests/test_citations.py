@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from index import Passage
+from rag.citations import attribute, build_citations, clean_markers, is_refusal, parse_markers
+
+P = [
+    Passage(f"doc{i}.txt", f"Title {i}", f"text of passage {i}", i * 10, i * 10 + 5, 0.5)
+    for i in range(1, 4)
+]
+
+
+def test_markers_in_all_common_shapes_parse():
+    text = "A [1]. B [2, 3]. C [Passage 2]. D [1][3]. E [7]."
+    assert parse_markers(text) == [1, 2, 3, 2, 1, 3, 7]
+
+
+def test_out_of_range_markers_are_dropped_and_the_rest_normalised():
+    text = "Paris is big [1, 9]. It has a tower [0]. Museums [passage 3]."
+    cleaned = clean_markers(text, valid=3)
+    assert cleaned == "Paris is big [1]. It has a tower. Museums [3]."
+
+
+def test_citations_follow_first_appearance_and_point_at_the_passages():
+    cites = build_citations("X [3]. Y [1][3]. Z [99].", P)
+    assert [c.n for c in cites] == [3, 1]
+    assert cites[0].source == "doc3.txt" and cites[0].text == "text of passage 3"
+    assert (cites[0].start, cites[0].end) == (30, 35)
+
+
+def test_refusals_are_recognised_but_cited_answers_are_not():
+    assert is_refusal("I cannot answer that from the documents.")
+    assert is_refusal("The passages do not contain information about that.")
+    assert is_refusal("")
+    assert not is_refusal("Meng Wanzhou was arrested in Vancouver [1].")
+    assert not is_refusal("The passages do not say why, but she was arrested in Vancouver [2].")
+
+
+def test_attribution_cites_only_a_passage_that_holds_the_answer_words():
+    passages = [
+        Passage("a.txt", "A", "Green tea is brewed at 80 degrees.", 0, 10, 0.4),
+        Passage("b.txt", "B", "Paris is the capital of France.", 0, 10, 0.3),
+    ]
+    assert attribute("Paris is the capital of France.", passages).endswith("[2]")
+    assert attribute("Berlin hosts many festivals in summer.", passages) == (
+        "Berlin hosts many festivals in summer."
+    )

@@ -1,0 +1,76 @@
+"""The CLI is a thin shell: one-line errors, non-zero exits, JSON in the documented shape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import make_engine
+
+from rag import cli
+
+
+@pytest.fixture
+def fake_cli(tmp_path, monkeypatch):
+    engines = []
+
+    def fake_engine(args, **extra):
+        engine = make_engine(tmp_path, ["Paris is the capital of France [1]."])
+        engines.append(engine)
+        return engine
+
+    monkeypatch.setattr(cli, "_engine", fake_engine)
+    return engines
+
+
+def test_help_explains_every_subcommand_and_option(capsys):
+    for argv, expected in [
+        ([], ["index", "ask", "ui"]),
+        (["index"], ["--db", "--model", "--json", "PATH"]),
+        (["ask"], ["--db", "--json", "--top-k", "question"]),
+        (["ui"], ["--host", "--port", "127.0.0.1", "--db"]),
+    ]:
+        with pytest.raises(SystemExit) as exit_:
+            cli.main([*argv, "--help"])
+        assert exit_.value.code == 0
+        out = capsys.readouterr().out
+        for word in expected:
+            assert word in out
+
+
+def test_ask_json_has_the_documented_shape(fake_cli, corpus, capsys):
+    assert cli.main(["index", str(corpus)]) == 0
+    capsys.readouterr()
+    assert cli.main(["ask", "What is the capital of France?", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"answer", "refused", "citations", "passages"} <= set(data)
+    assert data["refused"] is False
+    assert set(data["citations"][0]) == {"n", "source", "title", "text", "start", "end"}
+    assert data["citations"][0]["source"] == "paris.md"
+
+
+def test_index_json_reports_counts(fake_cli, corpus, capsys):
+    assert cli.main(["index", str(corpus), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["added"], report["unchanged"], report["failed"]) == (2, 0, 0)
+
+
+def test_bad_input_is_one_line_on_stderr_and_exit_1(fake_cli, tmp_path, capsys):
+    assert cli.main(["ask", "   "]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rag: error: ") and err.count("\n") == 1 and "empty" in err
+    assert cli.main(["index", str(tmp_path / "nowhere")]) == 1
+    assert "no such file or directory" in capsys.readouterr().err
+
+
+def test_partial_failure_exit_code(fake_cli, corpus, capsys):
+    (corpus / "junk.txt").write_bytes(b"\x00\x00\x00")
+    assert cli.main(["index", str(corpus)]) == cli.EXIT_PARTIAL
+    assert "junk.txt" in capsys.readouterr().err
+
+
+def test_a_foreign_db_dir_is_a_clean_error(tmp_path, capsys):
+    (tmp_path / "keep.txt").write_text("precious", "utf-8")
+    assert cli.main(["index", "--db", str(tmp_path)]) == 1
+    assert "not a rag index" in capsys.readouterr().err
+    assert (tmp_path / "keep.txt").read_text("utf-8") == "precious"

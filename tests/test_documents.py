@@ -1,0 +1,152 @@
+"""Reading, cleaning and chunking: offsets always map back to the original text exactly."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import random
+
+import pytest
+
+from index import DocumentError, bundled_corpus
+from index.chunking import chunk_document, split_sentences
+from index.clean import clean, is_boilerplate
+from index.indexer import load_document
+from index.readers import decode, read_text
+
+BOILERPLATE = [
+    "ON NOW",
+    "Join our FREE personalized newsletter for news, trends, and insights that matter to everyone",
+    "Card image cap",
+    "COMMENTS",
+    "Follow us on:",
+    "Please let us know if you're having issues with commenting.",
+    "• en",
+]
+
+
+# sha256 of the five articles as published in ../shared/corpus/.
+CORPUS_SHA256 = {
+    "000_cceb4965b2c1c7cc.txt": "78b10f72fd5a5d1ca18db7fef89d98784e28fa7c78ea9de7440bd03ee0dddf62",
+    "001_4daaa2dcea7afd89.txt": "6c9b0d425fd263a3b7ca144213c4a048855e0afc6f30a8fbefab1d2c909ac442",
+    "002_dd7d3199a476c384.txt": "b5297cb6cce094162a51d0e5bc53547eedd224099eba7c735c61e42a927e0316",
+    "003_3c986cc9e9524832.txt": "f8b91ed212aa4c1428bf0f04ecdf4315c5715eda8a9a1fa7e340d3d1be629fe5",
+    "004_cd67cc00b7a568cc.txt": "7a1d1b9edc4acbaffe358a3f6c6b81ad6f2e5c64ba3ab1af698775ca200d783c",
+}
+
+
+def test_bundled_corpus_is_shipped_unchanged_with_its_file_names():
+    shipped = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in bundled_corpus().iterdir()
+    }
+    assert shipped == CORPUS_SHA256
+
+
+@pytest.mark.parametrize("line", BOILERPLATE)
+def test_boilerplate_lines_are_recognised(line):
+    assert is_boilerplate(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Carney will arrive in Beijing on Tuesday.", "Key Takeaways", "- Canada", "Erizia Rubyjeana"],
+)
+def test_article_lines_are_kept(line):
+    assert not is_boilerplate(line)
+
+
+@pytest.mark.parametrize("path", sorted(bundled_corpus().iterdir()), ids=lambda p: p.name[:3])
+def test_bundled_documents_chunk_exactly_and_without_boilerplate(path):
+    doc, blocks = load_document(path, path.name)
+    chunks = chunk_document(doc.source, doc.title, doc.text, blocks, max_chars=700)
+    assert chunks
+    for c in chunks:
+        assert doc.text[c.start : c.end] == c.text
+        assert len(c.text) <= 700
+        for line in BOILERPLATE:
+            assert line not in c.text.splitlines()
+    # Every article sentence survives: the last real line is in some chunk.
+    assert doc.title and "\n" not in doc.title
+
+
+def test_titles_are_headlines():
+    titles = {
+        p.name[:3]: load_document(p, p.name)[0].title for p in sorted(bundled_corpus().iterdir())
+    }
+    assert titles["002"] == (
+        "Carney Faces Strategic Balancing Act As Canada Moves To Repair China Ties"
+    )
+    assert titles["004"] == "Mark Carney Heading To Beijing To Thaw Canada-china Relations"
+    assert titles["001"].startswith("Canadian Prime Minister Mark Carney departed")
+    assert len(titles["001"]) <= 91
+
+
+def test_duplicate_teaser_lines_are_dropped():
+    text = (
+        "Big News Today For Everyone Here\nThe lead sentence is here.\nThe lead sentence is here.\n"
+    )
+    cleaned = clean(text)
+    kept = "".join(text[s:e] for s, e in cleaned.blocks)
+    assert kept.count("The lead sentence is here.") == 1
+    assert cleaned.title == "Big News Today For Everyone Here"
+
+
+def test_markdown_heading_is_the_title():
+    assert clean("# Release notes\n\nVersion two adds search.\n").title == "Release notes"
+
+
+def test_sentences_do_not_split_on_abbreviations():
+    text = "The U.S. dropped its charges. Mr. Smith left at 5 p.m. on Friday. Done!"
+    spans = split_sentences(text)
+    assert [text[s:e] for s, e in spans] == [
+        "The U.S. dropped its charges.",
+        "Mr. Smith left at 5 p.m. on Friday.",
+        "Done!",
+    ]
+
+
+def test_random_texts_chunk_with_exact_offsets_and_overlap():
+    rng = random.Random(7)
+    words = ["alpha", "beta", "Gamma.", "delta!", "U.S.", "eps?", "zeta", "\n", "eta,", "  "]
+    for _ in range(200):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 400)))
+        blocks = clean(text).blocks
+        chunks = chunk_document("s", "t", text, blocks, max_chars=120, overlap_sentences=1)
+        for c in chunks:
+            assert text[c.start : c.end] == c.text
+            assert 0 < len(c.text) <= 120
+        starts = [c.start for c in chunks]
+        assert starts == sorted(starts)
+
+
+def test_overlap_repeats_one_sentence():
+    text = " ".join(f"Sentence number {i} is here." for i in range(20))
+    chunks = chunk_document("s", "t", text, [(0, len(text))], max_chars=100)
+    assert len(chunks) > 2
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert b.start < a.end  # shares the last sentence of the previous chunk
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "héllo wörld".encode(),
+        codecs.BOM_UTF8 + "héllo wörld".encode(),
+        "héllo wörld".encode("utf-16"),
+        "héllo wörld".encode("latin-1"),
+    ],
+)
+def test_decoding_never_crashes_on_common_encodings(data):
+    assert decode(data) == "héllo wörld"
+
+
+def test_bad_files_give_clear_errors(tmp_path):
+    (tmp_path / "empty.txt").write_text("  \n", "utf-8")
+    (tmp_path / "junk.txt").write_bytes(b"\x00\x01\x02binary\x00")
+    (tmp_path / "doc.pdf").write_bytes(b"%PDF-1.4")
+    with pytest.raises(DocumentError, match="empty"):
+        read_text(tmp_path / "empty.txt")
+    with pytest.raises(DocumentError, match="binary"):
+        read_text(tmp_path / "junk.txt")
+    with pytest.raises(DocumentError, match="unsupported"):
+        read_text(tmp_path / "doc.pdf")

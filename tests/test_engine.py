@@ -1,0 +1,173 @@
+"""The public API end to end with fakes: retrieval, prompt, citations, refusals, limits."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from conftest import FakeGenerator
+
+import rag
+from index import IndexReport, Passage
+from rag import RAG, Answer, Citation, InputError, PathNotFoundError, RagError
+
+
+def test_public_api_is_declared_once():
+    assert {"RAG", "Answer", "Citation", "Passage", "RagError", "Settings"} <= set(rag.__all__)
+    for name in rag.__all__:
+        assert getattr(rag, name) is not None
+    assert issubclass(InputError, RagError) and issubclass(PathNotFoundError, RagError)
+    fields = Citation.__dataclass_fields__
+    assert list(fields) == ["n", "source", "title", "text", "start", "end"]
+    assert list(Passage.__dataclass_fields__) == [
+        "source",
+        "title",
+        "text",
+        "start",
+        "end",
+        "score",
+    ]
+
+
+def test_ask_returns_a_cited_answer_tied_to_the_retrieved_passages(engine_factory, corpus):
+    engine = engine_factory(["Green tea is brewed at 80 degrees Celsius [1]. Not [7]."])
+    report = engine.index([corpus])
+    assert isinstance(report, IndexReport) and report.counts()["added"] == 2
+    answer = engine.ask("At what temperature is green tea brewed?")
+    assert isinstance(answer, Answer) and not answer.refused
+    assert answer.text == "Green tea is brewed at 80 degrees Celsius [1]. Not."
+    assert [c.n for c in answer.citations] == [1]
+    cited = answer.citations[0]
+    assert cited.source == "tea.txt" == answer.passages[0].source
+    original = (corpus / "tea.txt").read_text("utf-8")
+    assert original[cited.start : cited.end] == cited.text
+    assert cited.title == "Green Tea Brewing Guide"
+
+
+def test_prompt_numbers_the_passages_and_states_the_rules(engine_factory, corpus):
+    engine = engine_factory(["Paris is the capital of France [1]."])
+    engine.index([corpus])
+    engine.ask("What is the capital of France?")
+    system, user = engine.generator.prompts[0][0], engine.generator.prompts[0][-1]
+    assert system["role"] == "system" and "only" in system["content"].lower()
+    assert "[n]" in system["content"] or "[1]" in system["content"]
+    assert "cannot answer" in system["content"]
+    assert user["content"].startswith("Passages:\n\n[1] (from ")
+    assert "Question: What is the capital of France?" in user["content"]
+
+
+def test_stream_yields_deltas_then_the_final_answer(engine_factory, corpus):
+    engine = engine_factory(["Paris is the capital of France [1]."])
+    engine.index([corpus])
+    events = list(engine.stream("What is the capital of France?"))
+    *deltas, final = events
+    assert all(isinstance(d, str) for d in deltas) and len(deltas) > 1
+    assert "".join(deltas) == "Paris is the capital of France [1]."
+    assert isinstance(final, Answer) and final.citations[0].source == "paris.md"
+    assert final.timings["first_token"] <= final.timings["total"]
+
+
+def test_model_refusal_sets_refused_and_drops_citations(engine_factory, corpus):
+    engine = engine_factory(["I cannot answer that from the documents."])
+    engine.index([corpus])
+    answer = engine.ask("Who won the 1998 World Cup?")
+    assert answer.refused and answer.citations == ()
+    assert answer.text.startswith("I cannot answer that from the documents.")
+    assert "Closest documents:" in answer.text
+
+
+def test_irrelevant_question_is_refused_in_code_without_calling_the_model(engine_factory, corpus):
+    engine = engine_factory(["Canberra [1]."], min_score=0.5)
+    engine.index([corpus])
+    answer = engine.ask("zebra quantum xylophone")
+    assert answer.refused and engine.generator.prompts == []
+
+
+def test_uncited_answer_is_attributed_afterwards(engine_factory, corpus):
+    engine = engine_factory(["The Louvre is the most visited museum in the world."])
+    engine.index([corpus])
+    answer = engine.ask("Which museum is the most visited?")
+    assert answer.citations and answer.citations[0].source == "paris.md"
+    assert answer.text.endswith(f"[{answer.citations[0].n}]")
+
+
+def test_empty_index_indexes_the_bundled_corpus_first(engine_factory):
+    engine = engine_factory(["Vancouver [1]."])
+    assert engine.store.count() == 0
+    answer = engine.ask("In which city was Meng Wanzhou arrested?")
+    assert len(engine.store.documents()) == 5
+    assert answer.passages and all(p.source.endswith(".txt") for p in answer.passages)
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", None])
+def test_empty_questions_are_refused_with_a_clear_error(engine_factory, question):
+    engine = engine_factory()
+    with pytest.raises(InputError, match="empty|text"):
+        engine.ask(question)
+
+
+def test_overlong_question_names_the_limit(engine_factory):
+    engine = engine_factory(max_question_chars=50)
+    with pytest.raises(InputError, match="limit is 50"):
+        engine.ask("why " * 30)
+    with pytest.raises(InputError, match="limit is 50"):
+        list(engine.stream("why " * 30))
+
+
+def test_missing_path_raises_and_keeps_the_index(engine_factory, corpus, tmp_path):
+    engine = engine_factory()
+    engine.index([corpus])
+    before = engine.store.count()
+    with pytest.raises(PathNotFoundError):
+        engine.index([tmp_path / "missing"])
+    assert engine.store.count() == before
+
+
+def test_history_is_sent_as_earlier_turns(engine_factory, corpus):
+    engine = engine_factory(["Paris [1].", "It was completed in 1889 [1]."])
+    engine.index([corpus])
+    first = engine.ask("What is the capital of France?")
+    engine.ask("When was its tower completed?", history=[first])
+    messages = engine.generator.prompts[1]
+    assert messages[1] == {"role": "user", "content": "What is the capital of France?"}
+    assert messages[2]["role"] == "assistant" and "[1]" not in messages[2]["content"]
+    chat = [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}]
+    engine.generator.replies.append("Yes [1].")
+    engine.ask("And the Louvre?", history=chat)
+    assert engine.generator.prompts[2][1:3] == [
+        {"role": "user", "content": "Q1"},
+        {"role": "assistant", "content": "A1"},
+    ]
+
+
+def test_passages_are_trimmed_to_fit_the_context(engine_factory, corpus):
+    engine = engine_factory(["Paris [1]."], ctx=620, max_tokens=400, top_k=5)
+    engine.index([corpus])
+    answer = engine.ask("What is the capital of France and the best tea?")
+    assert 1 <= len(answer.passages) < 5
+    assert answer.timings["prompt_tokens"] <= 620 - 400
+
+
+def test_concurrent_questions_get_their_own_answers(engine_factory, corpus):
+    replies = [f"Answer number {i} [1]." for i in range(8)]
+    engine = engine_factory(replies)
+    engine.index([corpus])
+    results: dict[int, Answer] = {}
+
+    def worker(i: int) -> None:
+        results[i] = engine.ask(f"Question {i} about tea?")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    texts = sorted(a.text for a in results.values())
+    assert texts == sorted(f"Answer number {i} [1]." for i in range(8))
+
+
+def test_open_refuses_a_foreign_directory(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine", "utf-8")
+    with pytest.raises(rag.NotAnIndexError):
+        RAG.open(db=tmp_path, generator=FakeGenerator())
+    assert (tmp_path / "notes.txt").read_text("utf-8") == "mine"

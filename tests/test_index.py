@@ -1,0 +1,120 @@
+"""The store mirrors what it is given: idempotent, exact, and never loses data on bad input."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import FakeEmbedder
+
+from index import IndexDirError, NotAnIndexError, PathNotFoundError, Store, sync
+from index.store import MARKER
+
+
+def snapshot(store: Store) -> dict[str, tuple]:
+    return {s: (d.content_hash, sorted(d.chunk_ids)) for s, d in store.documents().items()}
+
+
+def test_indexing_twice_changes_nothing(tmp_path, corpus):
+    store = Store(tmp_path / "db", FakeEmbedder())
+    first = sync(store, [corpus])
+    assert first.counts() == {"added": 2, "updated": 0, "unchanged": 0, "removed": 0, "failed": 0}
+    before, count = snapshot(store), store.count()
+    embedded = len(store.embedder.calls)
+    second = sync(store, [corpus])
+    assert second.counts()["unchanged"] == 2 and not second.changed
+    assert snapshot(store) == before and store.count() == count
+    assert len(store.embedder.calls) == embedded  # nothing re-embedded
+
+
+def test_sources_are_relative_to_the_indexed_folder(tmp_path, corpus):
+    (corpus / "sub").mkdir()
+    (corpus / "sub" / "deep.txt").write_text("A nested note about deep sea fish.", "utf-8")
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus, corpus / "tea.txt"])
+    assert set(store.documents()) == {"paris.md", "tea.txt", "sub/deep.txt"}
+
+
+def test_changed_file_replaces_exactly_its_chunks(tmp_path, corpus):
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    paris_before = store.documents()["paris.md"]
+    (corpus / "tea.txt").write_text(
+        "Oolong tea is partly oxidised. Brew it at 90 degrees.", "utf-8"
+    )
+    report = sync(store, [corpus])
+    assert report.updated == ["tea.txt"] and report.unchanged == ["paris.md"]
+    docs = store.documents()
+    assert docs["paris.md"] == paris_before
+    texts = [p.text for p in store.search("oolong tea oxidised", k=10) if p.source == "tea.txt"]
+    assert texts and all("Green tea" not in t for t in texts)
+
+
+def test_deleted_file_is_removed_and_only_it(tmp_path, corpus):
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    paris = store.documents()["paris.md"]
+    (corpus / "tea.txt").unlink()
+    report = sync(store, [corpus])
+    assert report.removed == ["tea.txt"]
+    assert store.documents() == {"paris.md": paris}
+    assert store.count() == len(paris.chunk_ids)
+
+
+def test_a_file_that_turns_bad_keeps_its_old_chunks(tmp_path, corpus):
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    before = snapshot(store)
+    (corpus / "tea.txt").write_bytes(b"\x00\x00junk")
+    report = sync(store, [corpus])
+    assert "tea.txt" in report.failed and "binary" in report.failed["tea.txt"]
+    assert snapshot(store) == before
+
+
+def test_missing_path_fails_before_changing_anything(tmp_path, corpus):
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    before = snapshot(store)
+    with pytest.raises(PathNotFoundError, match="nope"):
+        sync(store, [corpus, tmp_path / "nope"])
+    assert snapshot(store) == before
+
+
+def test_a_folder_that_is_not_ours_is_refused_untouched(tmp_path):
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "cat.jpg").write_bytes(b"\xff\xd8 not ours")
+    with pytest.raises(NotAnIndexError, match="not a rag index"):
+        Store(foreign, FakeEmbedder())
+    assert sorted(p.name for p in foreign.iterdir()) == ["cat.jpg"]
+    afile = tmp_path / "file.txt"
+    afile.write_text("x", "utf-8")
+    with pytest.raises(NotAnIndexError, match="is a file"):
+        Store(afile, FakeEmbedder())
+
+
+def test_an_index_built_with_another_embedder_is_refused(tmp_path, corpus):
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    other = FakeEmbedder()
+    other.name = "some-other-model"
+    with pytest.raises(IndexDirError, match="fake-bow-256"):
+        Store(tmp_path / "db", other)
+    assert (tmp_path / "db" / MARKER).is_file()
+
+
+def test_reopening_keeps_the_index(tmp_path, corpus):
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    before = snapshot(store)
+    del store
+    assert snapshot(Store(tmp_path / "db", FakeEmbedder())) == before
+
+
+def test_search_returns_our_passages_with_exact_offsets(tmp_path, corpus):
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    hits = store.search("At what temperature should green tea be brewed?", k=3)
+    assert hits[0].source == "tea.txt"
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    original = (corpus / hits[0].source).read_text("utf-8")
+    assert original[hits[0].start : hits[0].end] == hits[0].text
+    assert "ON NOW" not in hits[0].text

@@ -1,0 +1,40 @@
+"""One-way layers: index <- rag <- ui. Checked on the source, so a stray import fails CI."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = {
+    "index": {"rag", "ui", "gradio", "llama_cpp"},
+    "rag": {"ui", "gradio"},
+    "ui": {"chromadb", "llama_cpp", "index", "sentence_transformers"},
+}
+
+
+def imported_roots(path: Path) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            roots |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_layers_only_import_downwards(package):
+    for path in (ROOT / package).rglob("*.py"):
+        bad = imported_roots(path) & FORBIDDEN[package]
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_chroma_default_embedding_function_is_never_used():
+    for path in (ROOT / "index").rglob("*.py"):
+        source = path.read_text("utf-8")
+        assert "DefaultEmbeddingFunction" not in source
+        if "get_or_create_collection" in source:
+            assert "embedding_function=ChromaEmbedding(" in source

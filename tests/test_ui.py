@@ -1,0 +1,61 @@
+"""The Gradio app, driven through its callback with a fake engine and no server."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from index import Passage
+from rag import Answer, Citation
+from ui import build_app, make_respond
+from ui.render import render_answer, safe_text
+
+
+def test_app_builds_without_launching(engine_factory, corpus):
+    engine = engine_factory()
+    engine.index([corpus])
+    app = build_app(engine)
+    assert isinstance(app, gr.Blocks)
+    config = str(app.config)
+    assert "fake-llm" in config and "2 documents" in config
+
+
+def test_chat_streams_then_shows_sources_under_the_answer(engine_factory, corpus):
+    engine = engine_factory(["Green tea is brewed at 80 degrees Celsius [1]."])
+    engine.index([corpus])
+    respond = make_respond(engine)
+    steps = list(respond("How hot should green tea be?", [], []))
+    assert len(steps) > 3  # the page updates while the answer streams
+    box, messages, history = steps[-1]
+    assert box == ""
+    assert messages[0] == {"role": "user", "content": "How hot should green tea be?"}
+    final = messages[-1]["content"]
+    assert final.startswith("Green tea is brewed at 80 degrees Celsius [1].")
+    assert "**Sources**" in final and "**[1] Green Tea Brewing Guide**" in final
+    assert "`tea.txt`" in final and "> Green tea should be brewed at 80 degrees" in final
+    assert history == [("How hot should green tea be?", final.split("\n\n---")[0])]
+
+
+def test_follow_up_passes_the_conversation(engine_factory, corpus):
+    engine = engine_factory(["Paris [1].", "In 1889 [1]."])
+    engine.index([corpus])
+    respond = make_respond(engine)
+    *_, (_, messages, history) = respond("Capital of France?", [], [])
+    list(respond("When was its tower finished?", messages, history))
+    assert engine.generator.prompts[1][1]["content"] == "Capital of France?"
+
+
+def test_errors_are_shown_in_the_chat(engine_factory):
+    engine = engine_factory()
+    *_, (box, messages, _) = make_respond(engine)("   ", [], [])
+    assert messages[-1]["content"].startswith("**Error:**") and "empty" in messages[-1]["content"]
+
+
+def test_rendering_escapes_html_links_and_images():
+    hostile = "Hi <img src=x onerror=alert(1)> ![a](http://evil/x.png) [b](javascript:alert(1))"
+    out = safe_text(hostile)
+    assert "<img" not in out and "](" not in out and "javascript:" not in out
+    assert "http:" not in out
+    p = Passage("a.txt", "<b>T</b>", "text <script>x</script>", 0, 5, 0.9)
+    answer = Answer("q", "Yes [1].", False, (Citation(1, "a.txt", p.title, p.text, 0, 5),), (p,))
+    html_out = render_answer(answer)
+    assert "<script>" not in html_out and "<b>" not in html_out and "[1]" in html_out
