@@ -107,6 +107,8 @@ def sync(
             store.delete(old.chunk_ids)
             report.chunks_removed += len(old.chunk_ids)
             report.removed.append(source)
+    if report.changed or not store.lexical_in_sync():
+        store.refresh_lexical()
     if progress:
         progress(len(targets), len(targets), "")
     report.seconds = time.perf_counter() - started

@@ -13,15 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from . import offline  # noqa: F401  (sets the offline switches before chromadb loads)
 from .embedding import ChromaEmbedding, Embedder
 from .errors import IndexDirError, NotAnIndexError
+from .lexical import LexicalIndex
 from .types import Chunk, Passage
 
 MARKER = "rag-index.json"
 FORMAT = 1
 COLLECTION = "chunks"
 _ADD_BATCH = 128
+RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.)
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class Store:
         )
         if not existed:
             _write_json_atomic(self.path / MARKER, {"format": FORMAT, "embedder": embedder.name})
+        self.lexical = LexicalIndex(self.path)
 
     def count(self) -> int:
         return self._collection.count()
@@ -137,8 +142,63 @@ class Store:
         for i in range(0, len(ids), 1000):
             self._collection.delete(ids=list(ids[i : i + 1000]))
 
-    def search(self, query: str, k: int = 5) -> list[Passage]:
-        """Dense nearest chunks, best first, as our own `Passage` type."""
+    def term_coverage(self, query: str, text: str) -> float:
+        """IDF-weighted share of the query's terms found in `text` (0..1)."""
+        return self.lexical.coverage(query, text)
+
+    def lexical_in_sync(self) -> bool:
+        return len(self.lexical.ids()) == self.count()
+
+    def refresh_lexical(self) -> None:
+        """Rebuild BM25 from the chunks Chroma holds (after indexing, never per query)."""
+        got = self._collection.get(include=["documents"])
+        self.lexical.rebuild(got["ids"], [str(d) for d in got["documents"] or []])
+
+    def search(self, query: str, k: int = 5, candidates: int = 30) -> list[Passage]:
+        """Hybrid search: dense and BM25 rankings fused by reciprocal rank, best first.
+
+        `score` is the passage's cosine similarity to the query, also for BM25-only hits.
+        """
+        total = self.count()
+        if total == 0 or k <= 0:
+            return []
+        qvec = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
+        n = min(candidates, total)
+        dense = self._collection.query(
+            query_embeddings=[qvec.tolist()],
+            n_results=n,
+            include=["documents", "metadatas", "distances"],
+        )
+        rows: dict[str, tuple[str, dict, float]] = {}
+        fused: dict[str, float] = {}
+        for rank, (cid, text, meta, dist) in enumerate(
+            zip(
+                dense["ids"][0],
+                dense["documents"][0],
+                dense["metadatas"][0],
+                dense["distances"][0],
+                strict=True,
+            )
+        ):
+            rows[cid] = (str(text), dict(meta), 1.0 - float(dist))
+            fused[cid] = 1.0 / (RRF_K + rank + 1)
+        lexical = self.lexical.search(query, n)
+        for rank, (cid, _) in enumerate(lexical):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        missing = [cid for cid, _ in lexical if cid not in rows]
+        if missing:
+            got = self._collection.get(
+                ids=missing, include=["documents", "metadatas", "embeddings"]
+            )
+            for cid, text, meta, emb in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            ):
+                rows[cid] = (str(text), dict(meta), float(np.dot(np.asarray(emb), qvec)))
+        best = sorted((cid for cid in fused if cid in rows), key=lambda c: -fused[c])[:k]
+        return [self._passage(*rows[cid]) for cid in best]
+
+    def dense_search(self, query: str, k: int = 5) -> list[Passage]:
+        """Embedding similarity only: the naive baseline, kept for comparison."""
         total = self.count()
         if total == 0 or k <= 0:
             return []
@@ -148,18 +208,22 @@ class Store:
             include=["documents", "metadatas", "distances"],
         )
         return [
-            Passage(
-                source=str(meta["source"]),
-                title=str(meta.get("title", meta["source"])),
-                text=str(text),
-                start=int(meta["start"]),
-                end=int(meta["end"]),
-                score=round(1.0 - float(dist), 4),
-            )
+            self._passage(str(text), meta, 1.0 - float(dist))
             for text, meta, dist in zip(
                 res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
             )
         ]
+
+    @staticmethod
+    def _passage(text: str, meta: dict, score: float) -> Passage:
+        return Passage(
+            source=str(meta["source"]),
+            title=str(meta.get("title", meta["source"])),
+            text=text,
+            start=int(meta["start"]),
+            end=int(meta["end"]),
+            score=round(score, 4),
+        )
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:

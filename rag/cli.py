@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
         "-k", "--top-k", type=int, metavar="N", help="passages to give the model (default 5)"
     )
 
+    p = sub.add_parser("eval", help="score a question file (the dev.jsonl format)")
+    p.add_argument("file", metavar="FILE.jsonl", help="questions, one JSON object per line")
+    _add_common(p)
+    p.add_argument("--json", action="store_true", help="print metrics and rows as JSON")
+    p.add_argument("-k", type=int, default=5, metavar="N", help="recall@N cut-off (default 5)")
+
     p = sub.add_parser(
         "ui", help="start the web UI (indexes the bundled corpus if the index is empty)"
     )
@@ -118,6 +124,19 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate, load_questions
+
+    items = load_questions(args.file)
+    engine = _engine(args)
+    progress = (
+        None if args.json else (lambda row: print(f"{row.id}: {row.seconds:.1f}s", file=sys.stderr))
+    )
+    report = evaluate(engine, items, k=args.k, on_row=progress)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.table())
+    return 0
+
+
 def _load_frontend(name: str):
     """Front ends register under the `rag.frontends` entry point, so `rag` never imports `ui`."""
     from importlib.metadata import entry_points
@@ -137,7 +156,7 @@ def _cmd_ui(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"index": _cmd_index, "ask": _cmd_ask, "ui": _cmd_ui}[args.command]
+    handler = {"index": _cmd_index, "ask": _cmd_ask, "eval": _cmd_eval, "ui": _cmd_ui}[args.command]
     try:
         return handler(args)
     except RagError as exc:

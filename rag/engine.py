@@ -18,15 +18,19 @@ from index import Embedder, IndexReport, Passage, SentenceTransformerEmbedder, S
 from index import bundled_corpus as _bundled_corpus
 from index import sync as _sync
 
-from .citations import REFUSAL, attribute, build_citations, clean_markers, is_refusal
+from .citations import REFUSAL, clean_markers, is_refusal
 from .errors import InputError
 from .llm import Generator, LlamaCppGenerator
 from .models import resolve_model
-from .prompts import build_messages
+from .prompts import build_messages, build_rewrite_messages
 from .settings import Settings
 from .types import Answer
+from .verify import verify
 
 Event = str | Answer
+# Share of the question's (IDF-weighted) terms a passage must hold to count as relevant
+# when its embedding similarity alone is under `min_score`.
+LEXICAL_EVIDENCE = 0.5
 HistoryLike = Sequence[Any] | None
 
 
@@ -159,25 +163,46 @@ class RAG:
         q = self._check_question(question)
         return self.store.search(q, k or self.settings.top_k)
 
-    def _fit(
-        self, question: str, passages: list[Passage], history: list[tuple[str, str]]
-    ) -> tuple[list[dict[str, str]], list[Passage], int]:
-        """Drop old turns, then the weakest passages, until the prompt fits the context."""
+    def standalone_question(self, question: str, history: HistoryLike = None) -> str:
+        """A follow-up rewritten by the model into a question that stands on its own.
+
+        Retrieval and the answer prompt both use it, so "what did he say about it?" finds
+        the right passages. If the rewrite is unusable, the previous question is prepended.
+        """
+        q = self._check_question(question)
+        turns = _normalize_history(history)
+        if not turns:
+            return q
+        pieces = self.generator.stream_chat(
+            build_rewrite_messages(q, turns), max_tokens=64, temperature=0.0
+        )
+        rewritten = " ".join("".join(pieces).split()).strip("\"' ")
+        rewritten = re.sub(r"^(?:rewritten question|question)\s*:\s*", "", rewritten, flags=re.I)
+        if 3 <= len(rewritten) <= self.settings.max_question_chars and "\n" not in rewritten:
+            return rewritten
+        return f"{turns[-1][0]} {q}"
+
+    def _relevant(self, question: str, passages: Sequence[Passage]) -> bool:
+        """Code-enforced abstention: some passage must be close in meaning or share the
+        question's distinctive words; otherwise the model is not asked at all."""
+        if any(p.score >= self.settings.min_score for p in passages):
+            return True
+        return any(self.store.term_coverage(question, p.text) >= LEXICAL_EVIDENCE for p in passages)
+
+    def _fit(self, question: str, passages: list[Passage]) -> tuple[list[dict], list[Passage], int]:
+        """Drop the weakest passages until the prompt fits the context with the answer."""
         budget = self.settings.ctx - self.settings.max_tokens
         while True:
-            messages = build_messages(question, passages, history)
+            messages = build_messages(question, passages)
             tokens = self.generator.count_tokens(messages)
             if tokens <= budget:
                 return messages, passages, tokens
-            if history:
-                history = history[1:]
-            elif len(passages) > 1:
-                passages = passages[:-1]
-            else:
+            if len(passages) <= 1:
                 raise InputError(
                     f"the prompt needs {tokens} tokens but the context allows {budget}; "
                     "raise RAG_CTX or lower RAG_CHUNK_CHARS"
                 )
+            passages = passages[:-1]
 
     def _refusal(self, question: str, passages: Sequence[Passage], timings: dict) -> Answer:
         closest = list(dict.fromkeys(f"{p.title} ({p.source})" for p in passages[:2]))
@@ -189,19 +214,22 @@ class RAG:
 
     def stream(self, question: str, history: HistoryLike = None) -> Iterator[Event]:
         """Yield text deltas as the model writes, then the final `Answer`."""
-        q = self._check_question(question)
+        original = self._check_question(question)
         turns = _normalize_history(history)
         started = time.perf_counter()
         self.ensure_indexed()
-        query = f"{turns[-1][0]} {q}" if turns else q
-        passages = self.store.search(query, self.settings.top_k)
-        timings = {"retrieval": time.perf_counter() - started}
-        if not passages or passages[0].score < self.settings.min_score:
-            answer = self._refusal(q, passages, {**timings, "total": timings["retrieval"]})
+        q = self.standalone_question(original, turns)
+        timings = {"rewrite": time.perf_counter() - started} if turns else {}
+        passages = self.store.search(q, self.settings.top_k)
+        timings["retrieval"] = time.perf_counter() - started - timings.get("rewrite", 0.0)
+        if not self._relevant(q, passages):
+            timings["total"] = time.perf_counter() - started
+            answer = self._refusal(original, passages, timings)
             yield answer.text
             yield answer
             return
-        messages, passages, prompt_tokens = self._fit(q, passages, turns)
+        # The standalone question carries the conversation, so earlier turns are not resent.
+        messages, passages, prompt_tokens = self._fit(q, passages)
         timings["prompt_tokens"] = prompt_tokens
         pieces: list[str] = []
         gen_started = time.perf_counter()
@@ -214,22 +242,24 @@ class RAG:
             yield delta
         timings["generation"] = time.perf_counter() - gen_started
         timings["total"] = time.perf_counter() - started
-        yield self._finish(q, "".join(pieces), passages, timings)
+        yield self._finish(original, "".join(pieces), passages, timings)
 
     def _finish(self, question: str, raw: str, passages: list[Passage], timings: dict) -> Answer:
+        """Verify the model's citations; refuse when no sentence is supported."""
         if is_refusal(raw):
             return self._refusal(question, passages, timings)
-        text = clean_markers(raw, len(passages))
-        if not build_citations(text, passages):
-            text = attribute(text, passages)
+        checked = verify(clean_markers(raw, len(passages)), passages)
+        if checked.supported == 0:
+            return self._refusal(question, passages, timings)
         return Answer(
             question,
-            text,
+            checked.text,
             False,
-            build_citations(text, passages),
+            checked.citations,
             tuple(passages),
             self._model_name(),
             dict(timings),
+            checked.unsupported,
         )
 
     def ask(self, question: str, history: HistoryLike = None) -> Answer:

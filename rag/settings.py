@@ -48,7 +48,8 @@ class Settings:
     model_sha256: str = ""  # expected sha256 of a custom GGUF (checked when given)
     cache_dir: Path = _cache_home()  # where preset GGUF files are assembled
     top_k: int = 5  # passages given to the model (1-20)
-    min_score: float = 0.1  # below this best cosine score, refuse without asking the model
+    min_score: float = 0.25  # refuse without the model when no passage is this close (cosine)
+    # ...and none holds half of the question's distinctive words (see engine.LEXICAL_EVIDENCE)
     ctx: int = 4096  # llama.cpp context tokens (512-32768)
     threads: int = _physical_cores()  # llama.cpp threads
     max_tokens: int = 320  # longest answer, in tokens (16-4096)

@@ -11,7 +11,9 @@ from index.types import Passage
 class Citation:
     """Passage `n` of the prompt, cited by an `[n]` marker in the answer.
 
-    `text` is the quoted passage; `start`/`end` are its offsets in the source document.
+    `text` is the quoted supporting span of that passage (the sentences that back the
+    claim); `start`/`end` are its offsets in the source document, so
+    `document[start:end] == text`. The whole passage is `answer.passages[n - 1]`.
     """
 
     n: int
@@ -33,6 +35,7 @@ class Answer:
     passages: tuple[Passage, ...] = ()
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    unsupported: tuple[str, ...] = ()  # sentences no retrieved passage supports (flagged)
 
     def to_dict(self) -> dict:
         return {
@@ -42,4 +45,5 @@ class Answer:
             "passages": [asdict(p) for p in self.passages],
             "model": self.model,
             "timings": dict(self.timings),
+            "unsupported": list(self.unsupported),
         }

@@ -88,7 +88,10 @@ def test_uncited_answer_is_attributed_afterwards(engine_factory, corpus):
     engine.index([corpus])
     answer = engine.ask("Which museum is the most visited?")
     assert answer.citations and answer.citations[0].source == "paris.md"
-    assert answer.text.endswith(f"[{answer.citations[0].n}]")
+    assert (
+        answer.text
+        == f"The Louvre is the most visited museum in the world [{answer.citations[0].n}]."
+    )
 
 
 def test_empty_index_indexes_the_bundled_corpus_first(engine_factory):
@@ -123,21 +126,37 @@ def test_missing_path_raises_and_keeps_the_index(engine_factory, corpus, tmp_pat
     assert engine.store.count() == before
 
 
-def test_history_is_sent_as_earlier_turns(engine_factory, corpus):
-    engine = engine_factory(["Paris [1].", "It was completed in 1889 [1]."])
+def test_follow_up_is_rewritten_into_a_standalone_question(engine_factory, corpus):
+    engine = engine_factory(
+        [
+            "Paris is the capital of France [1].",
+            "When was the Eiffel Tower completed?",
+            "The Eiffel Tower was completed in 1889 [1].",
+        ]
+    )
     engine.index([corpus])
     first = engine.ask("What is the capital of France?")
-    engine.ask("When was its tower completed?", history=[first])
-    messages = engine.generator.prompts[1]
-    assert messages[1] == {"role": "user", "content": "What is the capital of France?"}
-    assert messages[2]["role"] == "assistant" and "[1]" not in messages[2]["content"]
-    chat = [{"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}]
-    engine.generator.replies.append("Yes [1].")
-    engine.ask("And the Louvre?", history=chat)
-    assert engine.generator.prompts[2][1:3] == [
-        {"role": "user", "content": "Q1"},
-        {"role": "assistant", "content": "A1"},
+    answer = engine.ask("When was its tower completed?", history=[first])
+    rewrite, final = engine.generator.prompts[1], engine.generator.prompts[2]
+    assert "User: What is the capital of France?" in rewrite[-1]["content"]
+    assert "Last question: When was its tower completed?" in rewrite[-1]["content"]
+    assert "[1]" not in rewrite[-1]["content"]  # old markers are stripped from history
+    assert final[-1]["content"].endswith("Question: When was the Eiffel Tower completed?")
+    assert answer.question == "When was its tower completed?"
+    assert "1889" in answer.citations[0].text and "rewrite" in answer.timings
+
+
+def test_unusable_rewrite_falls_back_to_the_previous_question(engine_factory, corpus):
+    engine = engine_factory(["", "Green tea is brewed at 80 degrees Celsius [1]."])
+    engine.index([corpus])
+    chat = [
+        {"role": "user", "content": "How is green tea brewed?"},
+        {"role": "assistant", "content": "At 80 degrees [1]."},
     ]
+    assert engine.standalone_question("And for how long?", chat) == (
+        "How is green tea brewed? And for how long?"
+    )
+    assert engine.standalone_question("And for how long?") == "And for how long?"
 
 
 def test_passages_are_trimmed_to_fit_the_context(engine_factory, corpus):
@@ -149,21 +168,42 @@ def test_passages_are_trimmed_to_fit_the_context(engine_factory, corpus):
 
 
 def test_concurrent_questions_get_their_own_answers(engine_factory, corpus):
-    replies = [f"Answer number {i} [1]." for i in range(8)]
-    engine = engine_factory(replies)
+    engine = engine_factory(["Paris is the capital of France [1]."] * 8)
     engine.index([corpus])
     results: dict[int, Answer] = {}
 
     def worker(i: int) -> None:
-        results[i] = engine.ask(f"Question {i} about tea?")
+        results[i] = engine.ask(f"Question {i}: what is the capital of France?")
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    texts = sorted(a.text for a in results.values())
-    assert texts == sorted(f"Answer number {i} [1]." for i in range(8))
+    assert sorted(results) == list(range(8))
+    for i, answer in results.items():
+        assert answer.question == f"Question {i}: what is the capital of France?"
+        assert not answer.refused and answer.citations[0].source == "paris.md"
+    asked = sorted(p[-1]["content"].rsplit("Question: ", 1)[1] for p in engine.generator.prompts)
+    assert asked == sorted(a.question for a in results.values())
+
+
+def test_answer_with_no_supported_sentence_is_refused(engine_factory, corpus):
+    engine = engine_factory(["The Eiffel Tower was painted green in 2023 [1]."])
+    engine.index([corpus])
+    answer = engine.ask("When was the Eiffel Tower completed?")
+    assert answer.refused and answer.citations == ()
+
+
+def test_unsupported_sentence_is_flagged_and_the_rest_kept(engine_factory, corpus):
+    engine = engine_factory(
+        ["The Eiffel Tower was completed in 1889 [1]. It attracts seven million visitors [1]."]
+    )
+    engine.index([corpus])
+    answer = engine.ask("When was the Eiffel Tower completed?")
+    assert not answer.refused
+    assert answer.unsupported == ("It attracts seven million visitors.",)
+    assert answer.text.startswith("The Eiffel Tower was completed in 1889 [1].")
 
 
 def test_open_refuses_a_foreign_directory(tmp_path):

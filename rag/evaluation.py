@@ -1,0 +1,183 @@
+"""`rag eval`: score a question file against the engine.
+
+The file format is the dev set's (one JSON object per line):
+
+- `question` (required), `id`, `type` (`unanswerable` means the right result is a refusal)
+- `answer_all`: keyword groups; correct when every group has one alternative in the answer
+  (case-insensitive, from a word boundary; alternatives of 3 characters or fewer match
+  whole words only)
+- `gold_docs`: file-name prefixes; a citation is precise when its file starts with one
+- `gold_quote`: exact text a retrieved passage must contain for retrieval to count
+- `history` (optional): earlier turns, `[[question, answer], ...]`, for follow-up questions
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, PathNotFoundError
+from .types import Answer
+
+
+def load_questions(path: Path | str) -> list[dict[str, Any]]:
+    """Read and validate a question file; a bad line is an error naming its number."""
+    path = Path(path)
+    if not path.is_file():
+        raise PathNotFoundError(f"no such question file: {path}")
+    items = []
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            raise InputError(f"{path.name} line {number}: not JSON ({exc.msg})") from exc
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            raise InputError(f'{path.name} line {number}: needs a "question" string')
+        item.setdefault("id", f"q{number}")
+        item.setdefault("type", "factoid")
+        item.setdefault("answer_all", [])
+        item.setdefault("gold_docs", [])
+        item.setdefault("gold_quote", "")
+        items.append(item)
+    if not items:
+        raise InputError(f"{path.name}: no questions")
+    return items
+
+
+def keyword_hit(alternative: str, text: str) -> bool:
+    pattern = r"\b" + re.escape(alternative) + (r"\b" if len(alternative) <= 3 else "")
+    return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+def answer_correct(item: dict, answer: Answer) -> bool:
+    """Dev-set rule: refusal for unanswerable; else every keyword group and a gold citation."""
+    if item["type"] == "unanswerable":
+        return answer.refused
+    if answer.refused:
+        return False
+    groups = item["answer_all"]
+    keywords = all(any(keyword_hit(a, answer.text) for a in group) for group in groups)
+    gold = tuple(item["gold_docs"])
+    cited = any(c.source.startswith(gold) for c in answer.citations) if gold else True
+    return keywords and cited
+
+
+@dataclass
+class Row:
+    id: str
+    type: str
+    question: str
+    answer: str
+    refused: bool
+    correct: bool
+    gold_rank: int | None  # 1-based rank of the first passage holding gold_quote; 0 = missed
+    citations: list[str]
+    precise_citations: int
+    seconds: float
+    first_token: float | None
+    prompt_tokens: int | None
+
+
+@dataclass
+class EvalReport:
+    rows: list[Row] = field(default_factory=list)
+    k: int = 5
+
+    def metrics(self) -> dict[str, float | int | None]:
+        answerable = [r for r in self.rows if r.type != "unanswerable"]
+        unanswerable = [r for r in self.rows if r.type == "unanswerable"]
+        ranks = [r.gold_rank for r in self.rows if r.gold_rank is not None]
+        cites = sum(len(r.citations) for r in answerable)
+        seconds = sorted(r.seconds for r in self.rows)
+
+        def share(part: int, whole: int) -> float | None:
+            return round(part / whole, 3) if whole else None
+
+        return {
+            "questions": len(self.rows),
+            f"recall@{self.k}": share(sum(1 for r in ranks if r), len(ranks)),
+            "mrr": round(sum(1 / r for r in ranks if r) / len(ranks), 3) if ranks else None,
+            "answer_accuracy": share(sum(r.correct for r in answerable), len(answerable)),
+            "refusal_accuracy": share(sum(r.correct for r in unanswerable), len(unanswerable)),
+            "false_refusals": sum(r.refused for r in answerable),
+            "citation_precision": share(sum(r.precise_citations for r in answerable), cites),
+            "cited_share": share(
+                sum(bool(r.citations) for r in answerable if not r.refused), len(answerable)
+            ),
+            "median_seconds": round(statistics.median(seconds), 2) if seconds else None,
+            "p95_seconds": round(seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))], 2)
+            if seconds
+            else None,
+            "median_first_token": _median([r.first_token for r in self.rows]),
+            "median_prompt_tokens": _median([r.prompt_tokens for r in self.rows]),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metrics": self.metrics(), "rows": [asdict(r) for r in self.rows]}
+
+    def table(self) -> str:
+        lines = [f"{'id':<6} {'ok':<3} {'rank':>4} {'sec':>5}  answer"]
+        for r in self.rows:
+            rank = "-" if r.gold_rank is None else (str(r.gold_rank) if r.gold_rank else "miss")
+            text = " ".join(r.answer.split())[:70]
+            mark = "yes" if r.correct else "NO"
+            lines.append(f"{r.id:<6} {mark:<3} {rank:>4} {r.seconds:>5.1f}  {text}")
+        lines.append("")
+        width = max(len(k) for k in self.metrics())
+        lines += [f"{k:<{width}}  {v}" for k, v in self.metrics().items()]
+        return "\n".join(lines)
+
+
+def _median(values: Sequence[float | int | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 2) if present else None
+
+
+def evaluate(
+    engine: Any,
+    items: Sequence[dict[str, Any]],
+    k: int = 5,
+    on_row: Callable[[Row], None] | None = None,
+) -> EvalReport:
+    """Ask every question; score retrieval (gold_quote in top k) and the answer."""
+    report = EvalReport(k=k)
+    engine.ensure_indexed()
+    for item in items:
+        history = [tuple(turn) for turn in item.get("history", [])]
+        gold_rank: int | None = None
+        if item.get("gold_quote"):
+            query = engine.standalone_question(item["question"], history)
+            passages = engine.retrieve(query, k=k)
+            hits = [i for i, p in enumerate(passages, 1) if item["gold_quote"] in p.text]
+            gold_rank = hits[0] if hits else 0
+        started = time.perf_counter()
+        answer = engine.ask(item["question"], history=history or None)
+        gold = tuple(item["gold_docs"])
+        row = Row(
+            id=str(item["id"]),
+            type=item["type"],
+            question=item["question"],
+            answer=answer.text,
+            refused=answer.refused,
+            correct=answer_correct(item, answer),
+            gold_rank=gold_rank,
+            citations=[c.source for c in answer.citations],
+            precise_citations=sum(
+                1 for c in answer.citations if gold and c.source.startswith(gold)
+            ),
+            seconds=round(time.perf_counter() - started, 3),
+            first_token=answer.timings.get("first_token"),
+            prompt_tokens=answer.timings.get("prompt_tokens"),
+        )
+        report.rows.append(row)
+        if on_row:
+            on_row(row)
+    return report
