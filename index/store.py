@@ -20,6 +20,7 @@ from .embedding import ChromaEmbedding, Embedder
 from .errors import IndexDirError, NotAnIndexError
 from .lexical import LexicalIndex
 from .types import Chunk, Passage
+from .window import sentence_windows
 
 MARKER = "rag-index.json"
 FORMAT = 1
@@ -154,10 +155,13 @@ class Store:
         got = self._collection.get(include=["documents"])
         self.lexical.rebuild(got["ids"], [str(d) for d in got["documents"] or []])
 
-    def search(self, query: str, k: int = 5, candidates: int = 30) -> list[Passage]:
+    def search(
+        self, query: str, k: int = 5, candidates: int = 30, window: int = 0
+    ) -> list[Passage]:
         """Hybrid search: dense and BM25 rankings fused by reciprocal rank, best first.
 
-        `score` is the passage's cosine similarity to the query, also for BM25-only hits.
+        `score` is the chunk's cosine similarity to the query, also for BM25-only hits.
+        With `window` > 0 each chunk is cut down to its best sentence +/- `window`.
         """
         total = self.count()
         if total == 0 or k <= 0:
@@ -195,7 +199,11 @@ class Store:
             ):
                 rows[cid] = (str(text), dict(meta), float(np.dot(np.asarray(emb), qvec)))
         best = sorted((cid for cid in fused if cid in rows), key=lambda c: -fused[c])[:k]
-        return [self._passage(*rows[cid]) for cid in best]
+        passages = [self._passage(*rows[cid]) for cid in best]
+        if window:
+            cover = lambda text: self.lexical.coverage(query, text)  # noqa: E731
+            passages = sentence_windows(passages, qvec, self.embedder, window, cover)
+        return passages
 
     def dense_search(self, query: str, k: int = 5) -> list[Passage]:
         """Embedding similarity only: the naive baseline, kept for comparison."""

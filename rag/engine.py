@@ -17,8 +17,9 @@ from typing import Any
 from index import Embedder, IndexReport, Passage, SentenceTransformerEmbedder, Store
 from index import bundled_corpus as _bundled_corpus
 from index import sync as _sync
+from index.chunking import split_sentences
 
-from .citations import REFUSAL, clean_markers, is_refusal
+from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
 from .errors import InputError
 from .llm import Generator, LlamaCppGenerator
 from .models import resolve_model
@@ -161,7 +162,7 @@ class RAG:
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The passages most relevant to `question`, best first."""
         q = self._check_question(question)
-        return self.store.search(q, k or self.settings.top_k)
+        return self.store.search(q, k or self.settings.top_k, window=self.settings.window)
 
     def standalone_question(self, question: str, history: HistoryLike = None) -> str:
         """A follow-up rewritten by the model into a question that stands on its own.
@@ -178,7 +179,8 @@ class RAG:
         )
         rewritten = " ".join("".join(pieces).split()).strip("\"' ")
         rewritten = re.sub(r"^(?:rewritten question|question)\s*:\s*", "", rewritten, flags=re.I)
-        if 3 <= len(rewritten) <= self.settings.max_question_chars and "\n" not in rewritten:
+        usable = 3 <= len(rewritten) <= self.settings.max_question_chars
+        if usable and rewritten.lower() != q.lower():
             return rewritten
         return f"{turns[-1][0]} {q}"
 
@@ -220,7 +222,7 @@ class RAG:
         self.ensure_indexed()
         q = self.standalone_question(original, turns)
         timings = {"rewrite": time.perf_counter() - started} if turns else {}
-        passages = self.store.search(q, self.settings.top_k)
+        passages = self.store.search(q, self.settings.top_k, window=self.settings.window)
         timings["retrieval"] = time.perf_counter() - started - timings.get("rewrite", 0.0)
         if not self._relevant(q, passages):
             timings["total"] = time.perf_counter() - started
@@ -234,7 +236,9 @@ class RAG:
         pieces: list[str] = []
         gen_started = time.perf_counter()
         for delta in self.generator.stream_chat(
-            messages, max_tokens=self.settings.max_tokens, temperature=self.settings.temperature
+            messages,
+            max_tokens=self.settings.max_tokens,
+            temperature=0.0,  # greedy: grounded
         ):
             if not pieces:
                 timings["first_token"] = time.perf_counter() - started
@@ -248,7 +252,10 @@ class RAG:
         """Verify the model's citations; refuse when no sentence is supported."""
         if is_refusal(raw):
             return self._refusal(question, passages, timings)
-        checked = verify(clean_markers(raw, len(passages)), passages)
+        text = clean_markers(raw, len(passages))
+        if not re.sub(r"\[\d+\]|\W", "", text) and parse_markers(text):
+            text = self._extract(question, passages, parse_markers(text)[0])
+        checked = verify(text, passages)
         if checked.supported == 0:
             return self._refusal(question, passages, timings)
         return Answer(
@@ -261,6 +268,14 @@ class RAG:
             dict(timings),
             checked.unsupported,
         )
+
+    def _extract(self, question: str, passages: Sequence[Passage], n: int) -> str:
+        """The model only pointed at passage n ("[3]"): quote its sentence that best
+        matches the question, so the user still gets a grounded, cited answer."""
+        text = passages[n - 1].text
+        spans = split_sentences(text) or [(0, len(text))]
+        s, e = max(spans, key=lambda se: self.store.term_coverage(question, text[se[0] : se[1]]))
+        return f"“{text[s:e]}” [{n}]"
 
     def ask(self, question: str, history: HistoryLike = None) -> Answer:
         """Answer `question` from the indexed documents (indexing the demo corpus if empty)."""

@@ -53,7 +53,7 @@ class Settings:
     ctx: int = 4096  # llama.cpp context tokens (512-32768)
     threads: int = _physical_cores()  # llama.cpp threads
     max_tokens: int = 320  # longest answer, in tokens (16-4096)
-    temperature: float = 0.0
+    window: int = 1  # sentences kept either side of a chunk's best sentence (0: whole chunk)
     max_question_chars: int = 1000  # longer questions are refused with an error
     chunk_chars: int = 700  # longest chunk when indexing (200-4000)
 
@@ -63,7 +63,7 @@ class Settings:
         "ctx": (512, 32768),
         "threads": (1, 256),
         "max_tokens": (16, 4096),
-        "temperature": (0.0, 2.0),
+        "window": (0, 10),
         "max_question_chars": (10, 100_000),
         "chunk_chars": (200, 4000),
     }

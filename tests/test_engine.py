@@ -211,3 +211,12 @@ def test_open_refuses_a_foreign_directory(tmp_path):
     with pytest.raises(rag.NotAnIndexError):
         RAG.open(db=tmp_path, generator=FakeGenerator())
     assert (tmp_path / "notes.txt").read_text("utf-8") == "mine"
+
+
+def test_a_bare_marker_becomes_a_quoted_sentence_from_that_passage(engine_factory, corpus):
+    engine = engine_factory(["[1]"])
+    engine.index([corpus])
+    answer = engine.ask("When was the Eiffel Tower completed?")
+    assert not answer.refused
+    assert answer.text == "“The Eiffel Tower was completed in 1889 [1].”"
+    assert answer.citations[0].text == "The Eiffel Tower was completed in 1889."

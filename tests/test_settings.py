@@ -21,7 +21,7 @@ def test_env_overrides_defaults_and_arguments_override_env():
         ({"RAG_TOP_K": "many"}, "RAG_TOP_K"),
         ({"RAG_TOP_K": "0"}, r"\[1, 20\]"),
         ({"RAG_CTX": "100"}, "RAG_CTX"),
-        ({"RAG_TEMPERATURE": "-1"}, "RAG_TEMPERATURE"),
+        ({"RAG_WINDOW": "-1"}, "RAG_WINDOW"),
     ],
 )
 def test_bad_values_name_the_variable(env, message):

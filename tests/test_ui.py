@@ -31,7 +31,8 @@ def test_chat_streams_then_shows_sources_under_the_answer(engine_factory, corpus
     final = messages[-1]["content"]
     assert final.startswith("Green tea is brewed at 80 degrees Celsius [1].")
     assert "**Sources**" in final and "**[1] Green Tea Brewing Guide**" in final
-    assert "`tea.txt`" in final and "> Green tea should be brewed at 80 degrees" in final
+    assert "`tea.txt`" in final
+    assert "> **Green tea should be brewed at 80 degrees Celsius.** Steep it" in final
     assert history == [("How hot should green tea be?", final.split("\n\n---")[0])]
 
 
@@ -66,3 +67,19 @@ def test_rendering_escapes_html_links_and_images():
     answer = Answer("q", "Yes [1].", False, (Citation(1, "a.txt", p.title, p.text, 0, 5),), (p,))
     html_out = render_answer(answer)
     assert "<script>" not in html_out and "<b>" not in html_out and "[1]" in html_out
+
+
+def test_sources_highlight_the_exact_supporting_span():
+    text = "Intro sentence here. Green tea is brewed at 80 degrees. Outro *sentence*."
+    p = Passage("tea.txt", "Tea", text, 100, 100 + len(text), 0.8)
+    span_start = text.index("Green")
+    span_end = text.index("Outro") - 1
+    c = Citation(1, "tea.txt", "Tea", text[span_start:span_end], 100 + span_start, 100 + span_end)
+    answer = Answer(
+        "q", "It is 80 degrees [1]. Also blue.", False, (c,), (p,), "m", {}, ("Also blue.",)
+    )
+    out = render_answer(answer)
+    assert (
+        "> Intro sentence here. **Green tea is brewed at 80 degrees.** Outro \\*sentence\\*." in out
+    )
+    assert "Also blue. *(not supported by the documents)*" in out

@@ -9,11 +9,12 @@ from __future__ import annotations
 import html
 import re
 
-from rag import Answer
+from rag import Answer, Citation, Passage
 
 _LINK = re.compile(r"\]\s*\(")
 _IMAGE = re.compile(r"!\[")
-_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|javascript|data|vbscript):")
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|javascript|data|vbscript|file):")
+_EMPHASIS = re.compile(r"([*_~`])")
 
 
 def safe_text(text: str) -> str:
@@ -25,19 +26,41 @@ def safe_text(text: str) -> str:
     return _AUTOLINK.sub(lambda m: m.group(1) + "&#58;", text)
 
 
-def quote(text: str) -> str:
-    return "\n".join("> " + line if line.strip() else ">" for line in safe_text(text).splitlines())
+def _plain(text: str) -> str:
+    """Safe text that also cannot open or close emphasis (used inside highlighted quotes)."""
+    return _EMPHASIS.sub(r"\\\1", safe_text(text))
+
+
+def highlight(passage: Passage, citation: Citation) -> str:
+    """The passage as a quote, with the citation's exact supporting span in bold."""
+    s, e = citation.start - passage.start, citation.end - passage.start
+    if passage.source != citation.source or not 0 <= s < e <= len(passage.text):
+        return _quote(_plain(passage.text))
+    span = "\n".join(
+        f"**{_plain(line)}**" if line.strip() else line for line in passage.text[s:e].split("\n")
+    )
+    return _quote(_plain(passage.text[:s]) + span + _plain(passage.text[e:]))
+
+
+def _quote(text: str) -> str:
+    return "\n".join("> " + line if line.strip() else ">" for line in text.split("\n"))
 
 
 def render_answer(answer: Answer) -> str:
-    """The answer, then each cited source: [n] title, file, and the quoted passage."""
-    parts = [safe_text(answer.text)]
+    """The answer (unsupported sentences marked), then each source with its span in bold."""
+    text = safe_text(answer.text)
+    for sentence in answer.unsupported:
+        escaped = safe_text(sentence)
+        text = text.replace(escaped, f"{escaped} *(not supported by the documents)*", 1)
+    parts = [text]
     if answer.citations:
         parts.append("\n\n---\n**Sources**")
         for c in answer.citations:
+            passage = answer.passages[c.n - 1] if c.n <= len(answer.passages) else None
+            body = highlight(passage, c) if passage else _quote(_plain(c.text))
             parts.append(
-                f"\n\n**[{c.n}] {safe_text(c.title)}**  \n"
-                f"`{c.source}` · characters {c.start}–{c.end}\n\n{quote(c.text)}"
+                f"\n\n**[{c.n}] {_plain(c.title)}**  \n"
+                f"`{c.source}` · supporting text at characters {c.start}–{c.end}\n\n{body}"
             )
     elif answer.refused and answer.passages:
         parts.append("\n\n*The closest passages did not contain the answer.*")
