@@ -10,8 +10,8 @@ floors allow one flaky answer.
 from __future__ import annotations
 
 import pytest
-
 from conftest import DATA
+
 from index import bundled_corpus
 from rag import RAG
 from rag.evaluation import EvalReport, evaluate, load_questions
