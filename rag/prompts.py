@@ -18,7 +18,7 @@ SYSTEM = (
     f'3. If the passages do not contain the answer, reply exactly: "{REFUSAL}"\n'
     "4. Answer in one to three short sentences. Give the specific names, roles, "
     "organisations, places, numbers and dates exactly as the passages state them; when "
-    "asked who someone is, say what the passages call them and where they work.\n"
+    "asked who someone is, give their job title and employer as the passages state them.\n"
     "5. Do not talk about the passages themselves; just cite them."
 )
 

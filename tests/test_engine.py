@@ -220,3 +220,14 @@ def test_a_bare_marker_becomes_a_quoted_sentence_from_that_passage(engine_factor
     assert not answer.refused
     assert answer.text == "“The Eiffel Tower was completed in 1889 [1].”"
     assert answer.citations[0].text == "The Eiffel Tower was completed in 1889."
+
+
+def test_low_similarity_but_matching_rare_words_still_reaches_the_model(engine_factory, corpus):
+    engine = engine_factory(
+        ["The Louvre is the most visited museum in the world [1]."], min_score=0.99
+    )
+    engine.index([corpus])
+    answer = engine.ask("Louvre?")
+    assert not answer.refused and len(engine.generator.prompts) == 1
+    refused = engine.ask("Prado?")  # no passage has the word, and similarity is low
+    assert refused.refused and len(engine.generator.prompts) == 1

@@ -118,3 +118,69 @@ def test_search_returns_our_passages_with_exact_offsets(tmp_path, corpus):
     original = (corpus / hits[0].source).read_text("utf-8")
     assert original[hits[0].start : hits[0].end] == hits[0].text
     assert "ON NOW" not in hits[0].text
+
+
+class ConstantEmbedder(FakeEmbedder):
+    """Every text gets the same vector: dense search is useless, only BM25 can rank."""
+
+    name = "constant"
+
+    def embed(self, texts):
+        out = super().embed(["same"] * len(texts))
+        return out
+
+
+def all_ids(store: Store) -> set[str]:
+    return {cid for d in store.documents().values() for cid in d.chunk_ids}
+
+
+def test_lexical_index_follows_every_sync_exactly(tmp_path, corpus):
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    assert set(store.lexical.ids()) == all_ids(store)
+    (corpus / "tea.txt").write_text("Rooibos is not a tea at all. It is a red bush.", "utf-8")
+    sync(store, [corpus])
+    assert set(store.lexical.ids()) == all_ids(store)
+    (corpus / "paris.md").unlink()
+    sync(store, [corpus])
+    assert set(store.lexical.ids()) == all_ids(store)
+    assert len(list((tmp_path / "db").glob("lexical-*"))) == 1  # old versions cleaned up
+
+
+def test_a_lost_lexical_index_is_rebuilt_by_the_next_sync(tmp_path, corpus):
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    (tmp_path / "db" / "lexical.json").unlink()  # as if killed before publishing
+    assert not store.lexical_in_sync()
+    report = sync(store, [corpus])
+    assert not report.changed and set(store.lexical.ids()) == all_ids(store)
+
+
+def test_rare_words_are_found_by_bm25_when_embeddings_cannot(tmp_path, corpus):
+    (corpus / "people.txt").write_text(
+        "Many experts spoke about the summit. Joseph Torigian of American University "
+        "offered a view. Others were less sure.",
+        "utf-8",
+    )
+    store = Store(tmp_path / "db", ConstantEmbedder())
+    sync(store, [corpus])
+    hits = store.search("Who is Joseph Torigian?", k=2)
+    assert hits[0].source == "people.txt" and "Torigian" in hits[0].text
+    assert store.term_coverage("Who is Joseph Torigian?", hits[0].text) == 1.0
+    assert store.term_coverage("capital of Australia", hits[0].text) == 0.0
+
+
+def test_windows_keep_the_best_sentence_with_exact_offsets(tmp_path, corpus):
+    text = " ".join(f"Filler sentence number {i} about nothing." for i in range(6))
+    text += " The Eiffel Tower was completed in 1889. " + text
+    (corpus / "long.txt").write_text(text, "utf-8")
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    (hit,) = [
+        p
+        for p in store.search("When was the Eiffel Tower completed", k=5, window=1)
+        if p.source == "long.txt"
+    ][:1]
+    assert "The Eiffel Tower was completed in 1889." in hit.text
+    assert hit.text.count(".") <= 3  # the sentence and one neighbour each side
+    assert text[hit.start : hit.end] == hit.text

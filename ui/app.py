@@ -87,10 +87,11 @@ def build_app(engine: RAG) -> gr.Blocks:
             ask = gr.Button("Ask", variant="primary", scale=1, elem_id="rag-ask")
         gr.Examples(EXAMPLES, inputs=box, label="Examples")
         new = gr.Button("New conversation", size="sm")
-        for trigger in (box.submit, ask.click):
-            trigger(respond, [box, chatbot, history], [box, chatbot, history])
-        new.click(lambda: ([], [], ""), None, [chatbot, history, box])
-        app.load(lambda: describe(engine), None, status)
+        io = ([box, chatbot, history], [box, chatbot, history])
+        box.submit(respond, *io, api_name="ask")
+        ask.click(respond, *io, api_visibility="private")
+        new.click(lambda: ([], [], ""), None, [chatbot, history, box], api_visibility="private")
+        app.load(lambda: describe(engine), None, status, api_visibility="private")
     return app
 
 
