@@ -109,18 +109,21 @@ class LexicalIndex:
         docs, scores = bm25.retrieve([terms], k=k, show_progress=False, n_threads=1)
         return [(ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a token; unseen terms count as the rarest."""
+        loaded = self._load()
+        table = loaded[3] if loaded else {}
+        return table.get(term, max(table.values(), default=1.0))
+
     def coverage(self, query: str, text: str) -> float:
         """IDF-weighted share of the query's terms that occur in `text` (0..1).
 
         A passage that holds the rare words of the question is evidence of relevance even
         when its embedding is far from the question's.
         """
-        loaded = self._load()
-        idf = loaded[3] if loaded else {}
         terms = set(tokenize(query))
         if not terms:
             return 0.0
         present = set(tokenize(text))
-        default = max(idf.values(), default=1.0)  # unseen terms are the rarest
-        weight = {t: idf.get(t, default) for t in terms}
+        weight = {t: self.idf(t) for t in terms}
         return sum(w for t, w in weight.items() if t in present) / sum(weight.values())

@@ -143,6 +143,10 @@ class Store:
         for i in range(0, len(ids), 1000):
             self._collection.delete(ids=list(ids[i : i + 1000]))
 
+    def term_weight(self, term: str) -> float:
+        """How distinctive a token is in this index (its IDF); unseen tokens weigh most."""
+        return self.lexical.idf(term)
+
     def term_coverage(self, query: str, text: str) -> float:
         """IDF-weighted share of the query's terms found in `text` (0..1)."""
         return self.lexical.coverage(query, text)

@@ -25,32 +25,27 @@ def sentence_windows(
     window: int = 1,
     coverage: Callable[[str], float] | None = None,
 ) -> list[Passage]:
-    """Shrink each passage to `window` sentences either side of its best sentence."""
+    """Shrink each passage to `window` sentences either side of its best sentence,
+    keeping the retrieval order."""
     if window <= 0 or not passages:
         return list(passages)
-    spans = [split_sentences(p.text) for p in passages]
-    flat = [(i, s, e) for i, ss in enumerate(spans) for s, e in ss if len(ss) > 2 * window + 1]
-    if not flat:
-        return list(passages)
-    vectors = embedder.embed([passages[i].text[s:e] for i, s, e in flat])
-    sims = vectors @ query_vec
+    spans = [split_sentences(p.text) or [(0, len(p.text))] for p in passages]
+    flat = [(i, k) for i, ss in enumerate(spans) for k in range(len(ss))]
+    vectors = embedder.embed([passages[i].text[slice(*spans[i][k])] for i, k in flat])
     best: dict[int, tuple[float, int]] = {}
-    for (i, s, e), sim in zip(flat, sims, strict=True):
-        score = float(sim) + (coverage(passages[i].text[s:e]) if coverage else 0.0)
-        index = spans[i].index((s, e))
+    for (i, k), sim in zip(flat, vectors @ query_vec, strict=True):
+        text = passages[i].text[slice(*spans[i][k])]
+        score = float(sim) + (coverage(text) if coverage else 0.0)
         if i not in best or score > best[i][0]:
-            best[i] = (score, index)
+            best[i] = (score, k)
     out: list[Passage] = []
-    for i, p in enumerate(passages):
-        if i not in best:
-            out.append(p)
-            continue
-        k = best[i][1]
-        s = spans[i][max(0, k - window)][0]
-        e = spans[i][min(len(spans[i]) - 1, k + window)][1]
+    for i in sorted(best):
+        p, ss, k = passages[i], spans[i], best[i][1]
+        s, e = ss[max(0, k - window)][0], ss[min(len(ss) - 1, k + window)][1]
         tight = replace(p, text=p.text[s:e], start=p.start + s, end=p.start + e)
-        if not any(
+        inside = any(
             o.source == tight.source and o.start <= tight.start and tight.end <= o.end for o in out
-        ):
+        )
+        if not inside:
             out.append(tight)
     return out

@@ -32,6 +32,9 @@ Event = str | Answer
 # Share of the question's (IDF-weighted) terms a passage must hold to count as relevant
 # when its embedding similarity alone is under `min_score`.
 LEXICAL_EVIDENCE = 0.5
+# Small models sometimes refuse with the answer in front of them: when one retrieved
+# sentence holds this share of the question's (IDF-weighted) terms, it is quoted instead.
+STRONG_EVIDENCE = 0.8
 HistoryLike = Sequence[Any] | None
 
 
@@ -168,7 +171,8 @@ class RAG:
         """A follow-up rewritten by the model into a question that stands on its own.
 
         Retrieval and the answer prompt both use it, so "what did he say about it?" finds
-        the right passages. If the rewrite is unusable, the previous question is prepended.
+        the right passages. If the rewrite is unusable (not a question, unchanged, too
+        long), the previous question is prepended instead.
         """
         q = self._check_question(question)
         turns = _normalize_history(history)
@@ -180,7 +184,7 @@ class RAG:
         rewritten = " ".join("".join(pieces).split()).strip("\"' ")
         rewritten = re.sub(r"^(?:rewritten question|question)\s*:\s*", "", rewritten, flags=re.I)
         usable = 3 <= len(rewritten) <= self.settings.max_question_chars
-        if usable and rewritten.lower() != q.lower():
+        if usable and rewritten.endswith("?") and rewritten.lower() != q.lower():
             return rewritten
         return f"{turns[-1][0]} {q}"
 
@@ -250,12 +254,16 @@ class RAG:
 
     def _finish(self, question: str, raw: str, passages: list[Passage], timings: dict) -> Answer:
         """Verify the model's citations; refuse when no sentence is supported."""
-        if is_refusal(raw):
-            return self._refusal(question, passages, timings)
         text = clean_markers(raw, len(passages))
-        if not re.sub(r"\[\d+\]|\W", "", text) and parse_markers(text):
-            text = self._extract(question, passages, parse_markers(text)[0])
-        checked = verify(text, passages)
+        if is_refusal(raw):
+            quote = self._extract(question, passages, range(1, len(passages) + 1))
+            if quote is None:
+                return self._refusal(question, passages, timings)
+            text = quote
+        elif not re.sub(r"\[\d+\]|\W", "", text) and parse_markers(text):
+            # The model only pointed at a passage ("[3]"): quote from that passage.
+            text = self._extract(question, passages, parse_markers(text)[:1], 0.0) or text
+        checked = verify(text, passages, self.store.term_weight)
         if checked.supported == 0:
             return self._refusal(question, passages, timings)
         return Answer(
@@ -269,13 +277,25 @@ class RAG:
             checked.unsupported,
         )
 
-    def _extract(self, question: str, passages: Sequence[Passage], n: int) -> str:
-        """The model only pointed at passage n ("[3]"): quote its sentence that best
-        matches the question, so the user still gets a grounded, cited answer."""
-        text = passages[n - 1].text
-        spans = split_sentences(text) or [(0, len(text))]
-        s, e = max(spans, key=lambda se: self.store.term_coverage(question, text[se[0] : se[1]]))
-        return f"“{text[s:e]}” [{n}]"
+    def _extract(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        numbers: Iterable[int],
+        floor: float = STRONG_EVIDENCE,
+    ) -> str | None:
+        """Quote the sentence of passages `numbers` sharing most of the question's terms,
+        if it holds at least `floor` of them: an extractive answer, cited and verified."""
+        best: tuple[float, int, str] | None = None
+        for n in numbers:
+            text = passages[n - 1].text
+            for s, e in split_sentences(text) or [(0, len(text))]:
+                score = self.store.term_coverage(question, text[s:e])
+                if best is None or score > best[0]:
+                    best = (score, n, text[s:e])
+        if best is None or best[0] < floor:
+            return None
+        return f"“{best[2]}” [{best[1]}]"
 
     def ask(self, question: str, history: HistoryLike = None) -> Answer:
         """Answer `question` from the indexed documents (indexing the demo corpus if empty)."""

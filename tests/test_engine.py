@@ -231,3 +231,21 @@ def test_low_similarity_but_matching_rare_words_still_reaches_the_model(engine_f
     assert not answer.refused and len(engine.generator.prompts) == 1
     refused = engine.ask("Prado?")  # no passage has the word, and similarity is low
     assert refused.refused and len(engine.generator.prompts) == 1
+
+
+def test_a_refusal_despite_a_sentence_holding_the_question_is_answered_by_quote(
+    engine_factory, corpus
+):
+    engine = engine_factory(["I cannot answer that from the documents."])
+    engine.index([corpus])
+    answer = engine.ask("Green tea brewed at how many degrees Celsius?")
+    assert not answer.refused
+    assert answer.text == "“Green tea should be brewed at 80 degrees Celsius [1].”"
+    assert answer.citations[0].text == "Green tea should be brewed at 80 degrees Celsius."
+
+
+def test_a_refusal_without_strong_evidence_stands(engine_factory, corpus):
+    engine = engine_factory(["I cannot answer that from the documents.", "Invented [1]."])
+    engine.index([corpus])
+    answer = engine.ask("How much did the Louvre's new glass roof cost in 1999?")
+    assert answer.refused and len(engine.generator.prompts) == 1

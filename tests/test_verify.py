@@ -60,3 +60,16 @@ def test_each_sentence_is_checked_on_its_own():
 def test_markers_after_the_period_belong_to_the_sentence_before():
     v = verify("Doug Ford was unhappy with the deal. [1] Ceolin welcomed the trip. [2]", P)
     assert v.text == "Doug Ford was unhappy with the deal [1]. Ceolin welcomed the trip [2]."
+
+
+def test_a_rare_word_the_passage_lacks_outweighs_common_ones_it_has():
+    passages = [
+        Passage(
+            "002.txt", "T", "Former diplomat Colin Robertson says Canada is watching.", 0, 56, 0.5
+        )
+    ]
+    idf = {"colin": 3.0, "robertson": 3.0, "canada": 0.2, "served": 2.0, "ambassador": 4.0}
+    claim = "Colin Robertson served as ambassador to Canada [1]."
+    assert verify(claim, passages).supported == 1  # 3 of 5 words: passes unweighted
+    weighted = verify(claim, passages, lambda t: idf.get(t, 4.0))
+    assert weighted.supported == 0 and weighted.citations == ()
