@@ -14,8 +14,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from index import Embedder, IndexReport, Passage, SentenceTransformerEmbedder, Store
-from index import bundled_corpus as _bundled_corpus
+from index import (
+    Embedder,
+    IndexReport,
+    Passage,
+    SentenceTransformerEmbedder,
+    Store,
+    bundled_corpus,
+)
 from index import sync as _sync
 from index.chunking import split_sentences
 
@@ -36,11 +42,6 @@ LEXICAL_EVIDENCE = 0.5
 # sentence holds this share of the question's (IDF-weighted) terms, it is quoted instead.
 STRONG_EVIDENCE = 0.8
 HistoryLike = Sequence[Any] | None
-
-
-def bundled_corpus() -> Path:
-    """Folder of the demo articles shipped with the package."""
-    return _bundled_corpus()
 
 
 def _normalize_history(history: HistoryLike) -> list[tuple[str, str]]:
