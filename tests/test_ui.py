@@ -83,3 +83,27 @@ def test_sources_highlight_the_exact_supporting_span():
         "> Intro sentence here. **Green tea is brewed at 80 degrees.** Outro \\*sentence\\*." in out
     )
     assert "Also blue. *(not supported by the documents)*" in out
+
+
+def test_launch_serves_the_chat_on_loopback(engine_factory, corpus):
+    import socket
+
+    from gradio_client import Client
+
+    from ui import launch
+
+    engine = engine_factory(["Green tea is brewed at 80 degrees Celsius [1]."])
+    engine.index([corpus])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = launch(engine, port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        assert app.local_url.startswith(f"http://127.0.0.1:{port}")
+        client = Client(app.local_url, verbose=False)
+        _, messages = client.predict("How hot should green tea be?", [], api_name="/ask")
+        final = messages[-1]["content"]
+        text = final[0]["text"] if isinstance(final, list) else final
+        assert "80 degrees Celsius [1]" in text and "**Sources**" in text and "`tea.txt`" in text
+    finally:
+        app.close()

@@ -95,8 +95,9 @@ def build_app(engine: RAG) -> gr.Blocks:
     return app
 
 
-def launch(engine: RAG, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any) -> None:
-    """Index the demo corpus if empty, load the models, then serve (blocking)."""
+def launch(engine: RAG, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any) -> gr.Blocks:
+    """Index the demo corpus if empty, load the models, then serve (blocking unless
+    `prevent_thread_lock=True` is passed); returns the app so callers can `close()` it."""
     engine.ensure_indexed()
     engine.warm_up()
     app = build_app(engine)
@@ -111,3 +112,4 @@ def launch(engine: RAG, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any
         footer_links=[],
         **kwargs,
     )
+    return app
