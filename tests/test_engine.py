@@ -213,15 +213,6 @@ def test_open_refuses_a_foreign_directory(tmp_path):
     assert (tmp_path / "notes.txt").read_text("utf-8") == "mine"
 
 
-def test_a_bare_marker_becomes_a_quoted_sentence_from_that_passage(engine_factory, corpus):
-    engine = engine_factory(["[1]"])
-    engine.index([corpus])
-    answer = engine.ask("When was the Eiffel Tower completed?")
-    assert not answer.refused
-    assert answer.text == "“The Eiffel Tower was completed in 1889 [1].”"
-    assert answer.citations[0].text == "The Eiffel Tower was completed in 1889."
-
-
 def test_low_similarity_but_matching_rare_words_still_reaches_the_model(engine_factory, corpus):
     engine = engine_factory(
         ["The Louvre is the most visited museum in the world [1]."], min_score=0.99
@@ -233,15 +224,28 @@ def test_low_similarity_but_matching_rare_words_still_reaches_the_model(engine_f
     assert refused.refused and len(engine.generator.prompts) == 1
 
 
-def test_a_refusal_despite_a_sentence_holding_the_question_is_answered_by_quote(
-    engine_factory, corpus
+@pytest.mark.parametrize(
+    ("reply", "question", "sentence"),
+    [
+        # The model only pointed at a passage.
+        ("[1]", "When was the Eiffel Tower completed?", "The Eiffel Tower was completed in 1889"),
+        # The model refused although one sentence holds the question's terms.
+        (
+            "I cannot answer that from the documents.",
+            "Green tea brewed at how many degrees Celsius?",
+            "Green tea should be brewed at 80 degrees Celsius",
+        ),
+    ],
+)
+def test_extractive_fallback_quotes_the_best_sentence(
+    engine_factory, corpus, reply, question, sentence
 ):
-    engine = engine_factory(["I cannot answer that from the documents."])
+    engine = engine_factory([reply])
     engine.index([corpus])
-    answer = engine.ask("Green tea brewed at how many degrees Celsius?")
+    answer = engine.ask(question)
     assert not answer.refused
-    assert answer.text == "“Green tea should be brewed at 80 degrees Celsius [1].”"
-    assert answer.citations[0].text == "Green tea should be brewed at 80 degrees Celsius."
+    assert answer.text == f"“{sentence} [1].”"
+    assert answer.citations[0].text == f"{sentence}."
 
 
 def test_a_refusal_without_strong_evidence_stands(engine_factory, corpus):
