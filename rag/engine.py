@@ -240,16 +240,20 @@ class RAG:
         timings["prompt_tokens"] = prompt_tokens
         pieces: list[str] = []
         gen_started = time.perf_counter()
+        first_at = gen_started
         for delta in self.generator.stream_chat(
             messages,
             max_tokens=self.settings.max_tokens,
             temperature=0.0,  # greedy: grounded
         ):
             if not pieces:
-                timings["first_token"] = time.perf_counter() - started
+                first_at = time.perf_counter()
+                timings["first_token"] = first_at - started
             pieces.append(delta)
             yield delta
         timings["generation"] = time.perf_counter() - gen_started
+        timings["decode"] = time.perf_counter() - first_at  # after the first token
+        timings["completion_tokens"] = len(pieces)  # llama.cpp streams one token per delta
         timings["total"] = time.perf_counter() - started
         yield self._finish(original, "".join(pieces), passages, timings)
 
