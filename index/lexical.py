@@ -16,6 +16,7 @@ import shutil
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +45,28 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    name: str  # the published folder this was read from
+    bm25: Any
+    ids: list[str]
+    idf: dict[str, float]
+    max_idf: float  # the weight of a term the index has never seen
+
+
 class LexicalIndex:
-    """BM25 (bm25s) over chunk ids and texts, stored in `<db>/lexical-*/`."""
+    """BM25 (bm25s) over chunk ids and texts, stored in `<db>/lexical-*/`.
+
+    Whether another process published a newer index is checked once per query (`search`)
+    and at index time (`ids`); term weights then come from memory, since they are asked
+    for per word of every answer sentence.
+    """
 
     POINTER = "lexical.json"
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._loaded: tuple[str, Any, list[str], dict[str, float]] | None = None
+        self._loaded: _Loaded | None = None
 
     def _current(self) -> str | None:
         try:
@@ -62,7 +77,7 @@ class LexicalIndex:
     def ids(self) -> list[str]:
         """Chunk ids covered by the published index (empty if none)."""
         loaded = self._load()
-        return list(loaded[2]) if loaded else []
+        return list(loaded.ids) if loaded else []
 
     def rebuild(self, ids: Sequence[str], texts: Sequence[str]) -> None:
         import bm25s
@@ -85,35 +100,39 @@ class LexicalIndex:
             if old.name != name:
                 shutil.rmtree(old, ignore_errors=True)
 
-    def _load(self) -> tuple[str, Any, list[str], dict[str, float]] | None:
+    def _load(self) -> _Loaded | None:
+        """The published index, re-read only when the pointer names a new folder."""
         name = self._current()
         if name is None:
             return None
-        if self._loaded is None or self._loaded[0] != name:
+        if self._loaded is None or self._loaded.name != name:
             import bm25s
 
             folder = self.root / name
             meta = json.loads((folder / "ids.json").read_text("utf-8"))
             bm25 = bm25s.BM25.load(str(folder), show_progress=False) if meta["ids"] else None
-            self._loaded = (name, bm25, meta["ids"], meta["idf"])
+            idf = meta["idf"]
+            self._loaded = _Loaded(name, bm25, meta["ids"], idf, max(idf.values(), default=1.0))
         return self._loaded
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) best first; only chunks sharing a term with the query."""
         loaded = self._load()
         terms = tokenize(query)
-        if not loaded or loaded[1] is None or not terms:
+        if not loaded or loaded.bm25 is None or not terms:
             return []
-        _, bm25, ids, _ = loaded
-        k = min(k, len(ids))
-        docs, scores = bm25.retrieve([terms], k=k, show_progress=False, n_threads=1)
-        return [(ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        k = min(k, len(loaded.ids))
+        docs, scores = loaded.bm25.retrieve([terms], k=k, show_progress=False, n_threads=1)
+        return [
+            (loaded.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
+        ]
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a token; unseen terms count as the rarest."""
-        loaded = self._load()
-        table = loaded[3] if loaded else {}
-        return table.get(term, max(table.values(), default=1.0))
+        loaded = self._loaded or self._load()
+        if loaded is None:
+            return 1.0
+        return loaded.idf.get(term, loaded.max_idf)
 
     def coverage(self, query: str, text: str) -> float:
         """IDF-weighted share of the query's terms that occur in `text` (0..1).
