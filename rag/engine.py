@@ -175,8 +175,9 @@ class RAG:
         the right passages. If the rewrite is unusable (not a question, unchanged, too
         long), the previous question is prepended instead.
         """
-        q = self._check_question(question)
-        turns = _normalize_history(history)
+        return self._rewrite(self._check_question(question), _normalize_history(history))
+
+    def _rewrite(self, q: str, turns: list[tuple[str, str]]) -> str:
         if not turns:
             return q
         pieces = self.generator.stream_chat(
@@ -225,7 +226,7 @@ class RAG:
         turns = _normalize_history(history)
         started = time.perf_counter()
         self.ensure_indexed()
-        q = self.standalone_question(original, turns)
+        q = self._rewrite(original, turns)
         timings = {"rewrite": time.perf_counter() - started} if turns else {}
         passages = self.store.search(q, self.settings.top_k, window=self.settings.window)
         timings["retrieval"] = time.perf_counter() - started - timings.get("rewrite", 0.0)
