@@ -1,17 +1,13 @@
-"""Turn the model's [n] markers into `Citation`s, and recognise refusals.
+"""Read and normalise the model's [n] markers, and recognise refusals.
 
 A marker may only point at a passage that was in the prompt: anything else (a number out
 of range, "[source 9]") is removed from the text, so every marker a user sees resolves.
+`rag.verify` then checks each marker and turns it into a `Citation`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-
-from index.types import Passage
-
-from .types import Citation
 
 REFUSAL = "I cannot answer that from the documents."
 
@@ -45,16 +41,6 @@ def clean_markers(text: str, valid: int) -> str:
     cleaned = _MARKER.sub(fix, text)
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)  # space left before punctuation
     return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
-
-
-def build_citations(text: str, passages: Sequence[Passage]) -> tuple[Citation, ...]:
-    """One `Citation` per distinct valid marker, in order of first appearance."""
-    seen: dict[int, Citation] = {}
-    for n in parse_markers(text):
-        if 1 <= n <= len(passages) and n not in seen:
-            p = passages[n - 1]
-            seen[n] = Citation(n, p.source, p.title, p.text, p.start, p.end)
-    return tuple(seen.values())
 
 
 def is_refusal(text: str) -> bool:
