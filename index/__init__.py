@@ -6,12 +6,14 @@ from .embedding import Embedder, EmbedderError, SentenceTransformerEmbedder
 from .errors import (
     DocumentError,
     IndexDirError,
+    IndexLockedError,
     InputError,
     NotAnIndexError,
     PathNotFoundError,
     RagError,
 )
-from .indexer import sync
+from .indexer import Progress, ProgressEvent, sync
+from .snapshot import StoredDocument
 from .store import Store
 from .types import Chunk, Document, IndexReport, Passage
 
@@ -22,14 +24,18 @@ __all__ = [
     "Embedder",
     "EmbedderError",
     "IndexDirError",
+    "IndexLockedError",
     "IndexReport",
     "InputError",
     "NotAnIndexError",
     "Passage",
+    "Progress",
+    "ProgressEvent",
     "PathNotFoundError",
     "RagError",
     "SentenceTransformerEmbedder",
     "Store",
+    "StoredDocument",
     "bundled_corpus",
     "sync",
 ]

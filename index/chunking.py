@@ -7,7 +7,8 @@ chunk verbatim and a citation can always point back at the original words.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 
 from .types import Chunk
 
@@ -107,6 +108,17 @@ def chunk_spans(
     return spans
 
 
+def page_blocks(
+    blocks: Iterable[tuple[int, int]], pages: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Cut blocks at page boundaries, so every chunk (and citation) lies on one page."""
+    if not pages:
+        return list(blocks)
+    return [
+        (max(s, ps), min(e, pe)) for s, e in blocks for ps, pe in pages if max(s, ps) < min(e, pe)
+    ]
+
+
 def chunk_document(
     source: str,
     title: str,
@@ -114,8 +126,17 @@ def chunk_document(
     blocks: Iterable[tuple[int, int]],
     max_chars: int = 700,
     overlap_sentences: int = 1,
+    pages: Sequence[tuple[int, int]] = (),
 ) -> list[Chunk]:
+    starts = [ps for ps, _ in pages]
     return [
-        Chunk(source=source, title=title, text=text[s:e], start=s, end=e)
-        for s, e in chunk_spans(text, blocks, max_chars, overlap_sentences)
+        Chunk(
+            source=source,
+            title=title,
+            text=text[s:e],
+            start=s,
+            end=e,
+            page=bisect_right(starts, s) if pages else None,
+        )
+        for s, e in chunk_spans(text, page_blocks(blocks, pages), max_chars, overlap_sentences)
     ]

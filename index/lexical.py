@@ -1,22 +1,17 @@
-"""BM25 over the chunk texts, persisted beside the Chroma collection.
+"""BM25 over the chunk texts, persisted in the index's published snapshot.
 
 Dense MiniLM search misses rare names and numbers ("Torigian", "49,000"); BM25 finds
-them. The index is rebuilt only when indexing changes the chunks, never per query. It
-is written to a fresh folder and published by atomically replacing a small pointer
-file, so a reader never sees a half-written index.
+them. It is rebuilt only when indexing changes the chunks, never per query, and it is
+published together with the list of documents it covers (see `snapshot`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import shutil
-import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,47 +40,24 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class _Loaded:
-    name: str  # the published folder this was read from
-    bm25: Any
-    ids: list[str]
-    idf: dict[str, float]
-    max_idf: float  # the weight of a term the index has never seen
+class Lexical:
+    """BM25 (bm25s) over chunk ids and texts, saved in and loaded from one folder.
 
-
-class LexicalIndex:
-    """BM25 (bm25s) over chunk ids and texts, stored in `<db>/lexical-*/`.
-
-    Whether another process published a newer index is checked once per query (`search`)
-    and at index time (`ids`); term weights then come from memory, since they are asked
-    for per word of every answer sentence.
+    Term weights come from memory: they are asked for per word of every answer sentence.
     """
 
-    POINTER = "lexical.json"
+    def __init__(self, bm25: Any, ids: list[str], idf: dict[str, float]) -> None:
+        self.bm25 = bm25
+        self.ids = ids
+        self.idf_table = idf
+        self.max_idf = max(idf.values(), default=1.0)  # the weight of a never-seen term
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._loaded: _Loaded | None = None
-
-    def _current(self) -> str | None:
-        try:
-            return json.loads((self.root / self.POINTER).read_text("utf-8"))["dir"]
-        except (OSError, ValueError, KeyError):
-            return None
-
-    def ids(self) -> list[str]:
-        """Chunk ids covered by the published index (empty if none)."""
-        loaded = self._load()
-        return list(loaded.ids) if loaded else []
-
-    def rebuild(self, ids: Sequence[str], texts: Sequence[str]) -> None:
+    @classmethod
+    def build(cls, folder: Path, ids: Sequence[str], texts: Sequence[str]) -> Lexical:
         import bm25s
 
-        name = f"lexical-{uuid.uuid4().hex[:12]}"
-        folder = self.root / name
-        folder.mkdir(parents=True)
         tokens = [tokenize(t) or ["\x00empty"] for t in texts]
+        bm25 = None
         if ids:
             bm25 = bm25s.BM25()
             bm25.index(tokens, show_progress=False)
@@ -93,46 +65,30 @@ class LexicalIndex:
         df = Counter(t for doc in tokens for t in set(doc))
         idf = {t: math.log(1 + (len(tokens) - n + 0.5) / (n + 0.5)) for t, n in df.items()}
         (folder / "ids.json").write_text(json.dumps({"ids": list(ids), "idf": idf}), "utf-8")
-        pointer = self.root / (self.POINTER + ".tmp")
-        pointer.write_text(json.dumps({"dir": name}), "utf-8")
-        os.replace(pointer, self.root / self.POINTER)
-        for old in self.root.glob("lexical-*"):
-            if old.name != name:
-                shutil.rmtree(old, ignore_errors=True)
+        return cls(bm25, list(ids), idf)
 
-    def _load(self) -> _Loaded | None:
-        """The published index, re-read only when the pointer names a new folder."""
-        name = self._current()
-        if name is None:
-            return None
-        if self._loaded is None or self._loaded.name != name:
-            import bm25s
+    @classmethod
+    def load(cls, folder: Path) -> Lexical:
+        import bm25s
 
-            folder = self.root / name
-            meta = json.loads((folder / "ids.json").read_text("utf-8"))
-            bm25 = bm25s.BM25.load(str(folder), show_progress=False) if meta["ids"] else None
-            idf = meta["idf"]
-            self._loaded = _Loaded(name, bm25, meta["ids"], idf, max(idf.values(), default=1.0))
-        return self._loaded
+        meta = json.loads((folder / "ids.json").read_text("utf-8"))
+        bm25 = bm25s.BM25.load(str(folder), show_progress=False) if meta["ids"] else None
+        return cls(bm25, meta["ids"], meta["idf"])
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) best first; only chunks sharing a term with the query."""
-        loaded = self._load()
         terms = tokenize(query)
-        if not loaded or loaded.bm25 is None or not terms:
+        if self.bm25 is None or not terms:
             return []
-        k = min(k, len(loaded.ids))
-        docs, scores = loaded.bm25.retrieve([terms], k=k, show_progress=False, n_threads=1)
+        k = min(k, len(self.ids))
+        docs, scores = self.bm25.retrieve([terms], k=k, show_progress=False, n_threads=1)
         return [
-            (loaded.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
+            (self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
         ]
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a token; unseen terms count as the rarest."""
-        loaded = self._loaded or self._load()
-        if loaded is None:
-            return 1.0
-        return loaded.idf.get(term, loaded.max_idf)
+        return self.idf_table.get(term, self.max_idf)
 
     def coverage(self, query: str, text: str) -> float:
         """IDF-weighted share of the query's terms that occur in `text` (0..1).

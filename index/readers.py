@@ -1,7 +1,8 @@
 """Turn a file into text without ever crashing on its bytes.
 
-Offsets of every chunk point into the string returned here, so nothing is normalized:
-the text is exactly the decoded file.
+Offsets of every chunk point into the string returned here. Text files are decoded
+as they are; HTML, PDF and Word files go through `extract`. Every refusal is a
+`DocumentError` that names the file and says why.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ import codecs
 from pathlib import Path
 
 from .errors import DocumentError
+from .extract import Extracted, docx_text, html_text, pdf_text
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 _BOMS = (
@@ -39,8 +43,8 @@ def decode(data: bytes, name: str = "file") -> str:
         return data.decode("latin-1")
 
 
-def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """Read a supported document; every refusal is a `DocumentError` naming the file."""
+def read_bytes(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The raw file, refused when its type is unsupported or it is over `max_bytes`."""
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise DocumentError(f"{path.name}: unsupported file type (supported: {allowed})")
@@ -48,10 +52,33 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
         size = path.stat().st_size
         if size > max_bytes:
             raise DocumentError(f"{path.name}: {size:,} bytes is over the {max_bytes:,} limit")
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise DocumentError(f"{path.name}: cannot read ({exc.strerror or exc})") from exc
-    text = decode(data, path.name)
-    if not text.strip():
+    if len(data) > max_bytes:  # it grew while we looked
+        raise DocumentError(f"{path.name}: over the {max_bytes:,} byte limit")
+    if not data.strip():
         raise DocumentError(f"{path.name}: empty document")
-    return text
+    return data
+
+
+def extract(data: bytes, suffix: str, name: str = "file") -> Extracted:
+    """Text (and PDF page spans) from a file's bytes, by its type."""
+    suffix = suffix.lower()
+    if suffix == ".pdf":
+        result = pdf_text(data, name)
+    elif suffix == ".docx":
+        result = docx_text(data, name)
+    elif suffix in HTML_SUFFIXES:
+        result = html_text(decode(data, name), name)
+    else:
+        result = Extracted(decode(data, name))
+    if not result.text.strip():
+        raise DocumentError(f"{name}: no text in the document")
+    return result
+
+
+def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The text of a supported document (see `extract`)."""
+    return extract(read_bytes(path, max_bytes), path.suffix, path.name).text

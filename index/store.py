@@ -1,7 +1,8 @@
 """The Chroma collection that holds our chunks, behind a small typed interface.
 
 The directory carries a marker file so we never write into a folder that is not ours,
-and never mix vectors from two different embedders in one index.
+and never mix vectors from two different embedders in one index. Chroma holds vectors;
+the published snapshot (see `snapshot`) says which of them are visible.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -18,26 +20,18 @@ import numpy as np
 from . import offline  # noqa: F401  (sets the offline switches before chromadb loads)
 from .embedding import ChromaEmbedding, Embedder
 from .errors import IndexDirError, NotAnIndexError
-from .lexical import LexicalIndex
+from .lexical import Lexical
+from .lock import write_lock
+from .snapshot import Snapshot, Snapshots, StoredDocument
 from .types import Chunk, Passage
 from .window import sentence_windows
 
 MARKER = "rag-index.json"
-FORMAT = 1
+FORMAT = 2  # 1: no snapshot manifest (migrated on the first write)
 COLLECTION = "chunks"
-_ADD_BATCH = 128
+_ADD_BATCH = 256
+_GET_BATCH = 5000
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.)
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """What the index knows of one document: enough to skip, replace or delete it."""
-
-    source: str
-    title: str
-    content_hash: str
-    root: str
-    chunk_ids: tuple[str, ...]
 
 
 def chunk_id(chunk: Chunk) -> str:
@@ -56,7 +50,7 @@ def _check_dir(path: Path, embedder_name: str) -> dict | None:
             info = json.loads(marker.read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise IndexDirError(f"{marker} is unreadable; the index may be damaged") from exc
-        if info.get("format") != FORMAT:
+        if info.get("format") not in (1, FORMAT):
             raise IndexDirError(f"{path}: index format {info.get('format')} is not supported")
         if info.get("embedder") != embedder_name:
             raise IndexDirError(
@@ -72,76 +66,202 @@ def _check_dir(path: Path, embedder_name: str) -> dict | None:
     return None
 
 
+def _batches(items: Sequence[str], size: int = _GET_BATCH) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
 class Store:
-    """One index directory: a Chroma persistent collection of chunks plus our marker."""
+    """One index directory: Chroma vectors, the published snapshot, and our marker.
+
+    Writers (`sync`, `remove`) hold the directory's lock and make their work visible
+    with `commit`; readers never lock and only ever see committed documents.
+    """
 
     def __init__(self, path: Path | str, embedder: Embedder) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
         self.path = Path(path).expanduser().resolve()
         self.embedder = embedder
-        existed = _check_dir(self.path, embedder.name) is not None
+        info = _check_dir(self.path, embedder.name)
         self.path.mkdir(parents=True, exist_ok=True)
+        self._open_chroma(fresh=True)
+        self._legacy = info is not None and info.get("format") == 1
+        if info is None:
+            _write_json_atomic(self.path / MARKER, {"format": FORMAT, "embedder": embedder.name})
+        self.snapshots = Snapshots(self.path)
+        self._seen = self.snapshots.pointer()
+        self._empty = Lexical(None, [], {})
+
+    def _open_chroma(self, fresh: bool = False) -> None:
+        """Open the collection; `fresh` drops chromadb's per-path cache of loaded state.
+
+        chromadb keeps one in-memory system per path per process, which does not notice
+        vectors another process (or Store) added: every Store starts from what is on
+        disk, and a reader reopens when someone else commits.
+        """
+        import chromadb
+        from chromadb.api.shared_system_client import SharedSystemClient
+        from chromadb.config import Settings as ChromaSettings
+
+        if fresh:
+            SharedSystemClient._identifier_to_system.pop(str(self.path), None)
+            SharedSystemClient._identifier_to_refcount.pop(str(self.path), None)
         self._client = chromadb.PersistentClient(
             path=str(self.path),
             settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
         )
         self._collection = self._client.get_or_create_collection(
             COLLECTION,
-            embedding_function=ChromaEmbedding(embedder),
+            embedding_function=ChromaEmbedding(embedder=self.embedder),
             configuration={"hnsw": {"space": "cosine"}},
         )
-        if not existed:
-            _write_json_atomic(self.path / MARKER, {"format": FORMAT, "embedder": embedder.name})
-        self.lexical = LexicalIndex(self.path)
+
+    # -- what is committed ------------------------------------------------------------
+
+    def _snapshot(self) -> Snapshot | None:
+        snap = self.snapshots.current()
+        name = snap.name if snap else None
+        if name != self._seen:  # another process committed: see its vectors too
+            self._open_chroma(fresh=True)
+            self._seen = name
+        return snap
+
+    @property
+    def lexical(self) -> Lexical:
+        snap = self._snapshot()
+        return snap.lexical if snap else self._empty
 
     def count(self) -> int:
-        return self._collection.count()
+        """Committed chunks (what search can return)."""
+        snap = self._snapshot()
+        if snap is None:
+            return self._collection.count() if self._legacy else 0
+        return len(snap.chunk_ids)
 
     def documents(self) -> dict[str, StoredDocument]:
-        """Every indexed document, keyed by source, from the chunks' own metadata."""
+        """Every committed document, keyed by source."""
+        snap = self._snapshot()
+        if snap is None:
+            return self._legacy_documents() if self._legacy else {}
+        return dict(snap.documents)
+
+    def _legacy_documents(self) -> dict[str, StoredDocument]:
+        """Format-1 indexes kept their document list only in the chunks' metadata."""
         got = self._collection.get(include=["metadatas"])
         grouped: dict[str, list[tuple[str, dict]]] = {}
         for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
             grouped.setdefault(str(meta["source"]), []).append((cid, meta))
-        out = {}
-        for source, rows in grouped.items():
-            meta = rows[0][1]
-            out[source] = StoredDocument(
+        return {
+            source: StoredDocument(
                 source=source,
-                title=str(meta.get("title", source)),
-                content_hash=str(meta.get("content_hash", "")),
-                root=str(meta.get("root", "")),
+                title=str(rows[0][1].get("title", source)),
+                content_hash=str(rows[0][1].get("content_hash", "")),
+                root=str(rows[0][1].get("root", "")),
                 chunk_ids=tuple(cid for cid, _ in rows),
             )
+            for source, rows in grouped.items()
+        }
+
+    # -- writing ------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """The write lock (fails at once if taken); upgrades a format-1 index first."""
+        with write_lock(self.path):
+            if self._legacy:
+                self.commit(self._legacy_documents())
+                _write_json_atomic(
+                    self.path / MARKER, {"format": FORMAT, "embedder": self.embedder.name}
+                )
+                (self.path / "lexical.json").unlink(missing_ok=True)
+                for old in self.path.glob("lexical-*"):
+                    shutil.rmtree(old, ignore_errors=True)
+                self._legacy = False
+            yield
+
+    def stored_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of `ids` Chroma already holds (left by an interrupted run, or unchanged)."""
+        found: set[str] = set()
+        for batch in _batches(ids):
+            found.update(self._collection.get(ids=batch, include=[])["ids"])
+        return found
+
+    def embeddings(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors by id, to reuse them for identical content under another name."""
+        out: dict[str, list[float]] = {}
+        for batch in _batches(ids):
+            got = self._collection.get(ids=batch, include=["embeddings"])
+            for cid, emb in zip(got["ids"], got["embeddings"], strict=True):
+                out[cid] = [float(x) for x in emb]
         return out
 
-    def add(self, chunks: Sequence[Chunk], content_hash: str, root: str) -> list[str]:
-        """Embed and store chunks (idempotent: re-adding the same chunk is an upsert)."""
+    def upsert(
+        self,
+        chunks: Sequence[Chunk],
+        content_hashes: Sequence[str],
+        embeddings: Sequence[Sequence[float]] | None = None,
+    ) -> list[str]:
+        """Store chunks (embedding them unless vectors are given); invisible until `commit`."""
         ids = [chunk_id(c) for c in chunks]
+        metadatas = []
+        for c, digest in zip(chunks, content_hashes, strict=True):
+            meta: dict[str, str | int] = {
+                "source": c.source,
+                "title": c.title,
+                "start": c.start,
+                "end": c.end,
+                "content_hash": digest,
+            }
+            if c.page is not None:
+                meta["page"] = c.page
+            metadatas.append(meta)
         for i in range(0, len(chunks), _ADD_BATCH):
-            batch = chunks[i : i + _ADD_BATCH]
+            part = slice(i, i + _ADD_BATCH)
             self._collection.upsert(
-                ids=ids[i : i + _ADD_BATCH],
-                documents=[c.text for c in batch],
-                metadatas=[
-                    {
-                        "source": c.source,
-                        "title": c.title,
-                        "start": c.start,
-                        "end": c.end,
-                        "content_hash": content_hash,
-                        "root": root,
-                    }
-                    for c in batch
-                ],
+                ids=ids[part],
+                documents=[c.text for c in chunks[part]],
+                metadatas=metadatas[part],  # type: ignore[arg-type]
+                embeddings=None if embeddings is None else [list(e) for e in embeddings[part]],
             )
         return ids
 
-    def delete(self, ids: Sequence[str]) -> None:
-        for i in range(0, len(ids), 1000):
-            self._collection.delete(ids=list(ids[i : i + 1000]))
+    def commit(self, documents: dict[str, StoredDocument]) -> None:
+        """Publish `documents` as what search sees, BM25 rebuilt over exactly their chunks."""
+        ids = [cid for doc in documents.values() for cid in doc.chunk_ids]
+        texts: dict[str, str] = {}
+        for batch in _batches(ids):
+            got = self._collection.get(ids=batch, include=["documents"])
+            texts.update(zip(got["ids"], (str(d) for d in got["documents"]), strict=True))
+        missing = [cid for cid in ids if cid not in texts]
+        if missing:
+            raise IndexDirError(
+                f"{self.path}: {len(missing)} chunks to publish are missing from Chroma"
+            )
+        snap = self.snapshots.publish(documents.values(), ids, [texts[cid] for cid in ids])
+        self._seen = snap.name
+
+    def collect_garbage(self) -> int:
+        """Delete vectors no committed document uses (left by updates or killed runs)."""
+        snap = self._snapshot()
+        keep = snap.chunk_ids if snap else frozenset()
+        if self._collection.count() == len(keep):
+            return 0
+        stored = self._collection.get(include=[])["ids"]
+        stale = [cid for cid in stored if cid not in keep]
+        for batch in _batches(stale, 1000):
+            self._collection.delete(ids=batch)
+        return len(stale)
+
+    def remove(self, sources: Sequence[str]) -> list[str]:
+        """Take documents out of the index; returns the sources that were there."""
+        with self.writing():
+            docs = self.documents()
+            gone = [s for s in sources if s in docs]
+            if gone:
+                self.commit({s: d for s, d in docs.items() if s not in gone})
+                self.collect_garbage()
+            return gone
+
+    # -- reading ------------------------------------------------------------------------
 
     def term_weight(self, term: str) -> float:
         """How distinctive a token is in this index (its IDF); unseen tokens weigh most."""
@@ -151,13 +271,43 @@ class Store:
         """IDF-weighted share of the query's terms found in `text` (0..1)."""
         return self.lexical.coverage(query, text)
 
-    def lexical_in_sync(self) -> bool:
-        return len(self.lexical.ids()) == self.count()
+    def _visible(self) -> frozenset[str] | None:
+        """Committed chunk ids; None means everything in Chroma (format-1 index)."""
+        snap = self._snapshot()
+        if snap is None:
+            return None if self._legacy else frozenset()
+        return snap.chunk_ids
 
-    def refresh_lexical(self) -> None:
-        """Rebuild BM25 from the chunks Chroma holds (after indexing, never per query)."""
-        got = self._collection.get(include=["documents"])
-        self.lexical.rebuild(got["ids"], [str(d) for d in got["documents"] or []])
+    def _dense(
+        self, qvec: np.ndarray, n: int, visible: frozenset[str] | None
+    ) -> list[tuple[str, str, dict, float]]:
+        """Top-n committed chunks by cosine: (id, text, metadata, similarity).
+
+        Uncommitted vectors (a write in progress, or left by a killed one) are skipped by
+        asking Chroma for more until n visible ones are found or it has no more.
+        """
+        stored = self._collection.count()
+        ask = min(n, stored)
+        while True:
+            res = self._collection.query(
+                query_embeddings=[qvec.tolist()],
+                n_results=ask,
+                include=["documents", "metadatas", "distances"],
+            )
+            rows = [
+                (cid, str(text), dict(meta), 1.0 - float(dist))
+                for cid, text, meta, dist in zip(
+                    res["ids"][0],
+                    res["documents"][0],
+                    res["metadatas"][0],
+                    res["distances"][0],
+                    strict=True,
+                )
+                if visible is None or cid in visible
+            ]
+            if len(rows) >= n or ask >= stored:
+                return rows[:n]
+            ask = min(stored, ask * 4)
 
     def search(
         self, query: str, k: int = 5, candidates: int = 30, window: int = 0
@@ -167,33 +317,23 @@ class Store:
         `score` is the chunk's cosine similarity to the query, also for BM25-only hits.
         With `window` > 0 each chunk is cut down to its best sentence +/- `window`.
         """
+        snap = self._snapshot()
+        visible = self._visible()
+        lexical = snap.lexical if snap else self._empty
         total = self.count()
         if total == 0 or k <= 0:
             return []
         qvec = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
         n = min(candidates, total)
-        dense = self._collection.query(
-            query_embeddings=[qvec.tolist()],
-            n_results=n,
-            include=["documents", "metadatas", "distances"],
-        )
         rows: dict[str, tuple[str, dict, float]] = {}
         fused: dict[str, float] = {}
-        for rank, (cid, text, meta, dist) in enumerate(
-            zip(
-                dense["ids"][0],
-                dense["documents"][0],
-                dense["metadatas"][0],
-                dense["distances"][0],
-                strict=True,
-            )
-        ):
-            rows[cid] = (str(text), dict(meta), 1.0 - float(dist))
+        for rank, (cid, text, meta, sim) in enumerate(self._dense(qvec, n, visible)):
+            rows[cid] = (text, meta, sim)
             fused[cid] = 1.0 / (RRF_K + rank + 1)
-        lexical = self.lexical.search(query, n)
-        for rank, (cid, _) in enumerate(lexical):
+        hits = lexical.search(query, n)
+        for rank, (cid, _) in enumerate(hits):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        missing = [cid for cid, _ in lexical if cid not in rows]
+        missing = [cid for cid, _ in hits if cid not in rows]
         if missing:
             got = self._collection.get(
                 ids=missing, include=["documents", "metadatas", "embeddings"]
@@ -205,25 +345,18 @@ class Store:
         best = sorted((cid for cid in fused if cid in rows), key=lambda c: -fused[c])[:k]
         passages = [self._passage(*rows[cid]) for cid in best]
         if window:
-            cover = lambda text: self.lexical.coverage(query, text)  # noqa: E731
+            cover = lambda text: lexical.coverage(query, text)  # noqa: E731
             passages = sentence_windows(passages, qvec, self.embedder, window, cover)
         return passages
 
     def dense_search(self, query: str, k: int = 5) -> list[Passage]:
         """Embedding similarity only: the naive baseline, kept for comparison."""
-        total = self.count()
-        if total == 0 or k <= 0:
+        if self.count() == 0 or k <= 0:
             return []
-        res = self._collection.query(
-            query_texts=[query],
-            n_results=min(k, total),
-            include=["documents", "metadatas", "distances"],
-        )
+        qvec = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
         return [
-            self._passage(str(text), meta, 1.0 - float(dist))
-            for text, meta, dist in zip(
-                res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
-            )
+            self._passage(text, meta, sim)
+            for _, text, meta, sim in self._dense(qvec, k, self._visible())
         ]
 
     @staticmethod
@@ -235,6 +368,7 @@ class Store:
             start=int(meta["start"]),
             end=int(meta["end"]),
             score=round(score, 4),
+            page=int(meta["page"]) if "page" in meta else None,
         )
 
 

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Document:
-    """A readable file: `text` is the full decoded text that chunk offsets point into."""
+    """A readable file: `text` is the extracted text that chunk offsets point into."""
 
     source: str  # path relative to the folder it was indexed from (or the file name)
     path: str  # absolute path on disk when indexed
     title: str
     text: str
-    content_hash: str
+    content_hash: str  # of the file's bytes: unchanged files are skipped without parsing
+    pages: tuple[tuple[int, int], ...] = ()  # PDF: (start, end) of each page in `text`
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Chunk:
     text: str
     start: int
     end: int
+    page: int | None = None  # 1-based page of a PDF
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Passage:
     start: int
     end: int
     score: float
+    page: int | None = None  # 1-based page of a PDF
 
 
 @dataclass
@@ -48,7 +51,9 @@ class IndexReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # source -> reason
-    chunks_added: int = 0
+    chunks_added: int = 0  # chunks of added and updated documents
+    chunks_embedded: int = 0  # of those, how many had to be embedded
+    chunks_reused: int = 0  # ...and how many copied the vectors of identical content
     chunks_removed: int = 0
     seconds: float = 0.0
 
@@ -69,6 +74,8 @@ class IndexReport:
         return {
             **self.counts(),
             "chunks_added": self.chunks_added,
+            "chunks_embedded": self.chunks_embedded,
+            "chunks_reused": self.chunks_reused,
             "chunks_removed": self.chunks_removed,
             "failures": dict(self.failed),
             "seconds": round(self.seconds, 3),

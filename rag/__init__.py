@@ -7,12 +7,13 @@ answer = engine.ask("Who is Meng Wanzhou?")
 answer.text, answer.refused, answer.citations, answer.passages
 """
 
-from index.types import IndexReport, Passage
+from index import IndexReport, Passage, ProgressEvent, StoredDocument
 
 from .engine import RAG
 from .errors import (
     DocumentError,
     IndexDirError,
+    IndexLockedError,
     InputError,
     ModelCorruptError,
     ModelError,
@@ -30,6 +31,7 @@ __all__ = [
     "Citation",
     "DocumentError",
     "IndexDirError",
+    "IndexLockedError",
     "IndexReport",
     "InputError",
     "ModelCorruptError",
@@ -38,6 +40,8 @@ __all__ = [
     "NotAnIndexError",
     "Passage",
     "PathNotFoundError",
+    "ProgressEvent",
     "RagError",
     "Settings",
+    "StoredDocument",
 ]

@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from .errors import RagError
+from .errors import InputError, RagError
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # indexing finished but some files failed
@@ -40,11 +41,22 @@ def build_parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="files or folders (.txt, .md); a folder is mirrored: files deleted from it "
-        "are removed from the index. Default: the bundled demo corpus",
+        help="files or folders (.txt .md .html .pdf .docx); a folder is mirrored: files "
+        "deleted from it are removed from the index. Default: the bundled demo corpus",
     )
     _add_common(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars (also off when not a terminal)"
+    )
+
+    p = sub.add_parser("docs", help="list the indexed documents")
+    _add_common(p)
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+
+    p = sub.add_parser("remove", help="remove documents from the index (files are not touched)")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="names as `rag docs` lists them")
+    _add_common(p)
 
     p = sub.add_parser("ask", help="answer a question from the indexed documents")
     p.add_argument("question", help="the question, in quotes")
@@ -70,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument(
+        "--username",
+        metavar="U",
+        help="login name for the web page (default: $RAG_UI_USERNAME); a login is required "
+        "when --host is not a loopback address",
+    )
+    p.add_argument(
+        "--password-file",
+        metavar="FILE",
+        help="read the login password from the first line of FILE ('-': standard input) "
+        "instead of $RAG_UI_PASSWORD; never pass a password as an argument",
+    )
     return parser
 
 
@@ -79,20 +103,75 @@ def _engine(args: argparse.Namespace, **extra: Any):
     return RAG.open(db=args.db, model=args.model, **extra)
 
 
+class _Bars:
+    """tqdm bars for files read and chunks embedded, with counts and ETA, on stderr."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, event: Any) -> None:
+        from tqdm import tqdm
+
+        label = {"read": "reading files", "embed": "embedding chunks"}[event.stage]
+        bar = self.bars.get(event.stage)
+        if bar is None:
+            unit = "file" if event.stage == "read" else "chunk"
+            bar = self.bars[event.stage] = tqdm(
+                total=event.total, desc=label, unit=unit, file=sys.stderr, leave=True
+            )
+        bar.total = event.total
+        bar.n = event.done
+        bar.set_postfix_str(event.item[-40:], refresh=False)
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    report = engine.index(args.paths or None)
+    bars = None if args.quiet or args.json or not sys.stderr.isatty() else _Bars()
+    try:
+        report = engine.index(args.paths or None, progress=bars)
+    finally:
+        if bars:
+            bars.close()
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         counts = ", ".join(f"{v} {k}" for k, v in report.counts().items())
         print(
-            f"{counts} ({report.chunks_added} chunks added) in {report.seconds:.1f}s"
-            f" -> {engine.store.path}"
+            f"{counts} ({report.chunks_added} chunks added, {report.chunks_embedded} embedded)"
+            f" in {report.seconds:.1f}s -> {engine.store.path}"
         )
         for source, reason in report.failed.items():
             print(f"failed: {source}: {reason}", file=sys.stderr)
     return EXIT_PARTIAL if report.failed else 0
+
+
+def _cmd_docs(args: argparse.Namespace) -> int:
+    docs = _engine(args).documents()
+    if args.json:
+        rows = [
+            {"source": d.source, "title": d.title, "chunks": len(d.chunk_ids), "path": d.path}
+            for d in docs
+        ]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    for d in [] if args.json else docs:
+        print(f"{d.source}\t{len(d.chunk_ids)} chunks\t{d.title}")
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    gone = engine.remove(args.sources)
+    for source in gone:
+        print(f"removed: {source}")
+    unknown = [s for s in args.sources if s not in gone]
+    for source in unknown:
+        print(f"not indexed: {source}", file=sys.stderr)
+    return EXIT_PARTIAL if unknown else 0
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
@@ -119,7 +198,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     else:
         print()
     for c in answer.citations:
-        print(f"\n[{c.n}] {c.title} — {c.source} (chars {c.start}-{c.end})")
+        page = f"page {c.page}, " if c.page else ""
+        print(f"\n[{c.n}] {c.title} — {c.source} ({page}chars {c.start}-{c.end})")
         print("    " + c.text.replace("\n", "\n    "))
     return 0
 
@@ -147,16 +227,36 @@ def _load_frontend(name: str):
     return next(iter(found)).load()
 
 
+def _read_password(source: str) -> str:
+    """A file (or stdin) keeps the password out of `ps` output and shell history."""
+    try:
+        text = sys.stdin.readline() if source == "-" else Path(source).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the password file {source}: {exc}") from exc
+    password = text.splitlines()[0] if text else ""
+    if not password:
+        raise InputError(f"the password file {source} is empty")
+    return password
+
+
 def _cmd_ui(args: argparse.Namespace) -> int:
     launch = _load_frontend("gradio")
+    password = _read_password(args.password_file) if args.password_file else None
     engine = _engine(args)
-    launch(engine, host=args.host, port=args.port)
+    launch(engine, host=args.host, port=args.port, username=args.username, password=password)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"index": _cmd_index, "ask": _cmd_ask, "eval": _cmd_eval, "ui": _cmd_ui}[args.command]
+    handler = {
+        "index": _cmd_index,
+        "docs": _cmd_docs,
+        "remove": _cmd_remove,
+        "ask": _cmd_ask,
+        "eval": _cmd_eval,
+        "ui": _cmd_ui,
+    }[args.command]
     try:
         return handler(args)
     except RagError as exc:
@@ -164,3 +264,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `rag docs | head`: the reader left; that is not an error
+        sys.stderr.close()
+        return 0

@@ -18,8 +18,10 @@ from index import (
     Embedder,
     IndexReport,
     Passage,
+    Progress,
     SentenceTransformerEmbedder,
     Store,
+    StoredDocument,
     bundled_corpus,
 )
 from index import sync as _sync
@@ -121,13 +123,34 @@ class RAG:
         self.store.embedder.embed(["warm up"])
 
     # -- indexing ----------------------------------------------------------------
-    def index(self, paths: Iterable[str | Path] | None = None) -> IndexReport:
-        """Make the index mirror `paths` (default: the bundled corpus)."""
+    def index(
+        self, paths: Iterable[str | Path] | None = None, progress: Progress | None = None
+    ) -> IndexReport:
+        """Make the index mirror `paths` (default: the bundled corpus).
+
+        `progress` receives `ProgressEvent`s (files read, chunks embedded). Another
+        process indexing into the same directory makes this raise `IndexLockedError`.
+        """
         targets = list(paths) if paths is not None else [bundled_corpus()]
         if not targets:
             raise InputError("nothing to index: give at least one file or folder")
         with self._index_lock:
-            return _sync(self.store, targets, chunk_chars=self.settings.chunk_chars)
+            return _sync(
+                self.store,
+                targets,
+                chunk_chars=self.settings.chunk_chars,
+                max_bytes=self.settings.max_file_mb * 1024 * 1024,
+                progress=progress,
+            )
+
+    def documents(self) -> list[StoredDocument]:
+        """What is indexed, by source name."""
+        return sorted(self.store.documents().values(), key=lambda d: d.source)
+
+    def remove(self, sources: Sequence[str]) -> list[str]:
+        """Take documents out of the index (their files are not touched)."""
+        with self._index_lock:
+            return self.store.remove(list(sources))
 
     def ensure_indexed(self) -> IndexReport | None:
         """Index the bundled corpus if the index is empty (first run of the demo)."""

@@ -3,6 +3,7 @@
 from index.errors import (
     DocumentError,
     IndexDirError,
+    IndexLockedError,
     InputError,
     NotAnIndexError,
     PathNotFoundError,
@@ -25,6 +26,7 @@ class ModelCorruptError(ModelError):
 __all__ = [
     "DocumentError",
     "IndexDirError",
+    "IndexLockedError",
     "InputError",
     "ModelCorruptError",
     "ModelError",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,9 @@ class Settings:
     window: int = 1  # sentences kept either side of a chunk's best sentence (0: whole chunk)
     max_question_chars: int = 1000  # longer questions are refused with an error
     chunk_chars: int = 700  # longest chunk when indexing (200-4000)
+    max_file_mb: int = 20  # larger files are skipped when indexing and refused on upload
+    ui_username: str = ""  # web UI login; required (with the password) off loopback
+    ui_password: str = field(default="", repr=False)  # never printed with the settings
 
     _BOUNDS = {
         "top_k": (1, 20),
@@ -66,6 +69,7 @@ class Settings:
         "window": (0, 10),
         "max_question_chars": (10, 100_000),
         "chunk_chars": (200, 4000),
+        "max_file_mb": (1, 2048),
     }
 
     @classmethod

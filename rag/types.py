@@ -22,6 +22,7 @@ class Citation:
     text: str
     start: int
     end: int
+    page: int | None = None  # 1-based page of a PDF source
 
 
 @dataclass(frozen=True)

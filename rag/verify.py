@@ -157,5 +157,7 @@ def verify(
     for n, sentences in citing.items():
         p = passages[n - 1]
         s, e = _span(p, sentences)
-        citations.append(Citation(n, p.source, p.title, p.text[s:e], p.start + s, p.start + e))
+        citations.append(
+            Citation(n, p.source, p.title, p.text[s:e], p.start + s, p.start + e, p.page)
+        )
     return Verified("".join(out).strip(), tuple(citations), tuple(unsupported), supported)

@@ -45,7 +45,7 @@ def test_ask_json_has_the_documented_shape(fake_cli, corpus, capsys):
     data = json.loads(capsys.readouterr().out)
     assert {"answer", "refused", "citations", "passages"} <= set(data)
     assert data["refused"] is False
-    assert set(data["citations"][0]) == {"n", "source", "title", "text", "start", "end"}
+    assert set(data["citations"][0]) == {"n", "source", "title", "text", "start", "end", "page"}
     assert data["citations"][0]["source"] == "paris.md"
 
 

@@ -144,9 +144,12 @@ def test_bad_files_give_clear_errors(tmp_path):
     (tmp_path / "empty.txt").write_text("  \n", "utf-8")
     (tmp_path / "junk.txt").write_bytes(b"\x00\x01\x02binary\x00")
     (tmp_path / "doc.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
     with pytest.raises(DocumentError, match="empty"):
         read_text(tmp_path / "empty.txt")
     with pytest.raises(DocumentError, match="binary"):
         read_text(tmp_path / "junk.txt")
-    with pytest.raises(DocumentError, match="unsupported"):
+    with pytest.raises(DocumentError, match="damaged or truncated PDF"):
         read_text(tmp_path / "doc.pdf")
+    with pytest.raises(DocumentError, match="unsupported"):
+        read_text(tmp_path / "image.png")

@@ -18,7 +18,7 @@ def test_public_api_is_declared_once():
         assert getattr(rag, name) is not None
     assert issubclass(InputError, RagError) and issubclass(PathNotFoundError, RagError)
     fields = Citation.__dataclass_fields__
-    assert list(fields) == ["n", "source", "title", "text", "start", "end"]
+    assert list(fields) == ["n", "source", "title", "text", "start", "end", "page"]
     assert list(Passage.__dataclass_fields__) == [
         "source",
         "title",
@@ -26,6 +26,7 @@ def test_public_api_is_declared_once():
         "start",
         "end",
         "score",
+        "page",
     ]
 
 

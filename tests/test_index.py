@@ -137,23 +137,26 @@ def all_ids(store: Store) -> set[str]:
 def test_lexical_index_follows_every_sync_exactly(tmp_path, corpus):
     store = Store(tmp_path / "db", FakeEmbedder())
     sync(store, [corpus])
-    assert set(store.lexical.ids()) == all_ids(store)
+    assert set(store.lexical.ids) == all_ids(store)
     (corpus / "tea.txt").write_text("Rooibos is not a tea at all. It is a red bush.", "utf-8")
     sync(store, [corpus])
-    assert set(store.lexical.ids()) == all_ids(store)
+    assert set(store.lexical.ids) == all_ids(store)
     (corpus / "paris.md").unlink()
     sync(store, [corpus])
-    assert set(store.lexical.ids()) == all_ids(store)
-    assert len(list((tmp_path / "db").glob("lexical-*"))) == 1  # old versions cleaned up
+    assert set(store.lexical.ids) == all_ids(store) and store.count() == len(all_ids(store))
+    assert len(list((tmp_path / "db").glob("snapshot-*"))) == 1  # old versions cleaned up
 
 
-def test_a_lost_lexical_index_is_rebuilt_by_the_next_sync(tmp_path, corpus):
+def test_a_lost_snapshot_is_rebuilt_by_the_next_sync_without_embedding_again(tmp_path, corpus):
     store = Store(tmp_path / "db", FakeEmbedder())
-    sync(store, [corpus])
-    (tmp_path / "db" / "lexical.json").unlink()  # as if killed before publishing
-    assert not store.lexical_in_sync()
+    first = sync(store, [corpus])
+    (tmp_path / "db" / "snapshot.json").unlink()  # as if killed before publishing
+    assert store.count() == 0 and store.search("green tea") == []  # nothing half-visible
+    store.embedder.calls.clear()
     report = sync(store, [corpus])
-    assert not report.changed and set(store.lexical.ids()) == all_ids(store)
+    assert report.chunks_embedded == 0 and report.chunks_added == first.chunks_added
+    assert store.embedder.calls == []  # the vectors left in Chroma were reused
+    assert set(store.lexical.ids) == all_ids(store) and store.search("green tea")
 
 
 def test_rare_words_are_found_by_bm25_when_embeddings_cannot(tmp_path, corpus):

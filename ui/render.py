@@ -26,6 +26,11 @@ def safe_text(text: str) -> str:
     return _AUTOLINK.sub(lambda m: m.group(1) + "&#58;", text)
 
 
+def safe_code(text: str) -> str:
+    """A file name for inside backticks: no backtick can end the code span early."""
+    return text.replace("`", "'").replace("\n", " ")
+
+
 def _plain(text: str) -> str:
     """Safe text that also cannot open or close emphasis (used inside highlighted quotes)."""
     return _EMPHASIS.sub(r"\\\1", safe_text(text))
@@ -58,9 +63,11 @@ def render_answer(answer: Answer) -> str:
         for c in answer.citations:
             passage = answer.passages[c.n - 1] if c.n <= len(answer.passages) else None
             body = highlight(passage, c) if passage else _quote(_plain(c.text))
+            where = f"page {c.page}, " if c.page else ""
             parts.append(
                 f"\n\n**[{c.n}] {_plain(c.title)}**  \n"
-                f"`{c.source}` · supporting text at characters {c.start}–{c.end}\n\n{body}"
+                f"`{safe_code(c.source)}` · {where}supporting text at characters "
+                f"{c.start}–{c.end}\n\n{body}"
             )
     elif answer.refused and answer.passages:
         parts.append("\n\n*The closest passages did not contain the answer.*")

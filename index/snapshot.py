@@ -1,0 +1,129 @@
+"""What search may see: the committed documents and the BM25 index over exactly their chunks.
+
+Chroma holds vectors, but it is not the source of truth for which documents are indexed:
+an indexer killed mid-document leaves some of its chunks in Chroma. A snapshot is
+written to a fresh `snapshot-*/` folder (manifest + BM25), flushed to disk, and published
+by atomically replacing the small `snapshot.json` pointer. Search only returns chunks the
+current snapshot lists, so a reader sees the old state or the new one, never a
+half-indexed document, and the vector and lexical sides always agree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .lexical import Lexical
+
+POINTER = "snapshot.json"
+PREFIX = "snapshot-"
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """What the index knows of one document: enough to list, skip, replace or delete it."""
+
+    source: str
+    title: str
+    content_hash: str
+    root: str  # the folder it was indexed from (folders are mirrored)
+    chunk_ids: tuple[str, ...]
+    path: str = ""  # where the file was when indexed
+    pages: int = 0  # PDF page count (0 for other formats)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    name: str
+    documents: dict[str, StoredDocument]
+    lexical: Lexical
+    chunk_ids: frozenset[str]
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+class Snapshots:
+    """Publishes snapshots and loads the current one (re-read only when it changes)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._loaded: Snapshot | None = None
+
+    def pointer(self) -> str | None:
+        try:
+            return json.loads((self.root / POINTER).read_text("utf-8"))["dir"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def exists(self) -> bool:
+        return self.pointer() is not None
+
+    def current(self) -> Snapshot | None:
+        """The published snapshot, or None before the first commit."""
+        for _ in range(3):  # a writer may replace it between reading the pointer and loading
+            name = self.pointer()
+            if name is None:
+                return None
+            if self._loaded is not None and self._loaded.name == name:
+                return self._loaded
+            try:
+                self._loaded = self._read(name)
+                return self._loaded
+            except (OSError, ValueError, KeyError):
+                continue
+        raise OSError(f"{self.root}: the published snapshot keeps disappearing")
+
+    def _read(self, name: str) -> Snapshot:
+        folder = self.root / name
+        raw = json.loads((folder / "documents.json").read_text("utf-8"))
+        documents = {
+            d["source"]: StoredDocument(**{**d, "chunk_ids": tuple(d["chunk_ids"])}) for d in raw
+        }
+        lexical = Lexical.load(folder)
+        return Snapshot(name, documents, lexical, frozenset(lexical.ids))
+
+    def publish(
+        self, documents: Iterable[StoredDocument], ids: Sequence[str], texts: Sequence[str]
+    ) -> Snapshot:
+        """Write a complete snapshot, then switch the pointer to it in one atomic step."""
+        name = f"{PREFIX}{uuid.uuid4().hex[:12]}"
+        folder = self.root / name
+        folder.mkdir(parents=True)
+        docs = sorted(documents, key=lambda d: d.source)
+        lexical = Lexical.build(folder, ids, texts)
+        _write(folder / "documents.json", json.dumps([asdict(d) for d in docs]))
+        for file in folder.iterdir():
+            _fsync(file)
+        _fsync(folder)
+        tmp = self.root / (POINTER + ".tmp")
+        _write(tmp, json.dumps({"dir": name}))
+        os.replace(tmp, self.root / POINTER)
+        _fsync(self.root)
+        self._loaded = Snapshot(name, {d.source: d for d in docs}, lexical, frozenset(ids))
+        self.remove_stale()
+        return self._loaded
+
+    def remove_stale(self) -> None:
+        """Delete folders of older or never-published snapshots."""
+        current = self.pointer()
+        for old in self.root.glob(f"{PREFIX}*"):
+            if old.name != current and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
