@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from .errors import InputError
 from .llm import Generator, LlamaCppGenerator
 from .models import resolve_model
 from .prompts import build_messages, build_rewrite_messages
+from .sanitize import strip_active_content
 from .settings import Settings
 from .types import Answer
 from .verify import verify
@@ -203,9 +205,13 @@ class RAG:
     def _rewrite(self, q: str, turns: list[tuple[str, str]]) -> str:
         if not turns:
             return q
-        pieces = self.generator.stream_chat(
-            build_rewrite_messages(q, turns), max_tokens=64, temperature=0.0
-        )
+        messages = build_rewrite_messages(q, turns)
+        while turns and self.generator.count_tokens(messages) > self.settings.ctx - 64:
+            turns = turns[1:]  # the oldest turns go first when the context is tight
+            messages = build_rewrite_messages(q, turns)
+        if not turns:
+            return q
+        pieces = self.generator.stream_chat(messages, max_tokens=64, temperature=0.0)
         rewritten = " ".join("".join(pieces).split()).strip("\"' ")
         rewritten = re.sub(r"^(?:rewritten question|question)\s*:\s*", "", rewritten, flags=re.I)
         usable = 3 <= len(rewritten) <= self.settings.max_question_chars
@@ -221,19 +227,29 @@ class RAG:
         return any(self.store.term_coverage(question, p.text) >= LEXICAL_EVIDENCE for p in passages)
 
     def _fit(self, question: str, passages: list[Passage]) -> tuple[list[dict], list[Passage], int]:
-        """Drop the weakest passages until the prompt fits the context with the answer."""
+        """Make the prompt fit the context with room for the answer, whatever the corpus.
+
+        The weakest passages go first; a single passage that is still too long (huge
+        chunks, a small context) is cut short, keeping its offsets exact.
+        """
         budget = self.settings.ctx - self.settings.max_tokens
         while True:
             messages = build_messages(question, passages)
             tokens = self.generator.count_tokens(messages)
             if tokens <= budget:
                 return messages, passages, tokens
-            if len(passages) <= 1:
+            if len(passages) > 1:
+                passages = passages[:-1]
+                continue
+            p = passages[0] if passages else None
+            keep = int(len(p.text) * budget / tokens * 0.9) if p else 0
+            if p is None or keep < 80:
                 raise InputError(
                     f"the prompt needs {tokens} tokens but the context allows {budget}; "
-                    "raise RAG_CTX or lower RAG_CHUNK_CHARS"
+                    "ask a shorter question or raise RAG_CTX"
                 )
-            passages = passages[:-1]
+            keep = p.text.rfind(" ", 0, keep) if " " in p.text[:keep] else keep
+            passages = [replace(p, text=p.text[:keep], end=p.start + keep)]
 
     def _refusal(self, question: str, passages: Sequence[Passage], timings: dict) -> Answer:
         closest = list(dict.fromkeys(f"{p.title} ({p.source})" for p in passages[:2]))
@@ -244,7 +260,11 @@ class RAG:
         return self._generator.name if self._generator is not None else self.settings.model
 
     def stream(self, question: str, history: HistoryLike = None) -> Iterator[Event]:
-        """Yield text deltas as the model writes, then the final `Answer`."""
+        """Yield text deltas as the model writes, then the final `Answer`.
+
+        Deltas are the model's raw words, for a live preview; render only the `Answer`,
+        whose text is checked, re-cited and stripped of active content.
+        """
         original = self._check_question(question)
         turns = _normalize_history(history)
         started = time.perf_counter()
@@ -283,6 +303,7 @@ class RAG:
 
     def _finish(self, question: str, raw: str, passages: list[Passage], timings: dict) -> Answer:
         """Verify the model's citations; refuse when no sentence is supported."""
+        raw = strip_active_content(raw)  # no images, HTML or script links, whatever it wrote
         text = clean_markers(raw, len(passages))
         if is_refusal(raw):
             quote = self._extract(question, passages, range(1, len(passages) + 1))
