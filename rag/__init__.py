@@ -8,6 +8,7 @@ answer.text, answer.refused, answer.citations, answer.passages
 """
 
 from index import IndexReport, Passage, ProgressEvent, StoredDocument
+from index.readers import SUPPORTED_SUFFIXES
 
 from .engine import RAG
 from .errors import (
@@ -26,6 +27,7 @@ from .settings import Settings
 from .types import Answer, Citation
 
 __all__ = [
+    "SUPPORTED_SUFFIXES",
     "RAG",
     "Answer",
     "Citation",

@@ -7,7 +7,9 @@ at import or open time, only when an answer is first needed.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,6 +29,7 @@ from index import (
 )
 from index import sync as _sync
 from index.chunking import split_sentences
+from index.readers import SUPPORTED_SUFFIXES
 
 from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
 from .errors import InputError
@@ -46,6 +49,7 @@ LEXICAL_EVIDENCE = 0.5
 # sentence holds this share of the question's (IDF-weighted) terms, it is quoted instead.
 STRONG_EVIDENCE = 0.8
 HistoryLike = Sequence[Any] | None
+UPLOADS = "uploads"  # folder inside the index directory for files added through the UI
 
 
 def _normalize_history(history: HistoryLike) -> list[tuple[str, str]]:
@@ -149,10 +153,53 @@ class RAG:
         """What is indexed, by source name."""
         return sorted(self.store.documents().values(), key=lambda d: d.source)
 
+    @property
+    def uploads_dir(self) -> Path:
+        """Where `add_files` keeps its copies: inside the index, mirrored like a folder."""
+        return self.store.path / UPLOADS
+
+    def add_files(
+        self, files: Sequence[str | Path], progress: Progress | None = None
+    ) -> IndexReport:
+        """Copy files (e.g. browser uploads) into the index's own folder and index them.
+
+        Each file is checked first (type, size, a plain name); one bad file refuses the
+        whole batch before anything is copied, so a failed upload changes nothing.
+        """
+        limit = self.settings.max_file_mb * 1024 * 1024
+        checked: list[tuple[Path, str]] = []
+        for file in files:
+            path = Path(file)
+            name = path.name
+            if not name or name.startswith(".") or name != name.strip():
+                raise InputError(f"{name!r}: not an acceptable file name")
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                allowed = " ".join(sorted(SUPPORTED_SUFFIXES))
+                raise InputError(f"{name}: file type not accepted (allowed: {allowed})")
+            if not path.is_file():
+                raise InputError(f"{name}: not a readable file")
+            if path.stat().st_size > limit:
+                raise InputError(f"{name}: over the {self.settings.max_file_mb} MB limit")
+            checked.append((path, name))
+        if not checked:
+            raise InputError("no files to add")
+        self.uploads_dir.mkdir(exist_ok=True)
+        for path, name in checked:
+            tmp = self.uploads_dir / f".{name}.part"
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, self.uploads_dir / name)
+        return self.index([self.uploads_dir], progress=progress)
+
     def remove(self, sources: Sequence[str]) -> list[str]:
-        """Take documents out of the index (their files are not touched)."""
+        """Take documents out of the index. Files are not touched, except the index's own
+        copies of uploads (else the next upload would bring them back)."""
         with self._index_lock:
-            return self.store.remove(list(sources))
+            docs = self.store.documents()
+            gone = self.store.remove(list(sources))
+            for source in gone:
+                if Path(docs[source].root) == self.uploads_dir.resolve():
+                    (self.uploads_dir / source).unlink(missing_ok=True)
+            return gone
 
     def ensure_indexed(self) -> IndexReport | None:
         """Index the bundled corpus if the index is empty (first run of the demo)."""

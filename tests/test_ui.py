@@ -107,3 +107,57 @@ def test_launch_serves_the_chat_on_loopback(engine_factory, corpus):
         assert "80 degrees Celsius [1]" in text and "**Sources**" in text and "`tea.txt`" in text
     finally:
         app.close()
+
+
+def test_uploads_are_indexed_listed_and_removable(engine_factory, corpus, tmp_path):
+    from ui.app import document_rows, make_remove, make_upload
+
+    engine = engine_factory()
+    engine.index([corpus])
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "oolong.txt").write_text("Oolong Guide\n\nOolong is partly oxidised.", "utf-8")
+    calls = []
+    message = make_upload(engine)([str(incoming / "oolong.txt")], lambda *a, **k: calls.append(a))
+    assert message.startswith("Indexed: 1 added") and calls  # progress was reported
+    assert ["Oolong Guide", "oolong.txt", 1] in document_rows(engine)
+    assert (engine.uploads_dir / "oolong.txt").is_file()
+    assert make_remove(engine)("oolong.txt") == "Removed `oolong.txt`."
+    assert "oolong.txt" not in [row[1] for row in document_rows(engine)]
+    assert not (engine.uploads_dir / "oolong.txt").exists()  # not re-added by a later upload
+    assert (incoming / "oolong.txt").exists()  # the user's own file is never touched
+
+
+def test_bad_uploads_are_refused_whole_and_change_nothing(engine_factory, corpus, tmp_path):
+    from ui.app import document_rows, make_upload
+
+    engine = engine_factory(max_file_mb=1)
+    engine.index([corpus])
+    before = document_rows(engine)
+    (tmp_path / "ok.txt").write_text("Fine text about tea.", "utf-8")
+    (tmp_path / "run.sh").write_text("rm -rf /", "utf-8")
+    (tmp_path / "big.txt").write_text("x " * 600_000, "utf-8")
+    upload = make_upload(engine)
+    noop = lambda *a, **k: None  # noqa: E731
+    assert "file type not accepted" in upload(
+        [str(tmp_path / "ok.txt"), str(tmp_path / "run.sh")], noop
+    )
+    assert "over the 1 MB limit" in upload([str(tmp_path / "big.txt")], noop)
+    assert upload([], noop) == "Choose one or more files first."
+    assert document_rows(engine) == before and not engine.uploads_dir.exists()
+
+
+def test_the_page_has_the_documents_panel_with_an_extension_allowlist(engine_factory, corpus):
+    engine = engine_factory()
+    engine.index([corpus])
+    config = build_app(engine).config
+    upload = [c for c in config["components"] if c.get("props", {}).get("elem_id") == "rag-upload"]
+    assert upload and set(upload[0]["props"]["file_types"]) == {
+        ".txt",
+        ".md",
+        ".markdown",
+        ".html",
+        ".htm",
+        ".pdf",
+        ".docx",
+    }
