@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,6 +90,7 @@ class Store:
             _write_json_atomic(self.path / MARKER, {"format": FORMAT, "embedder": embedder.name})
         self.snapshots = Snapshots(self.path)
         self._seen = self.snapshots.pointer()
+        self._reopen_lock = threading.Lock()
         self._empty = Lexical(None, [], {})
 
     def _open_chroma(self, fresh: bool = False) -> None:
@@ -121,8 +123,10 @@ class Store:
         snap = self.snapshots.current()
         name = snap.name if snap else None
         if name != self._seen:  # another process committed: see its vectors too
-            self._open_chroma(fresh=True)
-            self._seen = name
+            with self._reopen_lock:
+                if name != self._seen:
+                    self._open_chroma(fresh=True)
+                    self._seen = name
         return snap
 
     @property

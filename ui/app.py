@@ -6,17 +6,25 @@ model logic here, so the app is tested with a fake engine and no server.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported
 
 import gradio as gr  # noqa: E402
+from starlette.datastructures import Headers  # noqa: E402
+from starlette.responses import PlainTextResponse  # noqa: E402
 
-from rag import RAG, Answer, RagError  # noqa: E402
+from rag import RAG, SUPPORTED_SUFFIXES, Answer, InputError, RagError  # noqa: E402
 
-from .render import render_answer, safe_text  # noqa: E402
+from .render import render_answer, safe_code, safe_text  # noqa: E402
 
 EXAMPLES = [
     "In which city was Meng Wanzhou arrested?",
@@ -24,6 +32,7 @@ EXAMPLES = [
     "What did Ontario Premier Doug Ford accuse Carney of?",
 ]
 ChatMessages = list[dict[str, Any]]
+CHAT_GROUP = "chat"  # the queue group of every event that runs the model
 History = list[tuple[str, str]]
 
 
@@ -63,6 +72,101 @@ def make_respond(engine: RAG):
     return respond
 
 
+@dataclass
+class DocumentsPanel:
+    refresh: Callable[[], tuple]
+    outputs: list[Any]
+
+
+def document_rows(engine: RAG) -> list[list[Any]]:
+    return [[d.title, d.source, len(d.chunk_ids)] for d in engine.documents()]
+
+
+def make_upload(engine: RAG):
+    """Index uploaded files, reporting progress; bad files are named, nothing is lost."""
+
+    def upload(files: list[Any] | None, progress: gr.Progress | None = None) -> str:
+        progress = progress or gr.Progress()
+        paths = [Path(f if isinstance(f, str) else f.name) for f in files or []]
+        if not paths:
+            return "Choose one or more files first."
+        stages = {"read": "Reading files", "embed": "Embedding chunks"}
+
+        def note(event: Any) -> None:
+            progress((event.done, max(event.total, 1)), desc=stages.get(event.stage, ""))
+
+        try:
+            report = engine.add_files(paths, progress=note)
+        except RagError as exc:
+            return f"**Not added:** {safe_text(str(exc))}"
+        done = ", ".join(f"{v} {k}" for k, v in report.counts().items() if v)
+        lines = [f"Indexed: {done or 'nothing new'} ({report.chunks_added} chunks)."]
+        lines += [f"- `{safe_code(s)}`: {safe_text(r)}" for s, r in report.failed.items()]
+        return "\n".join(lines)
+
+    return upload
+
+
+def make_remove(engine: RAG):
+    def remove(source: str | None) -> str:
+        if not source:
+            return "Choose a document to remove."
+        try:
+            gone = engine.remove([source])
+        except RagError as exc:
+            return f"**Not removed:** {safe_text(str(exc))}"
+        return f"Removed `{safe_code(source)}`." if gone else "That document is not indexed."
+
+    return remove
+
+
+def documents_panel(engine: RAG, status: gr.Markdown) -> DocumentsPanel:
+    """Upload files into the index, list what is indexed, remove a document."""
+    allowed = sorted(SUPPORTED_SUFFIXES)
+    with gr.Accordion("Documents", open=False, elem_id="rag-documents"):
+        table = gr.Dataframe(
+            value=document_rows(engine),
+            headers=["Title", "File", "Chunks"],
+            interactive=False,
+            wrap=True,
+            elem_id="rag-doc-table",
+        )
+        files = gr.File(
+            label=f"Add documents ({' '.join(allowed)}; up to "
+            f"{engine.settings.max_file_mb} MB each)",
+            file_count="multiple",
+            file_types=allowed,
+            elem_id="rag-upload",
+        )
+        add = gr.Button("Index these files", elem_id="rag-add")
+        with gr.Row():
+            choice = gr.Dropdown(
+                choices=[d.source for d in engine.documents()],
+                label="Remove a document from the index",
+                scale=4,
+                elem_id="rag-remove-choice",
+            )
+            drop = gr.Button("Remove", variant="stop", scale=1, elem_id="rag-remove")
+        message = gr.Markdown(elem_id="rag-doc-message")
+
+    def refresh() -> tuple:
+        sources = [d.source for d in engine.documents()]
+        return document_rows(engine), gr.Dropdown(choices=sources, value=None), describe(engine)
+
+    outputs = [table, choice, status]
+    # Index changes run one at a time (the index has one writer) in their own queue group,
+    # so they never wait behind an answer; refreshing the list is cheap and unlimited.
+    index_group = {"concurrency_id": "index", "concurrency_limit": 1, "api_visibility": "private"}
+    cheap = {"concurrency_limit": None, "api_visibility": "private"}
+    add.click(make_upload(engine), files, message, **index_group).then(
+        refresh, None, outputs, **cheap
+    ).then(lambda: None, None, files, **cheap)
+    drop.click(make_remove(engine), choice, message, **index_group).then(
+        refresh, None, outputs, **cheap
+    )
+    return DocumentsPanel(refresh, outputs)
+
+
 def build_app(engine: RAG) -> gr.Blocks:
     """The whole page, wired to `engine`; call `.launch()` (or `launch()`) to serve it."""
     respond = make_respond(engine)
@@ -87,17 +191,174 @@ def build_app(engine: RAG) -> gr.Blocks:
             ask = gr.Button("Ask", variant="primary", scale=1, elem_id="rag-ask")
         gr.Examples(EXAMPLES, inputs=box, label="Examples")
         new = gr.Button("New conversation", size="sm")
+        docs = documents_panel(engine, status)
         io = ([box, chatbot, history], [box, chatbot, history])
-        box.submit(respond, *io, api_name="ask")
-        ask.click(respond, *io, api_visibility="private")
-        new.click(lambda: ([], [], ""), None, [chatbot, history, box], api_visibility="private")
-        app.load(lambda: describe(engine), None, status, api_visibility="private")
+        # One answer at a time, FIFO across both triggers: the model is serialized anyway,
+        # and the queue (unlike a lock) shows each waiting user their position.
+        chat = {"concurrency_id": CHAT_GROUP, "concurrency_limit": 1}
+        box.submit(respond, *io, api_name="ask", **chat)
+        ask.click(respond, *io, api_visibility="private", **chat)
+        new.click(
+            lambda: ([], [], ""),
+            None,
+            [chatbot, history, box],
+            api_visibility="private",
+            concurrency_limit=None,  # cheap: never waits behind an answer
+        )
+        app.load(
+            lambda: describe(engine), None, status, api_visibility="private", concurrency_limit=None
+        )
+        app.load(docs.refresh, None, docs.outputs, api_visibility="private", concurrency_limit=None)
     return app
 
 
-def launch(engine: RAG, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any) -> gr.Blocks:
+# Options a caller may pass through to Gradio; everything else is fixed by `launch()`.
+LAUNCH_OPTIONS = frozenset(
+    {"prevent_thread_lock", "quiet", "ssl_certfile", "ssl_keyfile", "ssl_keyfile_password"}
+)
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+# Gradio's routes that read files or fetch URLs for the caller (paths with `//` collapsed).
+_FILE_ROUTE = re.compile(r"/(?:gradio_api/)?file(?:=|/)(.*)", re.S)
+_PROXY_ROUTE = re.compile(r"(?:^|/)proxy=", re.I)
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.I)
+
+
+def is_loopback(host: str) -> bool:
+    """True only for names that cannot be reached from another machine."""
+    name = host.strip().strip("[]").lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # any other name may resolve to a public interface
+
+
+def ui_login(
+    engine: RAG, host: str, username: str | None = None, password: str | None = None
+) -> tuple[str, str] | None:
+    """The login the UI must demand: arguments, else settings. Off loopback one is required,
+    because Gradio otherwise serves the documents and the model to the whole network."""
+    user = engine.settings.ui_username if username is None else username
+    secret = engine.settings.ui_password if password is None else password
+    if bool(user) != bool(secret):
+        raise InputError(
+            "the web UI login needs both a username and a password "
+            "(RAG_UI_USERNAME and RAG_UI_PASSWORD, or --username and --password-file)"
+        )
+    if not user and not is_loopback(host):
+        raise InputError(
+            f"binding {host!r} would expose the web UI to other machines without a login: "
+            "set RAG_UI_USERNAME and RAG_UI_PASSWORD (or rag ui --username U --password-file F),"
+            " or bind 127.0.0.1"
+        )
+    return (user, secret) if user else None
+
+
+def _authority(netloc: str, scheme: str) -> str:
+    """host[:port] lower-cased, without the scheme's default port, for origin comparison."""
+    netloc = netloc.strip().lower()
+    default = {"http": ":80", "https": ":443", "ws": ":80", "wss": ":443"}.get(scheme)
+    return netloc[: -len(default)] if default and netloc.endswith(default) else netloc
+
+
+class RequestGuard:
+    """The outermost ASGI layer: refuses, before Gradio sees them, requests Gradio would serve.
+
+    - foreign `Host` headers when bound to loopback (DNS rebinding reaches 127.0.0.1 too);
+    - any request whose `Origin` is another site: Gradio reflects every origin, with
+      credentials, once the host is not loopback, and its login cookie is SameSite=None;
+    - `/proxy=` and `/file=<URL>` (the server would fetch from the internet for the caller);
+    - `/file=` outside Gradio's upload folder, whatever `GRADIO_ALLOWED_PATHS` says.
+    """
+
+    def __init__(self, app: Any, upload_dir: str | Path, loopback_only: bool) -> None:
+        self.app = app
+        self.upload_dir = Path(upload_dir).resolve()
+        self.loopback_only = loopback_only
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        reason = self.refusal(scope) if scope["type"] in ("http", "websocket") else None
+        if reason is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+        else:
+            await PlainTextResponse(reason, status_code=403)(scope, receive, send)
+
+    def refusal(self, scope: dict) -> str | None:
+        """Why this request is refused, or None to pass it to Gradio."""
+        headers = Headers(raw=list(scope.get("headers") or []))
+        host = headers.get("host", "")
+        try:
+            host_name = urlsplit(f"//{host}").hostname or ""
+            origin = headers.get("origin")
+            parts = urlsplit(origin) if origin is not None else None
+        except ValueError:  # e.g. an unbalanced "[" in an IPv6 literal
+            return "Bad Host or Origin header."
+        if self.loopback_only and not is_loopback(host_name):
+            return "Unknown host."
+        if parts is not None and (
+            parts.scheme not in ("http", "https")
+            or _authority(parts.netloc, parts.scheme)
+            != _authority(host, scope.get("scheme", "http"))
+        ):
+            return "Cross-origin requests are not allowed."
+        path = re.sub(r"/{2,}", "/", scope.get("path", ""))
+        if _PROXY_ROUTE.search(path):
+            return "Proxying is disabled."
+        match = _FILE_ROUTE.fullmatch(path)
+        if match and not self.servable(match.group(1)):
+            return "File not allowed."
+        return None
+
+    def servable(self, target: str) -> bool:
+        """Only files Gradio itself wrote (uploads, outputs) may be downloaded."""
+        if _SCHEME.match(target):
+            return False
+        try:
+            Path(os.path.abspath(target)).resolve().relative_to(self.upload_dir)
+        except (ValueError, OSError):
+            return False
+        return True
+
+
+def _guard_lifespan(loopback_only: bool):
+    """Wraps the finished middleware stack at server start-up, before the first request:
+    Gradio adds its own CORS middleware last, so only this layer can sit outside it."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(server_app: Any) -> AsyncIterator[None]:
+        stack = server_app.middleware_stack or server_app.build_middleware_stack()
+        server_app.middleware_stack = RequestGuard(
+            stack, server_app.uploaded_file_dir, loopback_only
+        )
+        yield
+
+    return lifespan
+
+
+def launch(
+    engine: RAG,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    **options: Any,
+) -> gr.Blocks:
     """Index the demo corpus if empty, load the models, then serve (blocking unless
-    `prevent_thread_lock=True` is passed); returns the app so callers can `close()` it."""
+    `prevent_thread_lock=True` is passed); returns the app so callers can `close()` it.
+
+    Safe by construction: no share link, no analytics, no SSR/Node or MCP server, uploads
+    capped at `max_file_mb`, and a login (arguments, else `ui_username`/`ui_password`)
+    that is required off loopback. Bad options fail before anything is loaded.
+    """
+    unknown = sorted(set(options) - LAUNCH_OPTIONS)
+    if unknown:
+        raise InputError(f"launch() does not take {', '.join(unknown)}: these stay fixed")
+    auth = ui_login(engine, host, username, password)
+    blocking = not options.pop("prevent_thread_lock", False)
     engine.ensure_indexed()
     engine.warm_up()
     app = build_app(engine)
@@ -105,11 +366,24 @@ def launch(engine: RAG, host: str = "127.0.0.1", port: int = 7860, **kwargs: Any
     app.launch(
         server_name=host,
         server_port=port,
+        auth=auth,
         share=False,
         inbrowser=False,
         show_error=False,
-        max_file_size="20mb",
+        prevent_thread_lock=True,
+        max_file_size=engine.settings.max_file_mb * 1024 * 1024,
         footer_links=[],
-        **kwargs,
+        strict_cors=True,
+        ssr_mode=False,
+        mcp_server=False,
+        num_workers=0,
+        enable_monitoring=False,
+        app_kwargs={"lifespan": _guard_lifespan(is_loopback(host))},
+        **options,
     )
+    if not isinstance(getattr(app.server_app, "middleware_stack", None), RequestGuard):
+        app.close()
+        raise RagError("the web UI's request guard did not install; refusing to serve")
+    if blocking:
+        app.block_thread()
     return app
