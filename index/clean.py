@@ -16,8 +16,9 @@ _BOILERPLATE = re.compile(
     r"""^(?:
         on\ now | newsletter | new | menu | home | advertisement | sponsored
       | card\ image\ cap | image\ caption | photo: .* | getty\ images
-      | comments? \b .* | please\ let\ us\ know\ if\ you.re\ having\ issues\ with\ commenting.*
-      | follow\ us(?:\ on)? :? .* | share(?:\ this)?(?:\ article|\ story)? :? .*
+      | (?:\d+\ )?comments?(?:\ \(\d+\))? :? | please\ let\ us\ know\ if\ you.re\ having\ issues\ with\ commenting.*
+      | follow\ us(?:\ on)? :? (?:\ (?:facebook|twitter|x|instagram|linkedin|youtube)\b.*)?
+      | share(?:\ this)?(?:\ article|\ story)? :? (?:\ (?:on|via)\ .*)?
       | join\ our\ free\ .*newsletter.* | sign\ up\ .* | subscribe\ .* | click\ here\ .*
       | read\ (?:the\ full\ article|more)\ .* | skip\ to\ (?:main\ )?content
       | excerpt: .* | related(?:\ articles|\ stories)? :?

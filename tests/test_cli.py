@@ -25,10 +25,12 @@ def fake_cli(tmp_path, monkeypatch):
 
 def test_help_explains_every_subcommand_and_option(capsys):
     for argv, expected in [
-        ([], ["index", "ask", "ui"]),
-        (["index"], ["--db", "--model", "--json", "PATH"]),
+        ([], ["index", "docs", "remove", "ask", "ui"]),
+        (["index"], ["--db", "--model", "--json", "--quiet", "PATH", ".pdf", ".docx"]),
+        (["docs"], ["--db", "--json"]),
+        (["remove"], ["SOURCE", "--db"]),
         (["ask"], ["--db", "--json", "--top-k", "question"]),
-        (["ui"], ["--host", "--port", "127.0.0.1", "--db"]),
+        (["ui"], ["--host", "--port", "127.0.0.1", "--db", "--username", "--password-file"]),
     ]:
         with pytest.raises(SystemExit) as exit_:
             cli.main([*argv, "--help"])

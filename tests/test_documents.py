@@ -153,3 +153,23 @@ def test_bad_files_give_clear_errors(tmp_path):
         read_text(tmp_path / "doc.pdf")
     with pytest.raises(DocumentError, match="unsupported"):
         read_text(tmp_path / "image.png")
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "Shares of Huawei fell 3% on Monday after the ruling.",
+        "Comments from the minister were sharp.",
+        "Follow us as we track the talks.",
+    ],
+)
+def test_prose_that_starts_like_a_widget_label_is_kept(prose):
+    assert not is_boilerplate(prose)
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["Share this article", "Share on Facebook", "Comments (12)", "3 comments", "Follow us on:"],
+)
+def test_widget_labels_are_boilerplate(label):
+    assert is_boilerplate(label)
