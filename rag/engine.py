@@ -33,6 +33,7 @@ from index.readers import SUPPORTED_SUFFIXES
 
 from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
 from .errors import InputError
+from .injection import drop_planted
 from .llm import Generator, LlamaCppGenerator
 from .models import resolve_model
 from .prompts import build_messages, build_rewrite_messages
@@ -351,6 +352,8 @@ class RAG:
     def _finish(self, question: str, raw: str, passages: list[Passage], timings: dict) -> Answer:
         """Verify the model's citations; refuse when no sentence is supported."""
         raw = strip_active_content(raw)  # no images, HTML or script links, whatever it wrote
+        # Nor anything it could only have taken from a sentence addressed to AI systems.
+        raw = drop_planted(raw, [p.text for p in passages], question)
         text = clean_markers(raw, len(passages))
         if is_refusal(raw):
             quote = self._extract(question, passages, range(1, len(passages) + 1))

@@ -15,6 +15,7 @@ from index.neutralize import neutralize
 from index.types import Passage
 
 from .citations import REFUSAL
+from .injection import quarantine
 
 SYSTEM = (
     "You answer questions about a collection of documents. You are given numbered "
@@ -62,8 +63,9 @@ def new_fence_code() -> str:
 
 
 def _data(text: str, code: str) -> str:
-    """Document text made inert: no chat control tokens, no copy of the fence code."""
-    return neutralize(text).replace(code, "")
+    """Document text made inert: no control tokens, no sentences addressed to an AI, no
+    copy of the fence code."""
+    return quarantine(neutralize(text)).replace(code, "")
 
 
 def format_passages(passages: Sequence[Passage], code: str) -> str:
