@@ -16,7 +16,8 @@ _BOILERPLATE = re.compile(
     r"""^(?:
         on\ now | newsletter | new | menu | home | advertisement | sponsored
       | card\ image\ cap | image\ caption | photo: .* | getty\ images
-      | (?:\d+\ )?comments?(?:\ \(\d+\))? :? | please\ let\ us\ know\ if\ you.re\ having\ issues\ with\ commenting.*
+      | (?:\d+\ )?comments?(?:\ \(\d+\))? :?
+      | please\ let\ us\ know\ if\ you.re\ having\ issues\ with\ commenting.*
       | follow\ us(?:\ on)? :? (?:\ (?:facebook|twitter|x|instagram|linkedin|youtube)\b.*)?
       | share(?:\ this)?(?:\ article|\ story)? :? (?:\ (?:on|via)\ .*)?
       | join\ our\ free\ .*newsletter.* | sign\ up\ .* | subscribe\ .* | click\ here\ .*

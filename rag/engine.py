@@ -49,6 +49,9 @@ LEXICAL_EVIDENCE = 0.5
 # Small models sometimes refuse with the answer in front of them: when one retrieved
 # sentence holds this share of the question's (IDF-weighted) terms, it is quoted instead.
 STRONG_EVIDENCE = 0.8
+# A refusal is retried once (with a fresh fence code) when a passage is at least this
+# close to the question: on-topic enough that the answer is probably in front of it.
+RETRY_EVIDENCE = 0.5
 HistoryLike = Sequence[Any] | None
 UPLOADS = "uploads"  # folder inside the index directory for files added through the UI
 
@@ -333,21 +336,34 @@ class RAG:
         pieces: list[str] = []
         gen_started = time.perf_counter()
         first_at = gen_started
-        for delta in self.generator.stream_chat(
-            messages,
-            max_tokens=self.settings.max_tokens,
-            temperature=0.0,  # greedy: grounded
-        ):
-            if not pieces:
-                first_at = time.perf_counter()
-                timings["first_token"] = first_at - started
-            pieces.append(delta)
-            yield delta
+        for attempt in range(2):
+            for delta in self.generator.stream_chat(
+                messages,
+                max_tokens=self.settings.max_tokens,
+                temperature=0.0,  # greedy: grounded
+            ):
+                if not pieces:
+                    first_at = time.perf_counter()
+                    timings["first_token"] = first_at - started
+                pieces.append(delta)
+                yield delta
+            if attempt or not self._worth_retry("".join(pieces), passages):
+                break
+            # A small model sometimes refuses with the answer in front of it; a fresh fence
+            # code changes the prompt's tokens, and one more try usually answers.
+            timings["retried"] = 1
+            messages, passages, prompt_tokens = self._fit(q, passages)
+            pieces = []
+            yield "\n\n"
         timings["generation"] = time.perf_counter() - gen_started
         timings["decode"] = time.perf_counter() - first_at  # after the first token
         timings["completion_tokens"] = len(pieces)  # llama.cpp streams one token per delta
         timings["total"] = time.perf_counter() - started
         yield self._finish(original, "".join(pieces), passages, timings)
+
+    def _worth_retry(self, raw: str, passages: Sequence[Passage]) -> bool:
+        """A refusal although some passage is clearly about the question."""
+        return is_refusal(raw) and any(p.score >= RETRY_EVIDENCE for p in passages)
 
     def _finish(self, question: str, raw: str, passages: list[Passage], timings: dict) -> Answer:
         """Verify the model's citations; refuse when no sentence is supported."""

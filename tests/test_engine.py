@@ -297,3 +297,24 @@ def test_a_refusal_without_strong_evidence_stands(engine_factory, corpus):
     engine.index([corpus])
     answer = engine.ask("How much did the Louvre's new glass roof cost in 1999?")
     assert answer.refused and len(engine.generator.prompts) == 1
+
+
+def test_a_refusal_with_a_clearly_relevant_passage_is_retried_once(engine_factory, corpus):
+    engine = engine_factory(
+        ["I cannot answer that from the documents.", "Green tea is brewed at 80 degrees [1]."]
+    )
+    engine.index([corpus])
+    answer = engine.ask("At what temperature should green tea be brewed?")
+    assert not answer.refused and "80 degrees" in answer.text
+    assert answer.timings["retried"] == 1 and len(engine.generator.prompts) == 2
+    codes = [
+        re.search(r"PASSAGE 1 (\w+)", p[-1]["content"]).group(1) for p in engine.generator.prompts
+    ]
+    assert codes[0] != codes[1]
+
+
+def test_a_refusal_without_close_passages_is_not_retried(engine_factory, corpus):
+    engine = engine_factory(["I cannot answer that from the documents."], min_score=-1.0)
+    engine.index([corpus])
+    answer = engine.ask("Who won the 1954 football world cup in Bern?")
+    assert answer.refused and len(engine.generator.prompts) == 1
