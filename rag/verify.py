@@ -32,6 +32,9 @@ from .types import Citation
 # scored 0.66 and up; the hallucinations seen ("Colin Robertson served as ambassador",
 # "exported 49,000 vehicles in 2023") scored 0.51 and 0.00.
 SUPPORT_THRESHOLD = 0.6
+# A cited passage that supports a sentence is still replaced when another retrieved
+# passage supports it by this much more (it holds the words the cited one is missing).
+CLEARLY_BETTER = 0.15
 _MARKERS_ONLY = re.compile(r"^(?:\s*\[\d+\])+\s*[.!?]?$")
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -138,7 +141,12 @@ def verify(
             out.append(_with_markers(bare, cited))
             continue
         alone = [n for n in cited if scorer.support(bare, [n]) >= SUPPORT_THRESHOLD]
-        if alone:
+        best, best_score = scorer.best(bare)
+        if alone and best not in alone and best_score >= max(
+            scorer.support(bare, [n]) for n in alone
+        ) + CLEARLY_BETTER:
+            keep = [best]  # another passage holds what the cited one lacks ("Vancouver")
+        elif alone:
             keep = alone
         elif cited and scorer.support(bare, cited) >= SUPPORT_THRESHOLD:
             keep = [n for n in cited if scorer.support(bare, [n]) > 0]  # a synthesis

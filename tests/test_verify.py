@@ -73,3 +73,15 @@ def test_a_rare_word_the_passage_lacks_outweighs_common_ones_it_has():
     assert verify(claim, passages).supported == 1  # 3 of 5 words: passes unweighted
     weighted = verify(claim, passages, lambda t: idf.get(t, 4.0))
     assert weighted.supported == 0 and weighted.citations == ()
+
+
+def test_a_citation_is_moved_to_the_passage_that_holds_the_missing_fact():
+    a = Passage(
+        "a.txt", "A", "Canadian police arrested Meng Wanzhou in Vancouver in 2018.", 0, 60, 0.6
+    )
+    b = Passage(
+        "b.txt", "B", "Canada arrested Meng Wanzhou in 2018 at the request of the U.S.", 0, 62, 0.6
+    )
+    checked = verify("Meng Wanzhou was arrested in Vancouver [2].", [a, b])
+    assert checked.text == "Meng Wanzhou was arrested in Vancouver [1]."
+    assert [c.source for c in checked.citations] == ["a.txt"]
