@@ -178,7 +178,8 @@ def test_question_streams_an_answer_with_its_quoted_source(browser, server):
         answer = final.split("Sources")[0]
         assert "Vancouver" in answer, final
         assert re.search(r"\[\d+\]", answer), f"no citation marker in the answer: {final!r}"
-        assert re.search(r"^\[1\] ", final, re.M), f"source [1] not listed: {final!r}"
+        cited = re.search(r"\[(\d+)\]", answer).group(1)
+        assert re.search(rf"^\[{cited}\] ", final, re.M), f"source [{cited}] not listed: {final!r}"
 
         seen = page.evaluate("window.__ragSeen")
         partial = [t for t in seen if t.strip() not in ("", "…") and "Sources" not in t]
