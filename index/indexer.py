@@ -132,7 +132,9 @@ def load_document(
     return parse_document(data, file, source)
 
 
-def parse_document(data: bytes, file: Path, source: str) -> tuple[Document, list[tuple[int, int]]]:
+def parse_document(
+    data: bytes, file: Path, source: str, digest: str | None = None
+) -> tuple[Document, list[tuple[int, int]]]:
     """The document behind a file's bytes: extracted, neutralized, cleaned."""
     extracted = extract(data, file.suffix, source)
     pages: tuple[tuple[int, int], ...] = ()
@@ -149,7 +151,7 @@ def parse_document(data: bytes, file: Path, source: str) -> tuple[Document, list
     cleaned = clean(text, fallback_title=file.stem)
     if not cleaned.blocks:
         raise DocumentError(f"{source}: no article text left after removing boilerplate")
-    digest = hashlib.sha256(data).hexdigest()
+    digest = digest or hashlib.sha256(data).hexdigest()
     doc = Document(source, str(file), cleaned.title, text, digest, pages)
     return doc, cleaned.blocks
 
@@ -187,10 +189,11 @@ def sync(
             try:
                 data = read_bytes(target.file, max_bytes)
                 old = committed.get(target.source)
-                if old is not None and old.content_hash == hashlib.sha256(data).hexdigest():
+                digest = hashlib.sha256(data).hexdigest()
+                if old is not None and old.content_hash == digest:
                     report.unchanged.append(target.source)
                     continue
-                doc, blocks = parse_document(data, target.file, target.source)
+                doc, blocks = parse_document(data, target.file, target.source, digest)
             except DocumentError as exc:
                 report.failed[target.source] = str(exc)
                 continue

@@ -136,10 +136,10 @@ class Store:
 
     def count(self) -> int:
         """Committed chunks (what search can return)."""
-        snap = self._snapshot()
-        if snap is None:
-            return self._collection.count() if self._legacy else 0
-        return len(snap.chunk_ids)
+        return self._count(self._visible(self._snapshot()))
+
+    def _count(self, visible: frozenset[str] | None) -> int:
+        return self._collection.count() if visible is None else len(visible)
 
     def documents(self) -> dict[str, StoredDocument]:
         """Every committed document, keyed by source."""
@@ -275,9 +275,8 @@ class Store:
         """IDF-weighted share of the query's terms found in `text` (0..1)."""
         return self.lexical.coverage(query, text)
 
-    def _visible(self) -> frozenset[str] | None:
+    def _visible(self, snap: Snapshot | None) -> frozenset[str] | None:
         """Committed chunk ids; None means everything in Chroma (format-1 index)."""
-        snap = self._snapshot()
         if snap is None:
             return None if self._legacy else frozenset()
         return snap.chunk_ids
@@ -321,10 +320,10 @@ class Store:
         `score` is the chunk's cosine similarity to the query, also for BM25-only hits.
         With `window` > 0 each chunk is cut down to its best sentence +/- `window`.
         """
-        snap = self._snapshot()
-        visible = self._visible()
+        snap = self._snapshot()  # read once: a commit mid-query must not mix two states
+        visible = self._visible(snap)
         lexical = snap.lexical if snap else self._empty
-        total = self.count()
+        total = self._count(visible)
         if total == 0 or k <= 0:
             return []
         qvec = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
@@ -355,12 +354,12 @@ class Store:
 
     def dense_search(self, query: str, k: int = 5) -> list[Passage]:
         """Embedding similarity only: the naive baseline, kept for comparison."""
-        if self.count() == 0 or k <= 0:
+        visible = self._visible(self._snapshot())
+        if self._count(visible) == 0 or k <= 0:
             return []
         qvec = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
         return [
-            self._passage(text, meta, sim)
-            for _, text, meta, sim in self._dense(qvec, k, self._visible())
+            self._passage(text, meta, sim) for _, text, meta, sim in self._dense(qvec, k, visible)
         ]
 
     @staticmethod

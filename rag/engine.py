@@ -149,7 +149,7 @@ class RAG:
                 self.store,
                 targets,
                 chunk_chars=self.settings.chunk_chars,
-                max_bytes=self.settings.max_file_mb * 1024 * 1024,
+                max_bytes=self.settings.max_file_bytes,
                 progress=progress,
             )
 
@@ -170,7 +170,7 @@ class RAG:
         Each file is checked first (type, size, a plain name); one bad file refuses the
         whole batch before anything is copied, so a failed upload changes nothing.
         """
-        limit = self.settings.max_file_mb * 1024 * 1024
+        limit = self.settings.max_file_bytes
         checked: list[tuple[Path, str]] = []
         for file in files:
             path = Path(file)

@@ -72,6 +72,10 @@ class Settings:
         "max_file_mb": (1, 2048),
     }
 
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults < environment < explicit arguments (None arguments are ignored)."""

@@ -371,7 +371,7 @@ def launch(
         inbrowser=False,
         show_error=False,
         prevent_thread_lock=True,
-        max_file_size=engine.settings.max_file_mb * 1024 * 1024,
+        max_file_size=engine.settings.max_file_bytes,
         footer_links=[],
         strict_cors=True,
         ssr_mode=False,
