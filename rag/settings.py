@@ -59,6 +59,12 @@ class Settings:
     max_file_mb: int = 20  # larger files are skipped when indexing and refused on upload
     ui_username: str = ""  # web UI login; required (with the password) off loopback
     ui_password: str = field(default="", repr=False)  # never printed with the settings
+    api_key: str = field(default="", repr=False)  # `rag serve`: required bearer key when set
+    # Scale-out on existing engines (empty: everything in this process).
+    chroma_url: str = ""  # a Chroma server, e.g. http://127.0.0.1:8000
+    llm_url: str = ""  # an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
+    llm_model: str = ""  # model name sent to that server (default: its first model)
+    llm_api_key: str = field(default="", repr=False)  # bearer key for that server
 
     _BOUNDS = {
         "top_k": (1, 20),
