@@ -3,6 +3,11 @@
 The directory carries a marker file so we never write into a folder that is not ours,
 and never mix vectors from two different embedders in one index. Chroma holds vectors;
 the published snapshot (see `snapshot`) says which of them are visible.
+
+Chroma runs in this process (vectors inside the index directory) or, with `chroma_url`,
+as a server that many processes and indexes share. Either way the snapshot, the BM25
+index, the write lock and the marker stay in the local directory; a server-backed index
+owns one collection on the server, named once in its marker.
 """
 
 from __future__ import annotations
@@ -12,15 +17,19 @@ import json
 import os
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import numpy as np
 
 from . import offline  # noqa: F401  (sets the offline switches before chromadb loads)
 from .embedding import ChromaEmbedding, Embedder
-from .errors import IndexDirError, NotAnIndexError
+from .errors import IndexDirError, InputError, NotAnIndexError, RagError
 from .lexical import Lexical
 from .lock import write_lock
 from .snapshot import Snapshot, Snapshots, StoredDocument
@@ -29,7 +38,11 @@ from .window import sentence_windows
 
 MARKER = "rag-index.json"
 FORMAT = 2  # 1: no snapshot manifest (migrated on the first write)
-COLLECTION = "chunks"
+# Vectors on a Chroma server: a format of its own, so a version of this code that knows
+# nothing of servers refuses the directory instead of showing an empty index.
+SERVER_FORMAT = 3
+COLLECTION = "chunks"  # embedded indexes; a server-backed one gets "chunks-<random id>"
+SERVER_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 _ADD_BATCH = 256
 _GET_BATCH = 5000
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.)
@@ -51,7 +64,7 @@ def _check_dir(path: Path, embedder_name: str) -> dict | None:
             info = json.loads(marker.read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise IndexDirError(f"{marker} is unreadable; the index may be damaged") from exc
-        if info.get("format") not in (1, FORMAT):
+        if info.get("format") not in (1, FORMAT, SERVER_FORMAT):
             raise IndexDirError(f"{path}: index format {info.get('format')} is not supported")
         if info.get("embedder") != embedder_name:
             raise IndexDirError(
@@ -67,6 +80,87 @@ def _check_dir(path: Path, embedder_name: str) -> dict | None:
     return None
 
 
+def _check_backend(path: Path, info: dict | None, chroma_url: str) -> None:
+    """Refuse to open a server-backed index without its server, or an embedded one with one:
+    either way the other side holds no vectors and the index would look empty."""
+    if info is None:
+        return
+    if info.get("format") == SERVER_FORMAT and not chroma_url:
+        raise IndexDirError(
+            f"{path} keeps its vectors on a Chroma server (collection {info.get('collection')!r},"
+            f" created at {info.get('chroma_url')}); set RAG_CHROMA_URL to that server"
+        )
+    if info.get("format") != SERVER_FORMAT and chroma_url:
+        raise IndexDirError(
+            f"{path} is an embedded index (its vectors are in the directory), not one on the "
+            f"Chroma server {chroma_url}; unset RAG_CHROMA_URL or index into a new directory"
+        )
+
+
+def parse_chroma_url(url: str) -> tuple[str, int, bool]:
+    """(host, port, ssl) of a Chroma server URL such as http://127.0.0.1:8000."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path.strip("/")
+        or parts.query
+    ):
+        raise InputError(
+            f"RAG_CHROMA_URL {url!r} is not a Chroma server address like http://127.0.0.1:8000"
+        )
+    ssl = parts.scheme == "https"
+    return parts.hostname, port or (443 if ssl else 80), ssl
+
+
+class _ServerCollection:
+    """A collection on a Chroma server whose failures name the server, not its client.
+
+    Every call the store makes goes through here, so a server that stops or errors
+    mid-way surfaces as one `IndexDirError`, never as an httpx traceback.
+    """
+
+    def __init__(self, collection: Any, url: str) -> None:
+        self._collection = collection
+        self._url = url
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        from chromadb.errors import ChromaError
+
+        try:
+            return getattr(self._collection, method)(**kwargs)
+        except RagError:
+            raise  # e.g. our embedder, called by Chroma's client
+        except httpx.HTTPError as exc:
+            raise IndexDirError(
+                f"the Chroma server at {self._url} (RAG_CHROMA_URL) failed: {exc or type(exc)}"
+            ) from exc
+        except ChromaError as exc:
+            raise IndexDirError(
+                f"the Chroma server at {self._url} (RAG_CHROMA_URL) refused {method}: {exc}"
+            ) from exc
+
+    def count(self) -> int:
+        return int(self._call("count"))
+
+    def get(self, **kwargs: Any) -> Any:
+        return self._call("get", **kwargs)
+
+    def query(self, **kwargs: Any) -> Any:
+        return self._call("query", **kwargs)
+
+    def upsert(self, **kwargs: Any) -> None:
+        self._call("upsert", **kwargs)
+
+    def delete(self, **kwargs: Any) -> None:
+        self._call("delete", **kwargs)
+
+
 def _batches(items: Sequence[str], size: int = _GET_BATCH) -> Iterator[list[str]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
@@ -77,18 +171,32 @@ class Store:
 
     Writers (`sync`, `remove`) hold the directory's lock and make their work visible
     with `commit`; readers never lock and only ever see committed documents.
+    With `chroma_url` the vectors live on that Chroma server instead of in `path`.
     """
 
-    def __init__(self, path: Path | str, embedder: Embedder) -> None:
+    def __init__(self, path: Path | str, embedder: Embedder, chroma_url: str = "") -> None:
         self.path = Path(path).expanduser().resolve()
         self.embedder = embedder
+        self.chroma_url = chroma_url.strip().rstrip("/")
+        if self.chroma_url:
+            parse_chroma_url(self.chroma_url)  # a bad URL fails before anything is created
         info = _check_dir(self.path, embedder.name)
+        _check_backend(self.path, info, self.chroma_url)
+        marker = info or {"format": FORMAT, "embedder": embedder.name}
+        if info is None and self.chroma_url:
+            marker = {
+                "format": SERVER_FORMAT,
+                "embedder": embedder.name,
+                "collection": f"{COLLECTION}-{uuid.uuid4().hex}",  # unique on a shared server
+                "chroma_url": self.chroma_url,  # informative: the server may move
+            }
+        self._collection_name = str(marker.get("collection", COLLECTION))
         self.path.mkdir(parents=True, exist_ok=True)
+        self.snapshots = Snapshots(self.path)
         self._open_chroma(fresh=True)
         self._legacy = info is not None and info.get("format") == 1
         if info is None:
-            _write_json_atomic(self.path / MARKER, {"format": FORMAT, "embedder": embedder.name})
-        self.snapshots = Snapshots(self.path)
+            _write_json_atomic(self.path / MARKER, marker)
         self._seen = self.snapshots.pointer()
         self._reopen_lock = threading.Lock()
         self._empty = Lexical(None, [], {})
@@ -98,8 +206,12 @@ class Store:
 
         chromadb keeps one in-memory system per path per process, which does not notice
         vectors another process (or Store) added: every Store starts from what is on
-        disk, and a reader reopens when someone else commits.
+        disk, and a reader reopens when someone else commits. A server has no such cache:
+        every client sees every writer's vectors.
         """
+        if self.chroma_url:
+            self._open_server()
+            return
         import chromadb
         from chromadb.api.shared_system_client import SharedSystemClient
         from chromadb.config import Settings as ChromaSettings
@@ -117,6 +229,68 @@ class Store:
             configuration={"hnsw": {"space": "cosine"}},
         )
 
+    def _open_server(self) -> None:
+        """Connect to the Chroma server and open this index's collection on it.
+
+        Once a snapshot is published the collection must already exist: a server that
+        lost it (reset, or another server at the same address) is an error, not an
+        empty index.
+        """
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+        from chromadb.errors import ChromaError, NotFoundError
+
+        url = self.chroma_url
+        host, port, ssl = parse_chroma_url(url)
+        hint = f"cannot reach the Chroma server at {url} (RAG_CHROMA_URL)"
+        try:  # our own short-timeout probe: chromadb's client waits forever on a dead host
+            with httpx.Client(timeout=SERVER_TIMEOUT, trust_env=False) as probe:
+                probe.get(f"{url}/api/v2/heartbeat").raise_for_status()
+        except httpx.HTTPStatusError as exc:
+            raise IndexDirError(
+                f"{hint}: HTTP {exc.response.status_code} from {url}/api/v2/heartbeat "
+                "(is it a Chroma 1.x server?)"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise IndexDirError(f"{hint}: {exc or type(exc).__name__}") from exc
+        try:
+            client = chromadb.HttpClient(
+                host=host,
+                port=port,
+                ssl=ssl,
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+            )
+        except Exception as exc:  # chromadb wraps connection failures in ValueError
+            raise IndexDirError(f"{hint}: {exc}") from exc
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if isinstance(session, httpx.Client):
+            session.timeout = SERVER_TIMEOUT  # chromadb's default is none at all
+        self._client = client
+        name = self._collection_name
+        try:
+            if self.snapshots.exists():
+                collection = client.get_collection(
+                    name, embedding_function=ChromaEmbedding(embedder=self.embedder)
+                )
+            else:
+                collection = client.get_or_create_collection(
+                    name,
+                    embedding_function=ChromaEmbedding(embedder=self.embedder),
+                    configuration={"hnsw": {"space": "cosine"}},
+                )
+        except NotFoundError as exc:
+            raise IndexDirError(
+                f"the Chroma server at {url} has no collection {name!r}, which {self.path} "
+                "was indexed into (was the server's data reset, or is this another server?); "
+                "index into a new directory"
+            ) from exc
+        except (httpx.HTTPError, ChromaError, ValueError) as exc:
+            raise IndexDirError(
+                f"the Chroma server at {url} (RAG_CHROMA_URL) cannot open collection {name!r}: "
+                f"{exc}"
+            ) from exc
+        self._collection = _ServerCollection(collection, url)
+
     # -- what is committed ------------------------------------------------------------
 
     def _snapshot(self) -> Snapshot | None:
@@ -125,7 +299,8 @@ class Store:
         if name != self._seen:  # another process committed: see its vectors too
             with self._reopen_lock:
                 if name != self._seen:
-                    self._open_chroma(fresh=True)
+                    if not self.chroma_url:  # a server already shows every writer's vectors
+                        self._open_chroma(fresh=True)
                     self._seen = name
         return snap
 

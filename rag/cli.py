@@ -94,6 +94,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the login password from the first line of FILE ('-': standard input) "
         "instead of $RAG_UI_PASSWORD; never pass a password as an argument",
     )
+
+    p = sub.add_parser(
+        "serve",
+        help="serve an OpenAI-compatible HTTP API (/v1/chat/completions) whose answers "
+        "carry citations (indexes the bundled corpus if the index is empty)",
+    )
+    _add_common(p)
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument(
+        "--api-key-file",
+        metavar="FILE",
+        help="require 'Authorization: Bearer KEY', KEY read from the first line of FILE "
+        "('-': standard input) instead of $RAG_API_KEY; a key is required when --host is "
+        "not a loopback address; never pass a key as an argument",
+    )
     return parser
 
 
@@ -227,23 +245,36 @@ def _load_frontend(name: str):
     return next(iter(found)).load()
 
 
-def _read_password(source: str) -> str:
-    """A file (or stdin) keeps the password out of `ps` output and shell history."""
+def _read_secret(source: str, what: str = "password") -> str:
+    """A file (or stdin) keeps a secret out of `ps` output and shell history."""
     try:
         text = sys.stdin.readline() if source == "-" else Path(source).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the password file {source}: {exc}") from exc
-    password = text.splitlines()[0] if text else ""
-    if not password:
-        raise InputError(f"the password file {source} is empty")
-    return password
+        raise InputError(f"cannot read the {what} file {source}: {exc}") from exc
+    secret = text.splitlines()[0] if text else ""
+    if not secret:
+        raise InputError(f"the {what} file {source} is empty")
+    return secret
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
     launch = _load_frontend("gradio")
-    password = _read_password(args.password_file) if args.password_file else None
+    password = _read_secret(args.password_file) if args.password_file else None
     engine = _engine(args)
     launch(engine, host=args.host, port=args.port, username=args.username, password=password)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    key = _read_secret(args.api_key_file, "API key") if args.api_key_file else ""
+    engine = _engine(args)
+
+    def announce(url: str) -> None:
+        print(f"serving OpenAI-compatible API at {url}", file=sys.stderr, flush=True)
+
+    serve(engine, host=args.host, port=args.port, api_key=key, on_ready=announce)
     return 0
 
 
@@ -256,6 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ask": _cmd_ask,
         "eval": _cmd_eval,
         "ui": _cmd_ui,
+        "serve": _cmd_serve,
     }[args.command]
     try:
         return handler(args)

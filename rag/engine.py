@@ -52,6 +52,8 @@ STRONG_EVIDENCE = 0.8
 # A refusal is retried once (with a fresh fence code) when a passage is at least this
 # close to the question: on-topic enough that the answer is probably in front of it.
 RETRY_EVIDENCE = 0.5
+# English text runs at ~4 characters per token: close enough for a budget.
+CHARS_PER_TOKEN = 4.0
 HistoryLike = Sequence[Any] | None
 UPLOADS = "uploads"  # folder inside the index directory for files added through the UI
 
@@ -108,27 +110,44 @@ class RAG:
     ) -> RAG:
         """Open (or create) the index at `db`; every argument defaults from `Settings`."""
         settings = settings or Settings.from_env(db=db, model=model, **overrides)
-        store = Store(settings.db, embedder or SentenceTransformerEmbedder())
+        store = Store(
+            settings.db, embedder or SentenceTransformerEmbedder(), chroma_url=settings.chroma_url
+        )
         return cls(settings, store, generator)
 
     # -- models ------------------------------------------------------------------
     @property
     def generator(self) -> Generator:
-        """The LLM, prepared (assembled, verified) and loaded on first use."""
+        """The LLM, prepared (assembled, verified) and loaded on first use; with
+        `llm_url`, a client for that server instead (no local model is touched)."""
         with self._generator_lock:
+            if self._generator is None and self.settings.llm_url:
+                from .remote import OpenAICompatibleGenerator
+
+                self._generator = OpenAICompatibleGenerator(
+                    self.settings.llm_url,
+                    model=self.settings.llm_model,
+                    api_key=self.settings.llm_api_key,
+                )
             if self._generator is None:
                 path = resolve_model(
                     self.settings.model, self.settings.cache_dir, self.settings.model_sha256
                 )
                 self._generator = LlamaCppGenerator(
-                    path, n_ctx=self.settings.ctx, threads=self.settings.threads
+                    path,
+                    n_ctx=self.settings.ctx,
+                    threads=self.settings.threads,
+                    draft_tokens=self.settings.draft_tokens,
                 )
             return self._generator
 
     def warm_up(self) -> None:
         """Load both models now, so the first question is answered at full speed."""
         gen = self.generator
-        if hasattr(gen, "warm_up"):
+        if isinstance(gen, LlamaCppGenerator):
+            # The rules' tokens go into the KV cache now, not on the first question.
+            gen.warm_up(build_messages("Hello", []))
+        elif hasattr(gen, "warm_up"):
             gen.warm_up()
         self.store.embedder.embed(["warm up"])
 
@@ -331,28 +350,34 @@ class RAG:
             yield answer
             return
         # The standalone question carries the conversation, so earlier turns are not resent.
-        messages, passages, prompt_tokens = self._fit(q, passages)
+        # The best passages first, within a token budget; all of them only if that fails.
+        wide = passages
+        messages, passages, prompt_tokens = self._fit(q, self._tight(passages))
         timings["prompt_tokens"] = prompt_tokens
         pieces: list[str] = []
         gen_started = time.perf_counter()
         first_at = gen_started
         for attempt in range(2):
-            for delta in self.generator.stream_chat(
+            deltas = self.generator.stream_chat(
                 messages,
                 max_tokens=self.settings.max_tokens,
                 temperature=0.0,  # greedy: grounded
-            ):
+            )
+            for delta in deltas:
                 if not pieces:
                     first_at = time.perf_counter()
                     timings["first_token"] = first_at - started
                 pieces.append(delta)
                 yield delta
-            if attempt or not self._worth_retry("".join(pieces), passages):
+            # llama.cpp's own count, and how much of the prompt its KV cache already held
+            timings.update(getattr(deltas, "usage", None) or {})
+            if attempt or not self._worth_retry("".join(pieces), wide):
                 break
-            # A small model sometimes refuses with the answer in front of it; a fresh fence
-            # code changes the prompt's tokens, and one more try usually answers.
+            # The answer may be in a passage the budget left out; and a small model
+            # sometimes refuses with the answer in front of it: a fresh fence code changes
+            # the prompt's tokens, and one more try with every passage usually answers.
             timings["retried"] = 1
-            messages, passages, prompt_tokens = self._fit(q, passages)
+            messages, passages, prompt_tokens = self._fit(q, wide)
             pieces = []
             yield "\n\n"
         timings["generation"] = time.perf_counter() - gen_started
@@ -360,6 +385,24 @@ class RAG:
         timings["completion_tokens"] = len(pieces)  # llama.cpp streams one token per delta
         timings["total"] = time.perf_counter() - started
         yield self._finish(original, "".join(pieces), passages, timings)
+
+    def _tight(self, passages: list[Passage]) -> list[Passage]:
+        """The best passages whose text fits `context_tokens` (at least one).
+
+        Every prompt token costs ~7 ms on a laptop CPU, and the first passages usually
+        hold the answer: a tight first try halves the latency of most answers.
+        """
+        budget = self.settings.context_tokens
+        if not budget:
+            return passages
+        kept: list[Passage] = []
+        used = 0.0
+        for p in passages:
+            used += len(p.text) / CHARS_PER_TOKEN
+            if kept and used > budget:
+                break
+            kept.append(p)
+        return kept
 
     def _worth_retry(self, raw: str, passages: Sequence[Passage]) -> bool:
         """A refusal although some passage is clearly about the question."""

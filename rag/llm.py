@@ -3,6 +3,10 @@
 `LlamaCppGenerator` owns a llama.cpp context, which can serve only one request at a time:
 a lock is held for the whole of each generation, so concurrent callers queue rather than
 corrupt each other's KV cache. Tests use a scripted fake with the same two methods.
+
+llama.cpp keeps the KV cache of the last sequence and re-evaluates only what differs
+from it, so every call that starts with the same system message skips those tokens; the
+streams it returns report how many prompt tokens that saved (`ChatStream.usage`).
 """
 
 from __future__ import annotations
@@ -31,11 +35,32 @@ class Generator(Protocol):
     def count_tokens(self, messages: Sequence[Message]) -> int: ...
 
 
+class ChatStream(Iterator[str]):
+    """Text deltas; once exhausted, `usage` says how many prompt tokens there were and
+    how many came from the KV cache instead of being evaluated."""
+
+    def __init__(self, deltas: Iterator[str], usage: dict[str, int]) -> None:
+        self._deltas = deltas
+        self.usage = usage
+
+    def __next__(self) -> str:
+        return next(self._deltas)
+
+
+def _common_prefix(a: Any, b: Any) -> int:
+    n = min(len(a), len(b))
+    differ = (a[:n] != b[:n]).nonzero()[0]
+    return int(differ[0]) if len(differ) else n
+
+
 class LlamaCppGenerator:
     """A local GGUF model through llama-cpp-python, loaded once and kept in the process."""
 
-    def __init__(self, model_path: Path, *, n_ctx: int = 4096, threads: int = 2) -> None:
+    def __init__(
+        self, model_path: Path, *, n_ctx: int = 4096, threads: int = 2, draft_tokens: int = 0
+    ) -> None:
         self.model_path = Path(model_path)
+        self.draft_tokens = draft_tokens
         self.name = self.model_path.name
         self.n_ctx = n_ctx
         self.threads = threads
@@ -49,6 +74,17 @@ class LlamaCppGenerator:
             from llama_cpp import Llama
 
             started = time.perf_counter()
+            extra: dict[str, Any] = {}
+            if self.draft_tokens:
+                # Prompt-lookup speculative decoding: drafts copied from the prompt. Off by
+                # default: on 2 CPU cores it measured slower (bench/answer.py --draft).
+                # 0.3.36 sizes its logits buffer from `logits_all`, which drafts need.
+                from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+                extra["draft_model"] = LlamaPromptLookupDecoding(
+                    num_pred_tokens=self.draft_tokens
+                )
+                extra["logits_all"] = True
             try:
                 self._llama = Llama(
                     model_path=str(self.model_path),
@@ -58,17 +94,22 @@ class LlamaCppGenerator:
                     n_batch=512,
                     seed=0,
                     verbose=False,
+                    **extra,
                 )
             except (ValueError, RuntimeError, OSError) as exc:
                 raise ModelError(f"llama.cpp could not load {self.model_path}: {exc}") from exc
             self.load_seconds = time.perf_counter() - started
         return self._llama
 
-    def warm_up(self) -> None:
-        """Load now (and evaluate one token) so the first question is not slow."""
+    def warm_up(self, messages: Sequence[Message] | None = None) -> None:
+        """Load now and evaluate `messages` (the static system prompt), so the first
+        question finds that prefix in the KV cache and evaluates only its own tokens."""
         with self._lock:
             llama = self._load()
-            llama.create_completion("Hi", max_tokens=1)
+            if messages:
+                llama.create_chat_completion(messages=list(messages), max_tokens=1, temperature=0)
+            else:
+                llama.create_completion("Hi", max_tokens=1)
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
         """Tokens the chat prompt will take (template overhead estimated per message)."""
@@ -79,9 +120,16 @@ class LlamaCppGenerator:
 
     def stream_chat(
         self, messages: Sequence[Message], *, max_tokens: int, temperature: float
+    ) -> ChatStream:
+        usage: dict[str, int] = {}
+        return ChatStream(self._deltas(messages, max_tokens, temperature, usage), usage)
+
+    def _deltas(
+        self, messages: Sequence[Message], max_tokens: int, temperature: float, usage: dict
     ) -> Iterator[str]:
         with self._lock:
             llama = self._load()
+            before = llama.input_ids[: llama.n_tokens].copy()
             stream = llama.create_chat_completion(
                 messages=list(messages),
                 max_tokens=max_tokens,
@@ -91,6 +139,10 @@ class LlamaCppGenerator:
                 stream=True,
             )
             for chunk in stream:
+                if not usage:  # the prompt has just been evaluated
+                    now = llama.input_ids[: llama.n_tokens]
+                    usage["prompt_tokens"] = len(now)
+                    usage["cached_tokens"] = _common_prefix(before, now)
                 delta = chunk["choices"][0].get("delta", {}).get("content")
                 if delta:
                     yield delta

@@ -53,6 +53,8 @@ class Settings:
     ctx: int = 4096  # llama.cpp context tokens (512-32768)
     threads: int = _physical_cores()  # llama.cpp threads
     max_tokens: int = 320  # longest answer, in tokens (16-4096)
+    context_tokens: int = 150  # passage text of a first try (0: all top_k; see engine._tight)
+    draft_tokens: int = 0  # prompt-lookup speculative decoding (0: off; slower on 2 cores)
     window: int = 1  # sentences kept either side of a chunk's best sentence (0: whole chunk)
     max_question_chars: int = 1000  # longer questions are refused with an error
     chunk_chars: int = 700  # longest chunk when indexing (200-4000)
@@ -73,6 +75,8 @@ class Settings:
         "threads": (1, 256),
         "max_tokens": (16, 4096),
         "window": (0, 10),
+        "draft_tokens": (0, 32),
+        "context_tokens": (0, 32768),
         "max_question_chars": (10, 100_000),
         "chunk_chars": (200, 4000),
         "max_file_mb": (1, 2048),

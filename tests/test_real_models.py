@@ -9,6 +9,13 @@ floors allow one flaky answer.
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import openai
 import pytest
 from conftest import DATA
 
@@ -69,6 +76,19 @@ def test_demo_question_is_answered_with_a_cited_source(engine):
         assert original[c.start : c.end] == c.text
 
 
+def test_a_follow_up_reuses_the_kv_cache_of_the_shared_prompt_prefix(engine):
+    """The rewrite call and the answer call share the system message; llama.cpp keeps its
+    KV cache, so the answer after a rewrite evaluates only its own tokens."""
+    from rag.prompts import SYSTEM
+
+    first = engine.ask("Who is Mark Ceolin?")
+    follow = engine.ask("What did he say about the trip?", history=[first])
+    rules = engine.generator.count_tokens([{"role": "system", "content": SYSTEM}])
+    t = follow.timings
+    assert "rewrite" in t and t["cached_tokens"] >= rules - 16, t
+    assert t["prompt_tokens"] > t["cached_tokens"]
+
+
 def test_dev_set_meets_the_quality_floors(dev):
     _check(dev, DEV_FLOORS)
     assert dev.metrics()["false_refusals"] <= 1
@@ -90,3 +110,46 @@ def test_every_citation_points_into_a_retrieved_passage(engine):
     for c in answer.citations:
         p = answer.passages[c.n - 1]
         assert p.source == c.source and p.start <= c.start < c.end <= p.end
+
+
+def test_serve_answers_the_openai_client_with_citations(tmp_path):
+    """`rag serve` as users run it: a process that indexes the bundled corpus, loads the
+    default model and answers the official client, with and without streaming."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "RAG_API_KEY"}
+    log = tmp_path / "serve.log"
+    cmd = [sys.executable, "-m", "rag", "serve", "--db", str(tmp_path / "db"), "--port", str(port)]
+    with log.open("wb") as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=env)
+    try:
+        client = openai.OpenAI(
+            base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0, timeout=600
+        )
+        deadline = time.monotonic() + 300
+        while True:
+            assert proc.poll() is None, log.read_text("utf-8")
+            try:
+                assert client.models.list().data[0].id == "rag"
+                break
+            except openai.APIConnectionError:
+                assert time.monotonic() < deadline, "not serving after 5 minutes"
+                time.sleep(1)
+        assert f"http://127.0.0.1:{port}/v1" in log.read_text("utf-8")
+        corpus = {path.name for path in bundled_corpus().iterdir()}
+        messages = [{"role": "user", "content": "In which city was Meng Wanzhou arrested?"}]
+        resp = client.chat.completions.create(model="rag", messages=messages)
+        assert not resp.refused and "vancouver" in resp.choices[0].message.content.lower()
+        assert resp.citations and all(c["source"] in corpus for c in resp.citations)
+        chunks = list(client.chat.completions.create(model="rag", messages=messages, stream=True))
+        text = "".join(c.choices[0].delta.content or "" for c in chunks)
+        assert "vancouver" in text.lower() and chunks[-1].choices[0].finish_reason == "stop"
+        assert chunks[-1].citations and all(c["source"] in corpus for c in chunks[-1].citations)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

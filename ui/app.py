@@ -7,7 +7,6 @@ model logic here, so the app is tested with a fake engine and no server.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -23,6 +22,7 @@ from starlette.datastructures import Headers  # noqa: E402
 from starlette.responses import PlainTextResponse  # noqa: E402
 
 from rag import RAG, SUPPORTED_SUFFIXES, Answer, InputError, RagError  # noqa: E402
+from rag.server import is_loopback  # noqa: E402  (one definition for the UI and the API)
 
 from .render import render_answer, safe_code, safe_text  # noqa: E402
 
@@ -216,22 +216,10 @@ def build_app(engine: RAG) -> gr.Blocks:
 LAUNCH_OPTIONS = frozenset(
     {"prevent_thread_lock", "quiet", "ssl_certfile", "ssl_keyfile", "ssl_keyfile_password"}
 )
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 # Gradio's routes that read files or fetch URLs for the caller (paths with `//` collapsed).
 _FILE_ROUTE = re.compile(r"/(?:gradio_api/)?file(?:=|/)(.*)", re.S)
 _PROXY_ROUTE = re.compile(r"(?:^|/)proxy=", re.I)
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.I)
-
-
-def is_loopback(host: str) -> bool:
-    """True only for names that cannot be reached from another machine."""
-    name = host.strip().strip("[]").lower()
-    if name in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False  # any other name may resolve to a public interface
 
 
 def ui_login(

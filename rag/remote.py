@@ -1,0 +1,311 @@
+"""`OpenAICompatibleGenerator`: the LLM on a server that speaks OpenAI's chat API.
+
+llama_cpp.server, llama.cpp's own server, vLLM and Ollama all stream
+`/v1/chat/completions` as server-sent events. Only the transport differs from the
+in-process model: the engine builds the same prompts, and this sends them with the same
+greedy sampling. Servers queue concurrent requests themselves and `httpx.Client` is
+thread-safe, so, unlike `LlamaCppGenerator`, no lock is held around a generation.
+
+Every failure (nothing listening, a timeout, an HTTP error, a broken stream) becomes a
+`ModelError` that names the server and quotes its own error text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .errors import InputError, ModelError
+from .llm import Message
+
+# A busy server may hold a request in its queue for minutes before the first token.
+TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+MESSAGE_OVERHEAD = 8  # chat-template tokens per message, as `LlamaCppGenerator` counts them
+# llama_cpp.server defaults to 1.1 where the in-process model uses 1.0 (greedy, grounded).
+SAMPLING = {"top_p": 1.0, "repeat_penalty": 1.0}
+# Tokenizer endpoints we know: path from the server root, and the body fields for the text.
+TOKENIZERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("/extras/tokenize", ("input",)),  # llama_cpp.server
+    ("/tokenize", ("content", "prompt")),  # llama.cpp's server; vLLM
+)
+
+
+def estimate_tokens(messages: Sequence[Message]) -> int:
+    """Tokens a prompt takes at most, for servers without a tokenizer endpoint.
+
+    BPE vocabularies average about four characters of English per token, so one token
+    per three ASCII characters leaves a margin; other scripts (CJK, ...) can take a
+    token per character. Too high only costs a passage; too low overflows the context.
+    """
+    total = 0
+    for m in messages:
+        text = m["content"]
+        ascii_chars = len(text.encode("ascii", "ignore"))
+        total += math.ceil(ascii_chars / 3) + (len(text) - ascii_chars) + MESSAGE_OVERHEAD
+    return total
+
+
+def _error_text(response: httpx.Response) -> str:
+    """The server's own words for what went wrong, from the usual error shapes."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("error", "detail", "message"):
+            value = body.get(key)
+            if isinstance(value, dict):
+                value = value.get("message", value)
+            if value:
+                return value if isinstance(value, str) else json.dumps(value)[:500]
+    return " ".join(response.text.split())[:500] or response.reason_phrase
+
+
+def _sse_data(lines: Iterable[str]) -> Iterator[str]:
+    """The data of each server-sent event; comments (pings), ids and event names skipped."""
+    data: list[str] = []
+    for line in lines:
+        if not line:
+            if data:
+                yield "\n".join(data)
+                data = []
+            continue
+        field, _, value = line.partition(":")
+        if field == "data":
+            data.append(value[1:] if value.startswith(" ") else value)
+    if data:
+        yield "\n".join(data)
+
+
+class OpenAICompatibleGenerator:
+    """Chat completions from an OpenAI-compatible server at `url` (e.g. http://host:8080/v1).
+
+    `model` defaults to the first id the server lists; `api_key` is sent as a bearer
+    token. `client` lets tests and callers pass their own `httpx.Client`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        model: str = "",
+        api_key: str = "",
+        timeout: httpx.Timeout | float = TIMEOUT,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.url = url.strip().rstrip("/")
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InputError(
+                f"RAG_LLM_URL {url!r} is not a server address like http://127.0.0.1:8080/v1"
+            )
+        # Tokenizer endpoints hang off the server's root, not its /v1 API.
+        self._root = self.url[: -len("/v1")] if self.url.endswith("/v1") else self.url
+        self._model = model.strip()
+        self.name = self._model or self.url
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        # Never through an HTTP(S)_PROXY from the environment: the server is ours to name.
+        self._client = client or httpx.Client(timeout=timeout, trust_env=False)
+        self._lock = threading.RLock()  # the tokenizer probe asks for the model under it
+        self._tokenizer: tuple[str, tuple[str, ...]] | None = None
+        self._probed = False
+        self._penalty = True  # send repeat_penalty until the server rejects it
+
+    # -- plumbing -------------------------------------------------------------------
+
+    def _fail(self, exc: httpx.HTTPError, what: str) -> ModelError:
+        where = f"the LLM server at {self.url} (RAG_LLM_URL)"
+        if isinstance(exc, httpx.ConnectError):
+            return ModelError(f"cannot reach {where}: {exc or 'connection failed'}")
+        if isinstance(exc, httpx.TimeoutException):
+            return ModelError(f"{where} did not answer {what} in time ({type(exc).__name__})")
+        return ModelError(f"{where} broke off {what}: {exc or type(exc).__name__}")
+
+    def _status(self, response: httpx.Response, what: str) -> ModelError:
+        hint = " (check RAG_LLM_API_KEY)" if response.status_code in (401, 403) else ""
+        return ModelError(
+            f"the LLM server at {self.url} answered {what} with HTTP "
+            f"{response.status_code}{hint}: {_error_text(response)}"
+        )
+
+    def _json(self, method: str, url: str, what: str, **kwargs: Any) -> tuple[int, Any]:
+        """(status, parsed body or None); transport failures raise `ModelError`."""
+        try:
+            response = self._client.request(method, url, headers=self._headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise self._fail(exc, what) from exc
+        if response.status_code in (401, 403):
+            raise self._status(response, what)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, None
+
+    # -- the Generator protocol -------------------------------------------------------
+
+    def model(self) -> str:
+        """The model to ask for: the configured one, else the first the server lists."""
+        if not self._model:
+            with self._lock:
+                if not self._model:
+                    rows = self._models().get("data")
+                    ids = [r["id"] for r in rows or () if isinstance(r, dict) and r.get("id")]
+                    if not ids:
+                        raise ModelError(
+                            f"the LLM server at {self.url} lists no model (GET /models); "
+                            "set RAG_LLM_MODEL to the model's name"
+                        )
+                    self._model = self.name = str(ids[0])
+        return self._model
+
+    def _models(self) -> dict[str, Any]:
+        status, body = self._json("GET", f"{self.url}/models", "GET /models")
+        if status >= 400 or not isinstance(body, dict):
+            raise ModelError(
+                f"the LLM server at {self.url} answered GET /models with HTTP {status}; "
+                "is RAG_LLM_URL its OpenAI API root (usually ending in /v1)?"
+            )
+        return body
+
+    def warm_up(self) -> None:
+        """Check now that the server answers (and learn its model name)."""
+        if self._model:
+            self._models()
+        else:
+            self.model()
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        """Prompt tokens by the server's own tokenizer where it has an endpoint for it
+        (probed once), else a deliberately high estimate."""
+        text = "".join(m["content"] for m in messages)
+        if not self._probed:
+            with self._lock:
+                if not self._probed:
+                    count = self._probe(text)
+                    self._probed = True
+                    if count is not None:
+                        return count + MESSAGE_OVERHEAD * len(messages)
+        if self._tokenizer is None:
+            return estimate_tokens(messages)
+        count = self._tokenize(self._tokenizer, text)
+        if count is None:
+            path = self._tokenizer[0]
+            raise ModelError(f"the LLM server at {self.url} failed to tokenize ({path})")
+        return count + MESSAGE_OVERHEAD * len(messages)
+
+    def _probe(self, text: str) -> int | None:
+        for endpoint in TOKENIZERS:
+            count = self._tokenize(endpoint, text)
+            if count is not None:
+                self._tokenizer = endpoint
+                return count
+        return None
+
+    def _tokenize(self, endpoint: tuple[str, tuple[str, ...]], text: str) -> int | None:
+        """Token count from one endpoint; None if it has none (or answers nonsense)."""
+        path, fields = endpoint
+        body: dict[str, Any] = {"model": self.model(), **dict.fromkeys(fields, text)}
+        status, data = self._json("POST", self._root + path, f"POST {path}", json=body)
+        if status >= 400 or not isinstance(data, dict):
+            return None
+        tokens, count = data.get("tokens"), data.get("count")
+        n = len(tokens) if isinstance(tokens, list) else count if isinstance(count, int) else None
+        return None if n is None or (text and n == 0) else n
+
+    def stream_chat(
+        self, messages: Sequence[Message], *, max_tokens: int, temperature: float
+    ) -> Iterator[str]:
+        """Stream the answer's text deltas as the server sends them."""
+        body = {
+            "model": self.model(),
+            "messages": list(messages),
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": True,
+            **SAMPLING,
+        }
+        what = "POST /chat/completions"
+        try:
+            with self._open(body, what) as response:
+                if "application/json" in response.headers.get("content-type", ""):
+                    yield from self._whole(response, what)  # a server that ignores `stream`
+                else:
+                    yield from self._deltas(response.iter_lines(), what)
+        except httpx.HTTPError as exc:
+            raise self._fail(exc, what) from exc
+
+    @contextmanager
+    def _open(self, body: dict[str, Any], what: str) -> Iterator[httpx.Response]:
+        """The streaming response; retried once without `repeat_penalty` if refused."""
+        url = f"{self.url}/chat/completions"
+        if not self._penalty:
+            body = {k: v for k, v in body.items() if k != "repeat_penalty"}
+        with self._client.stream("POST", url, json=body, headers=self._headers) as response:
+            if response.status_code < 400:
+                yield response
+                return
+            response.read()
+            refused = response.status_code in (400, 422) and "repeat_penalty" in response.text
+            if not (refused and "repeat_penalty" in body):
+                raise self._status(response, what)
+        self._penalty = False  # a strict server: its own default it is
+        with self._open(body, what) as response:
+            yield response
+
+    def _deltas(self, lines: Iterable[str], what: str) -> Iterator[str]:
+        finished = False
+        for data in _sse_data(lines):
+            if data.strip() == "[DONE]":
+                break
+            choice = self._choice(data, what)
+            if choice is None:
+                continue
+            delta = choice.get("delta") or {}
+            content = delta.get("content") if isinstance(delta, dict) else None
+            if isinstance(content, str) and content:
+                yield content
+            finished = finished or bool(choice.get("finish_reason"))
+        if not finished:  # every server sends a finish_reason last, unless cut short
+            raise ModelError(
+                f"the LLM server at {self.url} ended the stream of {what} before the answer "
+                "was complete (llama_cpp.server does this when another request arrives, "
+                "unless started with --interrupt_requests False)"
+            )
+
+    def _choice(self, data: str, what: str) -> dict[str, Any] | None:
+        """The first choice of one streamed chunk; None for chunks without any (usage)."""
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            chunk = None
+        if isinstance(chunk, dict) and chunk.get("error"):
+            error = chunk["error"]
+            message = error.get("message", error) if isinstance(error, dict) else error
+            raise ModelError(f"the LLM server at {self.url} failed during {what}: {message}")
+        choices = chunk.get("choices") if isinstance(chunk, dict) else None
+        if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+            raise ModelError(
+                f"the LLM server at {self.url} sent a malformed stream for {what}: {data[:200]!r}"
+            )
+        return choices[0] if choices else None
+
+    def _whole(self, response: httpx.Response, what: str) -> Iterator[str]:
+        response.read()
+        try:
+            content = response.json()["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            content = None
+        if not isinstance(content, str):
+            raise ModelError(
+                f"the LLM server at {self.url} sent a malformed answer for {what}: "
+                f"{response.text[:200]!r}"
+            )
+        if content:
+            yield content

@@ -1,0 +1,514 @@
+"""`rag serve`: the engine behind an OpenAI-compatible HTTP API, answers with citations.
+
+Any OpenAI client (the `openai` package, LangChain, curl) can ask the indexed documents
+through `GET /v1/models` and `POST /v1/chat/completions`. The reply is a standard
+`chat.completion` plus two fields: `citations` (for each `[n]` marker: source, title, the
+quoted supporting text and its character offsets, so `document[start:end] == text`) and
+`refused`. The last message is the question; earlier user/assistant turns are the history
+used to rewrite follow-ups. System messages are ignored: the grounding rules (answer only
+from the passages, cite them, refuse otherwise) are not the client's to override.
+Sampling fields (`temperature`, `max_tokens`, ...) and the model name are accepted and
+ignored: answers are greedy and length-capped by `Settings`.
+
+Streaming sends checked text only. `RAG.stream()` yields the model's raw words first, an
+unverified preview, then the final `Answer`, whose text may differ: active content
+stripped, citations re-pointed, unsupported sentences dropped, or a refusal instead. A
+page can repaint a preview; an API client cannot take back text it has received (it may
+already be shown, stored or acted on). So a stream opens at once with an empty assistant
+delta, sends SSE comments (`: keep-alive`, ignored by clients) while the model works, then
+the checked text in word-sized deltas, and a last chunk with `finish_reason: "stop"`,
+`citations`, `refused` and `usage`. The price: the first word arrives with the last.
+
+Safe on a laptop: loopback by default, and any other address needs an API key
+(`RAG_API_KEY` or `rag serve --api-key-file`), then checked on every request. A foreign
+`Host` header is refused (DNS rebinding reaches loopback too), as is a foreign `Origin`;
+a POST must be `application/json`, which a web page cannot send cross-origin without a
+CORS preflight, and no CORS headers are ever sent. The API only reads the index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import json
+import logging
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict
+from typing import Any
+from urllib.parse import urlsplit
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .engine import RAG
+from .errors import InputError, RagError
+from .types import Answer
+
+__all__ = ["MODEL_ID", "create_app", "is_loopback", "serve"]
+
+MODEL_ID = "rag"  # the one model listed: the whole pipeline, whatever LLM runs inside
+KEEP_ALIVE_SECONDS = 10.0  # SSE comment interval while the model works
+DISCONNECT_POLL_SECONDS = 1.0  # how often a non-stream request checks its client is there
+MAX_BODY_BYTES = 1 << 20  # a long conversation is ~100 KB; more is not a question
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+HISTORY_ROLES = frozenset({"user", "assistant"})
+IGNORED_ROLES = frozenset({"system", "developer", "tool", "function"})
+log = logging.getLogger(__name__)
+
+
+def is_loopback(host: str) -> bool:
+    """True only for names that cannot be reached from another machine."""
+    name = host.strip().strip("[]").lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # any other name may resolve to a public interface
+
+
+def check_binding(host: str, api_key: str) -> None:
+    """Off loopback the documents and the model would be open to the network: need a key."""
+    if not api_key and not is_loopback(host):
+        raise InputError(
+            f"binding {host!r} would expose the API to other machines without a key: set "
+            "RAG_API_KEY (or rag serve --api-key-file FILE), or bind 127.0.0.1"
+        )
+
+
+class ApiError(Exception):
+    """A request the API refuses, with its HTTP status and OpenAI error type."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        kind: str = "invalid_request_error",
+        param: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind, self.param = status, message, kind, param
+
+
+def _error_body(message: str, kind: str, param: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": param, "code": None}}
+
+
+def _error(
+    status: int,
+    message: str,
+    kind: str = "invalid_request_error",
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(_error_body(message, kind, param), status_code=status, headers=headers)
+
+
+# -- request parsing ----------------------------------------------------------------
+
+
+def _text(content: Any, where: str) -> str:
+    """A message's text: a string, or the text parts of an OpenAI content-part list."""
+    if content is None or isinstance(content, str):
+        return content or ""
+    if not isinstance(content, list):
+        raise ApiError(400, f"{where}.content must be a string or a list of parts", param=where)
+    texts = []
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind != "text" or not isinstance(part.get("text"), str):
+            raise ApiError(
+                400, f"{where}: only text content parts are supported (got {kind!r})", param=where
+            )
+        texts.append(part["text"])
+    return "\n".join(texts)
+
+
+def parse_chat_request(body: Any) -> tuple[str, list[dict[str, str]], bool]:
+    """(question, history as chat dicts, stream) from a chat.completions request body."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(400, "'messages' must be a non-empty list of messages", param="messages")
+    n = body.get("n")
+    if n is not None and (type(n) is not int or n != 1):
+        raise ApiError(400, "only n=1 is supported: there is one grounded answer", param="n")
+    stream = body.get("stream") or False
+    if not isinstance(stream, bool):
+        raise ApiError(400, "'stream' must be true or false", param="stream")
+    last = messages[-1].get("role") if isinstance(messages[-1], dict) else None
+    if last != "user":
+        raise ApiError(
+            400,
+            f"the last message must be the user's question (role 'user'), not {last!r}",
+            param="messages",
+        )
+    turns: list[tuple[str, str]] = []
+    for i, message in enumerate(messages):
+        where = f"messages[{i}]"
+        role = message.get("role") if isinstance(message, dict) else None
+        if role in HISTORY_ROLES:
+            turns.append((role, _text(message.get("content"), where)))
+        elif role not in IGNORED_ROLES:
+            raise ApiError(400, f"{where}: unknown or missing role {role!r}", param=where)
+    history = [{"role": role, "content": text} for role, text in turns[:-1]]
+    return turns[-1][1], history, stream
+
+
+async def _read_json(request: Request) -> Any:
+    size, chunks = 0, []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError(413, f"the request body is over {MAX_BODY_BYTES // 1024} KiB")
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(400, f"the request body is not valid JSON: {exc}") from None
+
+
+# -- responses ------------------------------------------------------------------------
+
+
+def _citations(answer: Answer) -> list[dict[str, Any]]:
+    return [asdict(c) for c in answer.citations]
+
+
+def _usage(answer: Answer) -> dict[str, int]:
+    prompt = int(answer.timings.get("prompt_tokens", 0))
+    completion = int(answer.timings.get("completion_tokens", 0))
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def completion(answer: Answer, cid: str, created: int) -> dict[str, Any]:
+    """A `chat.completion` object, plus `citations` and `refused`."""
+    return {
+        "id": cid,
+        "object": "chat.completion",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.text},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": _usage(answer),
+        "citations": _citations(answer),
+        "refused": answer.refused,
+    }
+
+
+def _chunk(
+    cid: str, created: int, delta: dict[str, str], finish: str | None = None
+) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+    }
+
+
+def _sse(data: dict[str, Any]) -> str:
+    # ASCII-only JSON: no U+2028 or other characters a client's line splitter might cut at.
+    return f"data: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def words(text: str) -> list[str]:
+    """Word-sized pieces that join back to `text` exactly (spaces ride with the word before)."""
+    return [piece for piece in re.split(r"(?<=\s)(?=\S)", text) if piece]
+
+
+# -- running the engine ---------------------------------------------------------------
+
+
+class _Job:
+    """One answer computed in the threadpool, stoppable between model deltas.
+
+    The whole `RAG.stream()` runs in one worker thread (the generator holds the model's
+    lock while it iterates), and only its final `Answer` comes back: raw deltas never
+    leave this class. `stop` ends a job whose client has gone, freeing the model.
+    """
+
+    def __init__(self, engine: RAG, question: str, history: list[dict[str, str]]) -> None:
+        self.stop = threading.Event()
+        self.task = asyncio.ensure_future(run_in_threadpool(self._run, engine, question, history))
+        # A job abandoned by its client may still fail later: nobody will ask, so consume it.
+        self.task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    def _run(self, engine: RAG, question: str, history: list[dict[str, str]]) -> Answer | None:
+        events = engine.stream(question, history=history)
+        try:
+            for event in events:
+                if isinstance(event, Answer):
+                    return event
+                if self.stop.is_set():
+                    return None
+        finally:
+            events.close()  # releases the model's lock now, not at garbage collection
+        raise RagError("the engine ended without an answer")
+
+    async def wait(self, timeout: float) -> bool:
+        """True once the answer (or its error) is ready; False after `timeout` seconds."""
+        done, _ = await asyncio.wait({self.task}, timeout=timeout)
+        return bool(done)
+
+    def result(self) -> Answer:
+        answer = self.task.result()  # re-raises the engine's error
+        if answer is None:
+            raise RagError("the answer was cancelled")
+        return answer
+
+
+async def _stream_events(job: _Job, cid: str, created: int) -> AsyncIterator[str]:
+    """The SSE body: opening delta, keep-alives, checked text, closing chunk, [DONE]."""
+    try:
+        yield _sse(_chunk(cid, created, {"role": "assistant", "content": ""}))
+        while not await job.wait(KEEP_ALIVE_SECONDS):
+            yield ": keep-alive\n\n"
+        answer = job.result()
+    except InputError as exc:
+        yield _sse(_error_body(str(exc), "invalid_request_error"))
+        return
+    except RagError as exc:
+        yield _sse(_error_body(str(exc), "server_error"))
+        return
+    except Exception:
+        log.exception("error while streaming an answer")
+        yield _sse(_error_body("internal server error", "server_error"))
+        return
+    finally:
+        job.stop.set()  # a no-op when done; frees the model when the client has left
+    for piece in words(answer.text):
+        yield _sse(_chunk(cid, created, {"content": piece}))
+    last = _chunk(cid, created, {}, "stop")
+    last.update(citations=_citations(answer), refused=answer.refused, usage=_usage(answer))
+    yield _sse(last)
+    yield "data: [DONE]\n\n"
+
+
+# -- the app --------------------------------------------------------------------------
+
+
+_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9._-]*)(?::([0-9]{1,5}))?", re.I)
+_PORTS = {"http": 80, "https": 443}
+
+
+def _authority(host: str, scheme: str) -> tuple[str, int] | None:
+    """(name, port) of a Host header; None for anything but a plain name or address (no
+    userinfo, paths or spaces, which URL parsers would read in surprising ways)."""
+    match = _HOST.fullmatch(host.strip())
+    if match is None:
+        return None
+    port = int(match.group(2)) if match.group(2) else _PORTS.get(scheme, 80)
+    return match.group(1).strip("[]").lower(), port
+
+
+def _same_origin(origin: str, authority: tuple[str, int]) -> bool:
+    parts = urlsplit(origin)
+    if parts.scheme not in _PORTS or parts.username is not None or parts.path:
+        return False
+    return _authority(parts.netloc, parts.scheme) == authority
+
+
+class _Guard:
+    """The outermost layer: Host, Origin, API key and body type, checked before any route."""
+
+    def __init__(self, app: Any, *, api_key: str, host: str) -> None:
+        self.app = app
+        self.key = api_key.encode("utf-8")
+        bound = host.strip().strip("[]").lower()
+        # Bound to every interface, any name may reach us; the required key guards it.
+        self.hosts = None if bound in WILDCARD_HOSTS else {bound}
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        refusal = self.refusal(scope) if scope["type"] == "http" else None
+        if refusal is None:
+            await self.app(scope, receive, send)
+        else:
+            await refusal(scope, receive, send)
+
+    def refusal(self, scope: dict) -> Response | None:
+        """The error response for a request that must not reach a route, else None."""
+        headers = Headers(scope=scope)
+        host, origin = headers.get("host", ""), headers.get("origin")
+        authority = _authority(host, scope.get("scheme", "http"))
+        if authority is None:
+            return _error(400, f"bad Host header {host!r}")
+        if self.hosts is not None and not (is_loopback(authority[0]) or authority[0] in self.hosts):
+            return _error(403, f"unknown host {host!r}", "permission_error")
+        try:
+            foreign = origin is not None and not _same_origin(origin, authority)
+        except ValueError:  # e.g. an unbalanced "[" in an IPv6 literal
+            foreign = True
+        if foreign:
+            return _error(403, "cross-origin requests are not allowed", "permission_error")
+        if self.key and not self._authorized(headers.get("authorization", "")):
+            return _error(
+                401,
+                "missing or wrong API key: send 'Authorization: Bearer <key>'",
+                "authentication_error",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        if scope["method"] == "POST" and media != "application/json":
+            return _error(415, "the request body must be JSON (Content-Type: application/json)")
+        return None
+
+    def _authorized(self, header: str) -> bool:
+        scheme, _, token = header.strip().partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            token.strip().encode("utf-8"), self.key
+        )
+
+
+def _model_card(created: int) -> dict[str, Any]:
+    return {"id": MODEL_ID, "object": "model", "created": created, "owned_by": "rag"}
+
+
+def create_app(engine: RAG, *, api_key: str = "", host: str = "127.0.0.1") -> FastAPI:
+    """The API over `engine`, for serving on `host`. The key defaults to `RAG_API_KEY`;
+    a non-loopback host without one raises `InputError` before anything is built."""
+    key = (api_key or engine.settings.api_key).strip()  # HTTP strips it from headers too
+    check_binding(host, key)
+    app = FastAPI(title="rag", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(_Guard, api_key=key, host=host)
+    created = int(time.time())
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> Response:
+        return _error(exc.status, exc.message, exc.kind, exc.param)
+
+    @app.exception_handler(InputError)
+    async def _input_error(_: Request, exc: InputError) -> Response:
+        return _error(400, str(exc), param="messages")
+
+    @app.exception_handler(RagError)
+    async def _rag_error(_: Request, exc: RagError) -> Response:
+        return _error(500, str(exc), "server_error")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
+        return _error(exc.status_code, str(exc.detail), kind, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _bug(_: Request, exc: Exception) -> Response:
+        log.error("unexpected error", exc_info=exc)
+        return _error(500, "internal server error", "server_error")
+
+    @app.get("/v1/models")
+    async def list_models() -> dict[str, Any]:
+        return {"object": "list", "data": [_model_card(created)]}
+
+    @app.get("/v1/models/{model_id}")
+    async def get_model(model_id: str) -> dict[str, Any]:
+        if model_id != MODEL_ID:
+            raise ApiError(
+                404, f"no model {model_id!r}: this server has {MODEL_ID!r}", "not_found_error"
+            )
+        return _model_card(created)
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request) -> Response:
+        question, history, stream = parse_chat_request(await _read_json(request))
+        cid, now = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        if stream:
+            # Bad questions get a 400 before the 200 of a stream: with no history this
+            # only checks the question (empty, too long), without touching the model.
+            engine.standalone_question(question)
+            return StreamingResponse(
+                _stream_events(_Job(engine, question, history), cid, now),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        job = _Job(engine, question, history)
+        try:
+            while not await job.wait(DISCONNECT_POLL_SECONDS):
+                if await request.is_disconnected():
+                    return Response(status_code=499)  # nobody left to read it
+            answer = job.result()
+        finally:
+            job.stop.set()
+        return JSONResponse(completion(answer, cid, now))
+
+    return app
+
+
+# -- serving --------------------------------------------------------------------------
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Claim the port first, so a busy one fails in a second, not after loading models."""
+    name = host.strip().strip("[]")
+    sock = socket.socket(socket.AF_INET6 if ":" in name else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((name, port))
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(f"cannot listen on {host}:{port}: {reason}") from None
+    return sock
+
+
+def base_url(host: str, port: int) -> str:
+    name = host.strip().strip("[]")
+    return f"http://{f'[{name}]' if ':' in name else name}:{port}/v1"
+
+
+def serve(
+    engine: RAG,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    api_key: str = "",
+    *,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Check the binding policy and claim the port, index the demo corpus if the index is
+    empty and load the models, then serve until interrupted. `on_ready` gets the base URL
+    once the models are loaded, just before requests are accepted."""
+    app = create_app(engine, api_key=api_key, host=host)
+    sock = _bind(host, port)
+    try:
+        engine.ensure_indexed()
+        engine.warm_up()
+        if on_ready is not None:
+            on_ready(base_url(host, sock.getsockname()[1]))
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
+            server_header=False,
+            ws="none",
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
