@@ -233,11 +233,8 @@ class RAG:
     def info(self) -> dict[str, Any]:
         """What the UI and CLI show: which model and which index are in use."""
         docs = self.store.documents()
-        model = self.settings.model
-        if self._generator is not None:
-            model = self._generator.name
         return {
-            "model": model,
+            "model": self._model_name(),
             "db": str(self.store.path),
             "documents": len(docs),
             "chunks": sum(len(d.chunk_ids) for d in docs.values()),
@@ -327,7 +324,11 @@ class RAG:
         return Answer(question, text, True, (), tuple(passages), self._model_name(), dict(timings))
 
     def _model_name(self) -> str:
-        return self._generator.name if self._generator is not None else self.settings.model
+        if self._generator is not None:
+            return self._generator.name
+        if self.settings.llm_url:  # not contacted yet: say where answers will come from
+            return f"{self.settings.llm_model or 'model'} at {self.settings.llm_url}"
+        return self.settings.model
 
     def stream(self, question: str, history: HistoryLike = None) -> Iterator[Event]:
         """Yield text deltas as the model writes, then the final `Answer`.

@@ -378,3 +378,17 @@ def test_an_index_opens_only_where_its_vectors_are(tmp_path):
     with pytest.raises(IndexDirError, match="vectors on a Chroma server.*chunks-abc.*http://h:1"):
         Store(served, FakeEmbedder())
     assert sorted(p.name for p in served.iterdir()) == [MARKER]  # no embedded Chroma made
+
+
+def test_info_names_the_llm_server_before_it_is_contacted(tmp_path):
+    from conftest import FakeEmbedder
+
+    from rag import RAG
+
+    engine = RAG.open(
+        db=tmp_path / "db",
+        embedder=FakeEmbedder(),
+        llm_url="http://127.0.0.1:9/v1",
+        llm_model="qwen",
+    )
+    assert engine.info()["model"] == "qwen at http://127.0.0.1:9/v1"
