@@ -34,7 +34,7 @@ from .lexical import Lexical
 from .lock import write_lock
 from .snapshot import Snapshot, Snapshots, StoredDocument
 from .types import Chunk, Passage
-from .window import sentence_windows
+from .window import SentenceVectors, sentence_windows
 
 MARKER = "rag-index.json"
 FORMAT = 2  # 1: no snapshot manifest (migrated on the first write)
@@ -177,6 +177,7 @@ class Store:
     def __init__(self, path: Path | str, embedder: Embedder, chroma_url: str = "") -> None:
         self.path = Path(path).expanduser().resolve()
         self.embedder = embedder
+        self._sentences = SentenceVectors(embedder)  # windows re-read the same sentences
         self.chroma_url = chroma_url.strip().rstrip("/")
         if self.chroma_url:
             parse_chroma_url(self.chroma_url)  # a bad URL fails before anything is created
@@ -524,7 +525,7 @@ class Store:
         passages = [self._passage(*rows[cid]) for cid in best]
         if window:
             cover = lambda text: lexical.coverage(query, text)  # noqa: E731
-            passages = sentence_windows(passages, qvec, self.embedder, window, cover)
+            passages = sentence_windows(passages, qvec, self._sentences, window, cover)
         return passages
 
     def dense_search(self, query: str, k: int = 5) -> list[Passage]:

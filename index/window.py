@@ -8,6 +8,8 @@ sub-span of its chunk.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -16,6 +18,37 @@ import numpy as np
 from .chunking import split_sentences
 from .embedding import Embedder
 from .types import Passage
+
+
+class SentenceVectors:
+    """An embedder that remembers sentences it has embedded (least recently used out).
+
+    A conversation keeps coming back to the same documents, and embedding their
+    sentences again is most of what retrieval costs outside the vector search.
+    """
+
+    def __init__(self, embedder: Embedder, size: int = 10_000) -> None:
+        self.embedder = embedder
+        self.name = embedder.name
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for t in known:
+                self._vectors.move_to_end(t)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = self.embedder.embed(missing)
+            known.update(zip(missing, fresh, strict=True))
+            with self._lock:
+                for t in missing:
+                    self._vectors[t] = known[t]
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
 
 
 def sentence_windows(

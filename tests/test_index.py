@@ -187,3 +187,20 @@ def test_windows_keep_the_best_sentence_with_exact_offsets(tmp_path, corpus):
     assert "The Eiffel Tower was completed in 1889." in hit.text
     assert hit.text.count(".") <= 3  # the sentence and one neighbour each side
     assert text[hit.start : hit.end] == hit.text
+
+
+def test_sentence_vectors_are_embedded_once_and_evicted_oldest_first():
+    import numpy as np
+    from conftest import FakeEmbedder
+
+    from index.window import SentenceVectors
+
+    fake = FakeEmbedder()
+    cache = SentenceVectors(fake, size=3)
+    first = cache.embed(["a b", "c d", "a b"])
+    assert fake.calls == [["a b", "c d"]]  # each distinct sentence once
+    assert np.allclose(first, fake.embed(["a b", "c d", "a b"]))
+    fake.calls.clear()
+    cache.embed(["c d", "e f", "g h"])  # "a b" is now the oldest and falls out
+    cache.embed(["a b", "c d"])
+    assert fake.calls == [["e f", "g h"], ["a b"]]
