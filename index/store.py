@@ -459,34 +459,41 @@ class Store:
 
     def _dense(
         self, qvec: np.ndarray, n: int, visible: frozenset[str] | None
-    ) -> list[tuple[str, str, dict, float]]:
-        """Top-n committed chunks by cosine: (id, text, metadata, similarity).
+    ) -> list[tuple[str, float]]:
+        """Top-n committed chunks by cosine: (id, similarity), ids and distances only.
 
+        Texts are fetched later for the few that make the final cut: at 100k chunks,
+        reading 30 documents and metadatas from SQLite cost more than the vector search.
         Uncommitted vectors (a write in progress, or left by a killed one) are skipped by
         asking Chroma for more until n visible ones are found or it has no more.
         """
-        stored = self._collection.count()
-        ask = min(n, stored)
+        ask, stored = n, None  # n never exceeds the visible chunks, so Chroma holds n
         while True:
             res = self._collection.query(
-                query_embeddings=[qvec.tolist()],
-                n_results=ask,
-                include=["documents", "metadatas", "distances"],
+                query_embeddings=[qvec.tolist()], n_results=ask, include=["distances"]
             )
             rows = [
-                (cid, str(text), dict(meta), 1.0 - float(dist))
-                for cid, text, meta, dist in zip(
-                    res["ids"][0],
-                    res["documents"][0],
-                    res["metadatas"][0],
-                    res["distances"][0],
-                    strict=True,
-                )
+                (cid, 1.0 - float(dist))
+                for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True)
                 if visible is None or cid in visible
             ]
-            if len(rows) >= n or ask >= stored:
+            if len(rows) >= n:
                 return rows[:n]
+            if stored is None:  # only now: Chroma's count costs ~12 ms at 100k chunks
+                stored = self._collection.count()
+            if ask >= stored:
+                return rows
             ask = min(stored, ask * 4)
+
+    def _rows(self, ids: Sequence[str], qvec: np.ndarray) -> dict[str, tuple[str, dict, float]]:
+        """Text, metadata and cosine to the query of the chunks `ids`."""
+        got = self._collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        return {
+            cid: (str(text), dict(meta), float(np.dot(np.asarray(emb), qvec)))
+            for cid, text, meta, emb in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            )
+        }
 
     def search(
         self, query: str, k: int = 5, candidates: int = 30, window: int = 0
@@ -504,24 +511,16 @@ class Store:
             return []
         qvec = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
         n = min(candidates, total)
-        rows: dict[str, tuple[str, dict, float]] = {}
         fused: dict[str, float] = {}
-        for rank, (cid, text, meta, sim) in enumerate(self._dense(qvec, n, visible)):
-            rows[cid] = (text, meta, sim)
+        for rank, (cid, _) in enumerate(self._dense(qvec, n, visible)):
             fused[cid] = 1.0 / (RRF_K + rank + 1)
-        hits = lexical.search(query, n)
-        for rank, (cid, _) in enumerate(hits):
+        for rank, (cid, _) in enumerate(lexical.search(query, n)):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        missing = [cid for cid, _ in hits if cid not in rows]
-        if missing:
-            got = self._collection.get(
-                ids=missing, include=["documents", "metadatas", "embeddings"]
-            )
-            for cid, text, meta, emb in zip(
-                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
-            ):
-                rows[cid] = (str(text), dict(meta), float(np.dot(np.asarray(emb), qvec)))
-        best = sorted((cid for cid in fused if cid in rows), key=lambda c: -fused[c])[:k]
+        ranked = sorted(fused, key=lambda c: -fused[c])
+        rows = self._rows(ranked[:k], qvec)
+        if len(rows) < min(k, len(ranked)):  # an id gone since the snapshot: look further
+            rows.update(self._rows(ranked[k:], qvec))
+        best = [cid for cid in ranked if cid in rows][:k]
         passages = [self._passage(*rows[cid]) for cid in best]
         if window:
             cover = lambda text: lexical.coverage(query, text)  # noqa: E731
@@ -534,9 +533,9 @@ class Store:
         if self._count(visible) == 0 or k <= 0:
             return []
         qvec = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
-        return [
-            self._passage(text, meta, sim) for _, text, meta, sim in self._dense(qvec, k, visible)
-        ]
+        ids = [cid for cid, _ in self._dense(qvec, k, visible)]
+        rows = self._rows(ids, qvec)
+        return [self._passage(*rows[cid]) for cid in ids if cid in rows]
 
     @staticmethod
     def _passage(text: str, meta: dict, score: float) -> Passage:

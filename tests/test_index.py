@@ -204,3 +204,20 @@ def test_sentence_vectors_are_embedded_once_and_evicted_oldest_first():
     cache.embed(["c d", "e f", "g h"])  # "a b" is now the oldest and falls out
     cache.embed(["a b", "c d"])
     assert fake.calls == [["e f", "g h"], ["a b"]]
+
+
+def test_uncommitted_vectors_nearer_the_query_never_crowd_out_committed_ones(tmp_path, corpus):
+    """A killed or running writer leaves vectors outside the snapshot: search asks Chroma
+    for more until it has k committed chunks, and never shows the uncommitted ones."""
+    from index.types import Chunk
+
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    committed = {p.source for p in store.search("green tea brewed", k=2)}
+    text = "green tea brewed green tea brewed"
+    ghosts = [Chunk(f"ghost{i}.txt", "Ghost", f"{text} {i}", 0, len(text) + 2) for i in range(40)]
+    with store.writing():
+        store.upsert(ghosts, ["x"] * len(ghosts))
+    found = store.search("green tea brewed", k=2)
+    assert len(found) == 2 and {p.source for p in found} == committed
+    assert not any(p.source.startswith("ghost") for p in store.dense_search("green tea", 2))
