@@ -1,7 +1,9 @@
-"""Real files of the formats we read, made in the test: PDF (plain and encrypted), DOCX, HTML."""
+"""Real files of the formats we read, made in the test: PDF (plain and encrypted), DOCX, HTML;
+and raw HTTP requests, for probing our servers with exactly the bytes an attacker would send."""
 
 from __future__ import annotations
 
+import http.client
 import io
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,3 +64,23 @@ def write_docx(path: Path, heading: str, paragraphs: Sequence[str]) -> Path:
         document.add_paragraph(text)
     document.save(str(path))
     return path
+
+
+def fetch(
+    port: int, path: str, method: str = "GET", headers: dict | None = None, body: bytes = b""
+) -> tuple[int, dict[str, str], str]:
+    """Raw HTTP: http.client sends the path byte for byte (no `..` or %-normalization) and
+    exactly the headers given (a Host of our choosing)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest(method, path, skip_host="Host" in (headers or {}))
+        for key, value in (headers or {}).items():
+            conn.putheader(key, value)
+        if body or method != "GET":
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body or None)
+        resp = conn.getresponse()
+        text = resp.read().decode("utf-8", "replace")
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, text
+    finally:
+        conn.close()

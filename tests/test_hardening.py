@@ -4,7 +4,6 @@ port with the fake engine and attacks it over HTTP."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_engine
+from makers import fetch
 
 from rag import InputError, cli
 from ui import launch
@@ -29,25 +29,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def fetch(
-    port: int, path: str, method: str = "GET", headers: dict | None = None, body: bytes = b""
-) -> tuple[int, dict[str, str], str]:
-    """Raw HTTP: http.client sends the path byte for byte (no `..` or %-normalization)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.putrequest(method, path, skip_host="Host" in (headers or {}))
-        for key, value in (headers or {}).items():
-            conn.putheader(key, value)
-        if body:
-            conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body or None)
-        resp = conn.getresponse()
-        text = resp.read().decode("utf-8", "replace")
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, text
-    finally:
-        conn.close()
 
 
 class NetworkAttempts:

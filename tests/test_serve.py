@@ -4,7 +4,6 @@ and by raw HTTP for the requests a client library would never send."""
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import re
@@ -20,6 +19,7 @@ import openai
 import pytest
 import uvicorn
 from conftest import FakeEmbedder, FakeGenerator, make_engine
+from makers import fetch
 from openai import OpenAI
 
 from rag import RAG, InputError, ModelError, cli, server
@@ -100,23 +100,6 @@ def start(tmp_path: Path, corpus: Path, request: pytest.FixtureRequest):
         return Running(sock.getsockname()[1], engine)
 
     return run
-
-
-def fetch(
-    port: int, path: str, method: str = "GET", headers: dict | None = None, body: bytes = b""
-) -> tuple[int, dict[str, str], str]:
-    """Raw HTTP: http.client sends exactly the headers given (a Host of our choosing)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.putrequest(method, path, skip_host="Host" in (headers or {}))
-        for key, value in (headers or {}).items():
-            conn.putheader(key, value)
-        conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body or None)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read().decode()
-    finally:
-        conn.close()
 
 
 def stream_all(stream) -> tuple[str, list]:
