@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .lexical import Lexical
+from .lexical import Lexical, TextsOf
 
 POINTER = "snapshot.json"
 PREFIX = "snapshot-"
@@ -61,10 +61,15 @@ def _write(path: Path, text: str) -> None:
 
 
 class Snapshots:
-    """Publishes snapshots and loads the current one (re-read only when it changes)."""
+    """Publishes snapshots and loads the current one (re-read only when it changes).
 
-    def __init__(self, root: Path) -> None:
+    `texts_of` reads chunk texts from the vector store: each commit reads only the chunks
+    it adds, and a snapshot saved by an older version has its BM25 rebuilt from them.
+    """
+
+    def __init__(self, root: Path, texts_of: TextsOf) -> None:
         self.root = root
+        self.texts_of = texts_of
         self._loaded: Snapshot | None = None
 
     def pointer(self) -> str | None:
@@ -97,18 +102,34 @@ class Snapshots:
         documents = {
             d["source"]: StoredDocument(**{**d, "chunk_ids": tuple(d["chunk_ids"])}) for d in raw
         }
-        lexical = Lexical.load(folder)
+        try:
+            lexical = Lexical.load(folder)
+        except ValueError:  # saved by an older version, or damaged
+            if self.pointer() != name:
+                raise  # replaced while we read it: load the new one
+            # Rebuilt in memory only: a reader holds no lock to write with.
+            ids = [cid for doc in documents.values() for cid in doc.chunk_ids]
+            lexical = Lexical.build(None, ids, self.texts_of)
         return Snapshot(name, documents, lexical, frozenset(lexical.ids))
 
-    def publish(
-        self, documents: Iterable[StoredDocument], ids: Sequence[str], texts: Sequence[str]
-    ) -> Snapshot:
-        """Write a complete snapshot, then switch the pointer to it in one atomic step."""
+    def publish(self, documents: Iterable[StoredDocument], ids: Sequence[str]) -> Snapshot:
+        """Write a complete snapshot, then switch the pointer to it in one atomic step.
+
+        Only the caller (holding the write lock) publishes, so the current snapshot stays
+        on disk while its BM25 counts are reused.
+        """
+        try:
+            previous = self.current()
+        except OSError:
+            previous = None  # unreadable: rebuild BM25 from every text
         name = f"{PREFIX}{uuid.uuid4().hex[:12]}"
         folder = self.root / name
         folder.mkdir(parents=True)
         docs = sorted(documents, key=lambda d: d.source)
-        lexical = Lexical.build(folder, ids, texts)
+        try:
+            lexical = Lexical.build(folder, ids, self.texts_of, previous and previous.lexical)
+        except (OSError, ValueError):  # the previous counts are damaged: count every chunk
+            lexical = Lexical.build(folder, ids, self.texts_of)
         _write(folder / "documents.json", json.dumps([asdict(d) for d in docs]))
         for file in folder.iterdir():
             _fsync(file)

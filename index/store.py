@@ -37,10 +37,17 @@ from .types import Chunk, Passage
 from .window import SentenceVectors, sentence_windows
 
 MARKER = "rag-index.json"
-FORMAT = 2  # 1: no snapshot manifest (migrated on the first write)
+# 4: chunk texts in Chroma metadata (its full-text index of documents, which we never
+# query, was 40 % of every write at 100k chunks). Older formats are upgraded on the first
+# write: 1 had no snapshot manifest; 2 kept texts as Chroma documents, which are still
+# read. A version of this code that reads texts from documents refuses format 4.
+FORMAT = 4
 # Vectors on a Chroma server: a format of its own, so a version of this code that knows
-# nothing of servers refuses the directory instead of showing an empty index.
-SERVER_FORMAT = 3
+# nothing of servers refuses the directory instead of showing an empty index (3: texts
+# as documents).
+SERVER_FORMAT = 5
+_UPGRADES = {2: FORMAT, 3: SERVER_FORMAT}
+TEXT = "text"  # the metadata key of a chunk's text
 COLLECTION = "chunks"  # embedded indexes; a server-backed one gets "chunks-<random id>"
 SERVER_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 _ADD_BATCH = 256
@@ -64,7 +71,7 @@ def _check_dir(path: Path, embedder_name: str) -> dict | None:
             info = json.loads(marker.read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise IndexDirError(f"{marker} is unreadable; the index may be damaged") from exc
-        if info.get("format") not in (1, FORMAT, SERVER_FORMAT):
+        if info.get("format") not in (1, FORMAT, SERVER_FORMAT, *_UPGRADES):
             raise IndexDirError(f"{path}: index format {info.get('format')} is not supported")
         if info.get("embedder") != embedder_name:
             raise IndexDirError(
@@ -85,12 +92,13 @@ def _check_backend(path: Path, info: dict | None, chroma_url: str) -> None:
     either way the other side holds no vectors and the index would look empty."""
     if info is None:
         return
-    if info.get("format") == SERVER_FORMAT and not chroma_url:
+    served = info.get("format") in (3, SERVER_FORMAT)
+    if served and not chroma_url:
         raise IndexDirError(
             f"{path} keeps its vectors on a Chroma server (collection {info.get('collection')!r},"
             f" created at {info.get('chroma_url')}); set RAG_CHROMA_URL to that server"
         )
-    if info.get("format") != SERVER_FORMAT and chroma_url:
+    if not served and chroma_url:
         raise IndexDirError(
             f"{path} is an embedded index (its vectors are in the directory), not one on the "
             f"Chroma server {chroma_url}; unset RAG_CHROMA_URL or index into a new directory"
@@ -193,14 +201,15 @@ class Store:
             }
         self._collection_name = str(marker.get("collection", COLLECTION))
         self.path.mkdir(parents=True, exist_ok=True)
-        self.snapshots = Snapshots(self.path)
+        self.snapshots = Snapshots(self.path, self._texts)
         self._open_chroma(fresh=True)
         self._legacy = info is not None and info.get("format") == 1
+        self._marker = marker
         if info is None:
             _write_json_atomic(self.path / MARKER, marker)
         self._seen = self.snapshots.pointer()
         self._reopen_lock = threading.Lock()
-        self._empty = Lexical(None, [], {})
+        self._empty = Lexical([], [])
 
     def _open_chroma(self, fresh: bool = False) -> None:
         """Open the collection; `fresh` drops chromadb's per-path cache of loaded state.
@@ -345,13 +354,16 @@ class Store:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """The write lock (fails at once if taken); upgrades a format-1 index first."""
+        """The write lock (fails at once if taken); upgrades an older format first."""
         with write_lock(self.path):
+            newer = _UPGRADES.get(self._marker.get("format", 0))
+            if newer:  # texts now go to metadata; those already in documents stay readable
+                self._marker = {**self._marker, "format": newer}
+                _write_json_atomic(self.path / MARKER, self._marker)
             if self._legacy:
                 self.commit(self._legacy_documents())
-                _write_json_atomic(
-                    self.path / MARKER, {"format": FORMAT, "embedder": self.embedder.name}
-                )
+                self._marker = {"format": FORMAT, "embedder": self.embedder.name}
+                _write_json_atomic(self.path / MARKER, self._marker)
                 (self.path / "lexical.json").unlink(missing_ok=True)
                 for old in self.path.glob("lexical-*"):
                     shutil.rmtree(old, ignore_errors=True)
@@ -390,34 +402,47 @@ class Store:
                 "start": c.start,
                 "end": c.end,
                 "content_hash": digest,
+                TEXT: c.text,
             }
             if c.page is not None:
                 meta["page"] = c.page
             metadatas.append(meta)
         for i in range(0, len(chunks), _ADD_BATCH):
             part = slice(i, i + _ADD_BATCH)
+            if embeddings is None:
+                vectors = self.embedder.embed([c.text for c in chunks[part]])
+            else:
+                vectors = np.asarray(embeddings[part], dtype=np.float32)
             self._collection.upsert(
                 ids=ids[part],
-                documents=[c.text for c in chunks[part]],
+                embeddings=vectors,
                 metadatas=metadatas[part],  # type: ignore[arg-type]
-                embeddings=None if embeddings is None else [list(e) for e in embeddings[part]],
             )
         return ids
 
     def commit(self, documents: dict[str, StoredDocument]) -> None:
-        """Publish `documents` as what search sees, BM25 rebuilt over exactly their chunks."""
+        """Publish `documents` as what search sees, with BM25 over exactly their chunks."""
         ids = [cid for doc in documents.values() for cid in doc.chunk_ids]
+        snap = self.snapshots.publish(documents.values(), ids)
+        self._seen = snap.name
+
+    def _texts(self, ids: list[str]) -> list[str]:
+        """Chunk texts from Chroma, in the order of `ids`; all of them or an error."""
         texts: dict[str, str] = {}
         for batch in _batches(ids):
-            got = self._collection.get(ids=batch, include=["documents"])
-            texts.update(zip(got["ids"], (str(d) for d in got["documents"]), strict=True))
+            got = self._collection.get(ids=batch, include=["metadatas", "documents"])
+            texts.update(
+                (cid, _text(doc, meta))
+                for cid, doc, meta in zip(
+                    got["ids"], got["documents"], got["metadatas"], strict=True
+                )
+            )
         missing = [cid for cid in ids if cid not in texts]
         if missing:
             raise IndexDirError(
                 f"{self.path}: {len(missing)} chunks to publish are missing from Chroma"
             )
-        snap = self.snapshots.publish(documents.values(), ids, [texts[cid] for cid in ids])
-        self._seen = snap.name
+        return [texts[cid] for cid in ids]
 
     def collect_garbage(self) -> int:
         """Delete vectors no committed document uses (left by updates or killed runs)."""
@@ -489,8 +514,8 @@ class Store:
         """Text, metadata and cosine to the query of the chunks `ids`."""
         got = self._collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
         return {
-            cid: (str(text), dict(meta), float(np.dot(np.asarray(emb), qvec)))
-            for cid, text, meta, emb in zip(
+            cid: (_text(doc, meta), dict(meta), float(np.dot(np.asarray(emb), qvec)))
+            for cid, doc, meta, emb in zip(
                 got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
             )
         }
@@ -548,6 +573,12 @@ class Store:
             score=round(score, 4),
             page=int(meta["page"]) if "page" in meta else None,
         )
+
+
+def _text(document: str | None, meta: Any) -> str:
+    """A chunk's text: in its metadata since format 4, its Chroma document before."""
+    text = meta.get(TEXT) if meta else None
+    return str(text if text is not None else document)
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:

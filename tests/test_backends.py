@@ -33,6 +33,7 @@ from conftest import DATA
 from test_offline import free_port, outbound_in_trace
 
 from index import SentenceTransformerEmbedder, bundled_corpus
+from index.store import SERVER_FORMAT
 from rag import RAG, Answer, IndexDirError, Settings
 from rag.models import resolve_model
 
@@ -201,7 +202,7 @@ def test_a_server_index_retrieves_exactly_what_an_embedded_one_does(embedded, se
     for question in [*dev_questions(), QUESTION]:
         assert spans(served, question) == spans(embedded, question), question
     marker = json.loads((served.store.path / "rag-index.json").read_text("utf-8"))
-    assert marker["collection"].startswith("chunks-") and marker["format"] == 3
+    assert marker["collection"].startswith("chunks-") and marker["format"] == SERVER_FORMAT
     assert not any(served.store.path.glob("*.sqlite3"))  # the vectors are on the server
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import FakeEmbedder
 
 from index import IndexDirError, NotAnIndexError, PathNotFoundError, Store, sync
-from index.store import MARKER
+from index.store import FORMAT, MARKER, TEXT
 
 
 def snapshot(store: Store) -> dict[str, tuple]:
@@ -99,6 +101,33 @@ def test_an_index_built_with_another_embedder_is_refused(tmp_path, corpus):
     with pytest.raises(IndexDirError, match="fake-bow-256"):
         Store(tmp_path / "db", other)
     assert (tmp_path / "db" / MARKER).is_file()
+
+
+def test_an_index_in_the_previous_format_keeps_its_texts_and_is_upgraded(tmp_path, corpus):
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    expected = {(p.source, p.text) for p in store.search("green tea paris", k=10)}
+    # Format 2 kept chunk texts as Chroma documents, not in the metadata.
+    got = store._collection.get(include=["metadatas", "embeddings"])
+    metas = [{k: v for k, v in m.items() if k != TEXT} for m in got["metadatas"]]
+    texts = [m[TEXT] for m in got["metadatas"]]
+    store._collection.upsert(
+        ids=got["ids"], embeddings=got["embeddings"], metadatas=metas, documents=texts
+    )
+    marker = tmp_path / "db" / MARKER
+    marker.write_text(json.dumps({**json.loads(marker.read_text()), "format": 2}))
+    old = Store(tmp_path / "db", FakeEmbedder())
+    assert {(p.source, p.text) for p in old.search("green tea paris", k=10)} == expected
+    (corpus / "fish.txt").write_text("Salmon swim upstream to spawn.", "utf-8")
+    sync(old, [corpus])
+    assert json.loads(marker.read_text())["format"] == FORMAT  # an older version now refuses
+    again = Store(tmp_path / "db", FakeEmbedder())
+    hits = again.search("green tea paris", k=10)
+    assert {(p.source, p.text) for p in hits if p.source != "fish.txt"} == expected
+    assert again.search("salmon spawn", k=1)[0].text == "Salmon swim upstream to spawn."
+    marker.write_text(json.dumps({**json.loads(marker.read_text()), "format": FORMAT + 2}))
+    with pytest.raises(IndexDirError, match="format 6 is not supported"):
+        Store(tmp_path / "db", FakeEmbedder())
 
 
 def test_reopening_keeps_the_index(tmp_path, corpus):
