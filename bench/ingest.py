@@ -31,6 +31,7 @@ import random
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -480,6 +481,31 @@ def time_retrieval(store: Store, queries: list[tuple[str, str | None]], warmup: 
     return out
 
 
+READER = """
+import json, sys
+import ingest
+from index import SentenceTransformerEmbedder, Store
+queries = [tuple(q) for q in json.load(sys.stdin)]
+store = Store(sys.argv[1], SentenceTransformerEmbedder())
+print(json.dumps(ingest.time_retrieval(store, queries)))
+"""
+
+
+def reader_retrieval(db: Path, queries: list[tuple[str, str | None]]) -> dict:
+    """`time_retrieval` in a fresh process that only opens the index, as `rag ui` or
+    `rag ask` would after `rag index`; this long-running writer measures slower."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)}
+    done = subprocess.run(
+        [sys.executable, "-c", READER, str(db)],
+        input=json.dumps(queries),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
 def raw_round(model, texts: list[str], batch_size: int) -> float:
     started = time.perf_counter()
     model.encode(
@@ -621,6 +647,9 @@ def run(args: argparse.Namespace, work: Path, log: Callable[[str], None]) -> dic
             f"{retrieval['search_k5_window0']['p50']} ms, window1 "
             f"{retrieval['search_k5_window1']['p50']} ms"
         )
+        reader = reader_retrieval(db, queries) if bound == stage_set[-1] else None
+        if reader:
+            log(f"in a fresh reader process: p50 window0 {reader['search_k5_window0']['p50']} ms")
         disk = disk_usage(db)
         first = sum(len(s["steps"]) for s in stages)
         stages.append(
@@ -630,6 +659,7 @@ def run(args: argparse.Namespace, work: Path, log: Callable[[str], None]) -> dic
                 "steps": list(range(first, len(steps))),
                 "ingest": summarize_steps(steps[first:]),
                 "retrieval": retrieval,
+                "retrieval_fresh_reader": reader,
                 "memory": memory_mb(),
                 "loadavg_1m": round(os.getloadavg()[0], 2),
                 "disk": {**disk, "bytes_per_chunk": round(disk["bytes"] / max(total_chunks, 1))},
@@ -769,10 +799,16 @@ def print_report(r: dict) -> None:
     print(f"  {'load average (1 min), 2 cores':32}{load}")
     last = stages[-1]
     p50 = last["retrieval"]["search_k5_window0"]["p50"]
+    fresh = last.get("retrieval_fresh_reader")
+    if fresh:
+        print(f"  fresh reader process, at {last['chunks']:,} chunks:")
+        for key in ("query_embedding", "bm25", "search_k5_window0", "search_k5_window1"):
+            print(f"    {key:30}{fresh[key]['p50']:>8.1f} /{fresh[key]['p95']:>6.1f}")
+        p50 = fresh["search_k5_window0"]["p50"]
     verdict = "ok" if p50 <= TARGET_P50_MS else "ABOVE TARGET"
     print(
-        f"target: search window 0 p50 <= {TARGET_P50_MS:g} ms at 100k chunks; "
-        f"{p50} ms at {last['chunks']:,}: {verdict}"
+        f"target: search window 0 p50 <= {TARGET_P50_MS:g} ms at 100k chunks"
+        f"{' (fresh reader)' if fresh else ''}; {p50} ms at {last['chunks']:,}: {verdict}"
         + ("" if last["chunks"] >= 90_000 else " (not measured at 100k in this run)")
     )
 
