@@ -372,7 +372,7 @@ class RAG:
                 yield delta
             # llama.cpp's own count, and how much of the prompt its KV cache already held
             timings.update(getattr(deltas, "usage", None) or {})
-            if attempt or not self._worth_retry("".join(pieces), wide):
+            if attempt or not self._worth_retry(original, "".join(pieces), passages, wide):
                 break
             # The answer may be in a passage the budget left out; and a small model
             # sometimes refuses with the answer in front of it: a fresh fence code changes
@@ -405,9 +405,15 @@ class RAG:
             kept.append(p)
         return kept
 
-    def _worth_retry(self, raw: str, passages: Sequence[Passage]) -> bool:
-        """A refusal although some passage is clearly about the question."""
-        return is_refusal(raw) and any(p.score >= RETRY_EVIDENCE for p in passages)
+    def _worth_retry(
+        self, question: str, raw: str, shown: list[Passage], wide: Sequence[Passage]
+    ) -> bool:
+        """No usable answer although some passage is clearly about the question: the model
+        refused, or the verifier would drop every sentence it wrote (say it added a fact
+        the passages do not hold, "Vancouver, British Columbia")."""
+        if not any(p.score >= RETRY_EVIDENCE for p in wide):
+            return False
+        return is_refusal(raw) or self._finish(question, raw, shown, {}).refused
 
     def _finish(self, question: str, raw: str, passages: list[Passage], timings: dict) -> Answer:
         """Verify the model's citations; refuse when no sentence is supported."""

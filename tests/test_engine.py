@@ -318,6 +318,20 @@ def test_a_refusal_with_a_clearly_relevant_passage_is_retried_once(engine_factor
     assert codes[0] != codes[1]
 
 
+def test_an_answer_the_verifier_would_drop_entirely_is_retried_once(engine_factory, corpus):
+    unsupported = "Green tea comes from the Tuscan coast near Florence [1]."
+    engine = engine_factory([unsupported, "Green tea is brewed at 80 degrees [1]."])
+    engine.index([corpus])
+    answer = engine.ask("At what temperature should green tea be brewed?")
+    assert not answer.refused and "80 degrees" in answer.text and "Tuscan" not in answer.text
+    assert answer.timings["retried"] == 1 and len(engine.generator.prompts) == 2
+    # ... but a supported answer is kept as it is, even with strong evidence.
+    once = engine_factory(["Green tea is brewed at 80 degrees [1].", "Never asked [1]."])
+    once.index([corpus])
+    assert "80 degrees" in once.ask("At what temperature should green tea be brewed?").text
+    assert len(once.generator.prompts) == 1
+
+
 def test_a_refusal_without_close_passages_is_not_retried(engine_factory, corpus):
     engine = engine_factory(["I cannot answer that from the documents."], min_score=-1.0)
     engine.index([corpus])
