@@ -13,14 +13,20 @@ from collections.abc import Iterable, Sequence
 from .types import Chunk
 
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace, or at a
-# line break. Abbreviations and initials are not sentence ends.
+# line break that is not a soft wrap (see `_hard_break`). Abbreviations and initials are
+# not sentence ends.
 _END = re.compile(r"""[.!?]+["'”’)\]]*(?=\s)|\n""")
 _ABBREVIATIONS = frozenset(
     (
         "mr mrs ms dr prof sr jr st mt gen gov sen rep col lt sgt capt inc ltd co corp vs "
-        "etc e.g i.e u.s u.k u.n no jan feb mar apr jun jul aug sep sept oct nov dec"
+        "etc e.g i.e u.s u.k u.n no jan feb mar apr jun jul aug sep sept oct nov dec "
+        "al fig figs eq eqs sec vol pp cf approx dept est ca ch"
     ).split()
 )
+# A line that starts a structural element of its own: a list item, a heading, a table
+# row, a code fence, a quote, an HTML tag. A line break before (or after) one is real.
+_STRUCTURAL = re.compile(r"[ \t]*(?:[-*+•▪◦]\s|\d{1,3}[.)]\s|#|\||```|~~~|>|<|\[\^?\w)")
+_CLOSED = re.compile(r"""[.!?:;]["'”’)\]*_`]*$""")
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
@@ -40,15 +46,71 @@ def _continues_lowercase(text: str, pos: int, end: int) -> bool:
     return pos < end and text[pos].islower()
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """(start, end) spans of sentences in text[start:end], trimmed of surrounding space."""
+def _line_at(text: str, pos: int, start: int, end: int) -> str:
+    """The line around `pos`, bounded by [start, end)."""
+    s = text.rfind("\n", start, pos) + 1 if pos > start else start
+    e = text.find("\n", pos, end)
+    return text[max(s, start) : e if e >= 0 else end]
+
+
+def is_wrapped(text: str, start: int = 0, end: int | None = None) -> bool:
+    """True for hard-wrapped prose (a PDF page, a Markdown file wrapped at 80 columns),
+    where most line breaks fall inside a sentence.
+
+    Counted over adjacent prose lines: in wrapped text most of them end without closing
+    punctuation; in one-paragraph-per-line text (news, HTML blocks) almost all end with
+    it. The two cases are far apart, so the middle is a safe line between them.
+    """
     end = len(text) if end is None else end
+    lines = text[start:end].split("\n")
+    open_, pairs = 0, 0
+    for before, after in zip(lines, lines[1:], strict=False):
+        if not before.strip() or not after.strip():
+            continue
+        if _STRUCTURAL.match(before) or _STRUCTURAL.match(after):
+            continue
+        pairs += 1
+        open_ += not _CLOSED.search(before.rstrip())
+    return pairs >= 2 and open_ * 2 > pairs
+
+
+def _hard_break(text: str, nl: int, start: int, end: int, wrapped: bool) -> bool:
+    """Whether the line break at `nl` ends a sentence.
+
+    A blank line, a heading, a list item or a table row always does. Otherwise a line
+    that does not close its sentence continues on the next one when the text is wrapped,
+    or when the next line starts in lowercase ("...at two\nuniversities").
+    """
+    nxt = nl + 1
+    if nxt >= end or text[nxt] in "\r\n":
+        return True
+    before = _line_at(text, nl, start, end)
+    after = _line_at(text, nxt, start, end)
+    if not before.strip() or not after.strip():
+        return True
+    if _STRUCTURAL.match(after) or before.lstrip().startswith(("#", "|", "```", "~~~")):
+        return True
+    if _CLOSED.search(before.rstrip()):
+        return True
+    first = after.lstrip()[:1]
+    return not (wrapped or first.islower() or before.rstrip().endswith(("-", ",")))
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) spans of sentences in text[start:end], trimmed of surrounding space.
+
+    A sentence may run over line breaks (wrapped text); its span then includes them, so
+    `text[s:e]` stays the exact original.
+    """
+    end = len(text) if end is None else end
+    wrapped = is_wrapped(text, start, end)
     spans: list[tuple[int, int]] = []
     pos = start
     for match in _END.finditer(text, start, end):
-        if match.group() != "\n" and (
-            _is_abbreviation(text, match.start()) or _continues_lowercase(text, match.end(), end)
-        ):
+        if match.group() == "\n":
+            if not _hard_break(text, match.start(), start, end, wrapped):
+                continue
+        elif _is_abbreviation(text, match.start()) or _continues_lowercase(text, match.end(), end):
             continue
         spans.append((pos, match.end()))
         pos = match.end()
@@ -79,17 +141,23 @@ def _split_long(text: str, s: int, e: int, max_chars: int) -> list[tuple[int, in
     return pieces
 
 
+Block = tuple[int, int] | tuple[int, int, str]  # (start, end[, heading path])
+
+
 def chunk_spans(
     text: str,
-    blocks: Iterable[tuple[int, int]],
+    blocks: Iterable[Block],
     max_chars: int = 700,
     overlap_sentences: int = 1,
-) -> list[tuple[int, int]]:
-    """Group sentences into chunks of at most `max_chars`, sharing `overlap_sentences`."""
+) -> list[tuple[int, int, str]]:
+    """Group sentences into chunks of at most `max_chars`, sharing `overlap_sentences`;
+    a chunk never crosses a block, and carries its block's heading path."""
     if max_chars < 50:
         raise ValueError("max_chars must be at least 50")
-    spans: list[tuple[int, int]] = []
-    for block_start, block_end in blocks:
+    spans: list[tuple[int, int, str]] = []
+    for block in blocks:
+        block_start, block_end = block[0], block[1]
+        heading = block[2] if len(block) > 2 else ""  # type: ignore[misc]
         sentences = [
             piece
             for s, e in split_sentences(text, block_start, block_end)
@@ -100,7 +168,7 @@ def chunk_spans(
             j = i + 1
             while j < len(sentences) and sentences[j][1] - sentences[i][0] <= max_chars:
                 j += 1
-            spans.append((sentences[i][0], sentences[j - 1][1]))
+            spans.append((sentences[i][0], sentences[j - 1][1], heading))
             if j >= len(sentences):
                 break
             # Step forward, keeping the overlap but always making progress.
@@ -108,14 +176,15 @@ def chunk_spans(
     return spans
 
 
-def page_blocks(
-    blocks: Iterable[tuple[int, int]], pages: Sequence[tuple[int, int]]
-) -> list[tuple[int, int]]:
+def page_blocks(blocks: Iterable[Block], pages: Sequence[tuple[int, int]]) -> list[Block]:
     """Cut blocks at page boundaries, so every chunk (and citation) lies on one page."""
     if not pages:
         return list(blocks)
     return [
-        (max(s, ps), min(e, pe)) for s, e in blocks for ps, pe in pages if max(s, ps) < min(e, pe)
+        (max(b[0], ps), min(b[1], pe), *b[2:])  # type: ignore[misc]
+        for b in blocks
+        for ps, pe in pages
+        if max(b[0], ps) < min(b[1], pe)
     ]
 
 
@@ -123,7 +192,7 @@ def chunk_document(
     source: str,
     title: str,
     text: str,
-    blocks: Iterable[tuple[int, int]],
+    blocks: Iterable[Block],
     max_chars: int = 700,
     overlap_sentences: int = 1,
     pages: Sequence[tuple[int, int]] = (),
@@ -137,6 +206,9 @@ def chunk_document(
             start=s,
             end=e,
             page=bisect_right(starts, s) if pages else None,
+            heading=heading,
         )
-        for s, e in chunk_spans(text, page_blocks(blocks, pages), max_chars, overlap_sentences)
+        for s, e, heading in chunk_spans(
+            text, page_blocks(blocks, pages), max_chars, overlap_sentences
+        )
     ]

@@ -10,16 +10,25 @@ import io
 import logging
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import DocumentError
 
 
 @dataclass(frozen=True)
 class Extracted:
-    """Plain text; for PDFs also each page's (start, end) span in it."""
+    """Plain text; for PDFs also each page's (start, end) span in it.
+
+    `markdown` says the text carries its structure in Markdown syntax (headings as `#`
+    lines, list items as `- `, table rows as `a | b`): Markdown files, and HTML and Word
+    files, which are extracted into that shape. `title` is the document's own title
+    (HTML `<title>`/`<h1>`, PDF or Word metadata) when it has one.
+    """
 
     text: str
     pages: tuple[tuple[int, int], ...] = ()
+    markdown: bool = False
+    title: str = ""
 
 
 # Elements that are never article text: code, styling, page furniture, hidden content.
@@ -32,17 +41,118 @@ _DROP_SELECTORS = (
     "[role=complementary], [role=search]"
 )
 _INVISIBLE_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_BLOCK_TAGS = frozenset(
-    "p div section article main li ul ol h1 h2 h3 h4 h5 h6 blockquote pre table tr td th "
-    "dd dt dl figure figcaption br hr address".split()
+_PARAGRAPH_TAGS = frozenset(
+    "p div section article main blockquote table figure figcaption dl dd dt address hr "
+    "ul ol pre center details summary".split()
 )
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—·:»]+\s+")
+
+
+class _Writer:
+    """Renders an HTML tree as Markdown-shaped text: paragraphs between blank lines,
+    headings as `#` lines, list items as `- ` lines, table rows as `a | b` lines."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.pre = 0  # inside <pre>: keep line breaks
+        self.item = 0  # inside <li>: paragraphs stay on the item's line
+        self.cells: list[int] = []  # cells written in the current row, per open table
+
+    def enter(self, tag: str) -> None:
+        if tag in _HEADINGS:
+            self.parts.append("\n\n" + "#" * _HEADINGS[tag] + " ")
+        elif tag == "li":
+            self.parts.append("\n- ")
+            self.item += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag == "tr":
+            self.parts.append("\n")
+            if self.cells:
+                self.cells[-1] = 0
+        elif tag in ("td", "th"):
+            if self.cells and self.cells[-1]:
+                self.parts.append(" | ")
+            if self.cells:
+                self.cells[-1] += 1
+        elif tag in _PARAGRAPH_TAGS:
+            if tag == "table":
+                self.cells.append(0)
+            if tag == "pre":
+                self.pre += 1
+            self.parts.append(" " if self.item and tag in ("p", "div") else "\n\n")
+
+    def leave(self, tag: str) -> None:
+        if tag in _HEADINGS:
+            self.parts.append("\n\n")
+        elif tag == "li":
+            self.item -= 1
+        elif tag in _PARAGRAPH_TAGS:
+            if tag == "table" and self.cells:
+                self.cells.pop()
+            if tag == "pre":
+                self.pre -= 1
+            self.parts.append(" " if self.item and tag in ("p", "div") else "\n\n")
+
+    def text(self, value: str) -> None:
+        self.parts.append(value if self.pre else " ".join(value.split(" ")).replace("\n", " "))
+
+    def result(self) -> str:
+        lines = [" ".join(line.split()) for line in "".join(self.parts).split("\n")]
+        out: list[str] = []
+        for line in lines:
+            if line in ("-", "- "):
+                continue  # an empty list item
+            if line or (out and out[-1]):
+                out.append(line)
+        return "\n".join(out).strip()
+
+
+def _walk(root: Any, writer: _Writer) -> None:
+    """Depth-first, without recursion (pages nest deeper than Python's stack allows)."""
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            writer.leave(node.tag)
+            continue
+        if node.tag == "-text":
+            writer.text(node.text_content or "")
+            continue
+        if node.tag in ("-comment", "!--") or node.is_comment_node:
+            continue
+        if node is not root:
+            writer.enter(node.tag)
+        stack.append((node, True))
+        children = []
+        child = node.child
+        while child is not None:
+            children.append(child)
+            child = child.next
+        stack.extend((c, False) for c in reversed(children))
+
+
+def _page_title(tree: Any, root: Any) -> str:
+    """The page's own title: its first `<h1>`, else `<title>` without the site name."""
+    h1 = root.css_first("h1")
+    if h1 is not None:
+        text = " ".join(h1.text().split())
+        if 2 <= len(text) <= 200:
+            return text
+    node = tree.css_first("title")
+    title = " ".join((node.text() if node else "").split())
+    parts = [p for p in _TITLE_SEPARATORS.split(title) if p.strip()]
+    if len(parts) > 1:  # "Story headline | Site" -> the longest part is the headline
+        title = max(parts, key=len)
+    return title
 
 
 def html_text(html: str, name: str = "file") -> Extracted:
     """Main text only: scripts, styles, navigation and hidden elements are dropped.
 
-    `<main>` or `<article>` wins when the page has one; block elements become line
-    breaks so the chunker sees paragraphs.
+    `<main>` or `<article>` comes first when the page has one; the rest of the body
+    follows it (answers sometimes sit outside), after page furniture is removed.
     """
     from selectolax.lexbor import LexborHTMLParser
 
@@ -50,27 +160,26 @@ def html_text(html: str, name: str = "file") -> Extracted:
         tree = LexborHTMLParser(html)
     except Exception as exc:  # selectolax raises plain exceptions on hopeless input
         raise DocumentError(f"{name}: cannot parse HTML ({exc})") from exc
-    title_node = tree.css_first("title")
-    title = " ".join((title_node.text() if title_node else "").split())
     for node in tree.css(f"{_DROP_TAGS}, {_DROP_SELECTORS}"):
         node.decompose()
     for node in tree.css("[style]"):
         if _INVISIBLE_STYLE.search(node.attributes.get("style") or ""):
             node.decompose()
-    root = tree.css_first("main") or tree.css_first("article") or tree.body or tree.root
-    if root is None:
+    body = tree.body or tree.root
+    if body is None:
         raise DocumentError(f"{name}: no text in the HTML")
-    parts: list[str] = []
-    for node in root.traverse(include_text=True):
-        if node.tag == "-text":
-            parts.append(node.text_content or "")
-        elif node.tag in _BLOCK_TAGS:
-            parts.append("\n")
-    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
-    text = "\n".join(line for line in lines if line)
-    if title and not text.startswith(title):
-        text = f"{title}\n{text}"
-    return Extracted(text)
+    main = tree.css_first("main") or tree.css_first("article")
+    title = _page_title(tree, main or body)
+    writer = _Writer()
+    if main is not None:
+        _walk(main, writer)
+        writer.parts.append("\n\n")
+        main.decompose()
+    _walk(body, writer)
+    text = writer.result()
+    if not text:
+        raise DocumentError(f"{name}: no text in the HTML")
+    return Extracted(text, markdown=True, title=title)
 
 
 def pdf_text(data: bytes, name: str = "file") -> Extracted:
@@ -84,6 +193,7 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError(f"{name}: the PDF is encrypted (password protected)")
         texts = [page.extract_text() or "" for page in reader.pages]
+        meta_title = _meta_title(reader.metadata)
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
@@ -99,7 +209,45 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
         text += "\n\n"
     if not any(t.strip() for t in texts):
         raise DocumentError(f"{name}: the PDF has no extractable text (scanned images?)")
-    return Extracted(text.rstrip("\n"), tuple(pages))
+    text = text.rstrip("\n")
+    return Extracted(text, tuple(pages), title=meta_title or _first_page_title(texts))
+
+
+_PAGE_COUNTER = re.compile(r"^\W*(?:page\s*)?\d+(?:\s*(?:of|/)\s*\d+)?\W*$", re.I)
+_GENERATED_TITLE = re.compile(r"^(?:microsoft \w+ - |untitled|document\d*$)|\.(?:docx?|pdf)$", re.I)
+
+
+def _meta_title(metadata: Any) -> str:
+    """The PDF's own title, unless a tool made it up ("Microsoft Word - draft3.doc")."""
+    try:
+        title = " ".join(str((metadata or {}).get("/Title") or "").split())
+    except Exception:  # noqa: BLE001  (odd metadata objects must not fail the file)
+        return ""
+    if len(title) < 4 or _GENERATED_TITLE.search(title) or not re.search(r"[a-z]", title, re.I):
+        return ""
+    return title
+
+
+def _first_page_title(pages: list[str]) -> str:
+    """The first lines of page 1 that look like a title: not a running header repeated
+    on other pages, not a page counter ("1 of 28"), not a date or a bare number."""
+
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", " ".join(line.split()).lower())
+
+    repeated: dict[str, int] = {}
+    for page in pages[1:]:
+        for line in {key(x) for x in page.splitlines()[:4] + page.splitlines()[-4:]}:
+            repeated[line] = repeated.get(line, 0) + 1
+    for raw in (pages[0] if pages else "").splitlines()[:12]:
+        line = " ".join(raw.split())
+        words = re.findall(r"[^\W\d_]{2,}", line)
+        if len(words) < 2 or _PAGE_COUNTER.match(line) or len(line) > 200:
+            continue
+        if repeated.get(key(line), 0) >= max(1, (len(pages) - 1) // 3):
+            continue  # a running header or footer
+        return line
+    return ""
 
 
 def docx_text(data: bytes, name: str = "file") -> Extracted:
@@ -115,8 +263,25 @@ def docx_text(data: bytes, name: str = "file") -> Extracted:
         raise DocumentError(f"{name}: not a valid .docx file ({exc})") from exc
     except Exception as exc:  # lxml and zip errors on damaged packages
         raise DocumentError(f"{name}: unreadable .docx ({type(exc).__name__}: {exc})") from exc
-    paragraphs = [p.text for p in document.paragraphs]
+    paragraphs = [_docx_paragraph(p) for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:
             paragraphs.append(" | ".join(cell.text.strip() for cell in row.cells))
-    return Extracted("\n\n".join(p.strip() for p in paragraphs if p.strip()))
+    try:
+        title = " ".join((document.core_properties.title or "").split())
+    except Exception:  # noqa: BLE001  (damaged core properties: no title, not no document)
+        title = ""
+    text = "\n\n".join(p.strip() for p in paragraphs if p.strip())
+    return Extracted(text, markdown=True, title=title)
+
+
+def _docx_paragraph(paragraph: Any) -> str:
+    """A paragraph, with Word's "Heading N" and "Title" styles written as `#` headings."""
+    text = " ".join(paragraph.text.split())
+    style = (getattr(paragraph.style, "name", "") or "") if text else ""
+    match = re.match(r"heading (\d)", style, re.I)
+    if match:
+        return "#" * min(6, int(match.group(1))) + " " + text
+    if style.lower() == "title":
+        return "# " + text
+    return text

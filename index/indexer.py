@@ -18,20 +18,24 @@ import errno
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .chunking import chunk_document
-from .clean import clean
+from .chunking import Block, chunk_document
+from .clean import clean, derive_title
 from .errors import DocumentError, PathNotFoundError
 from .neutralize import neutralize
 from .readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, extract, read_bytes
 from .snapshot import StoredDocument
 from .store import Store, chunk_id
-from .types import Chunk, Document, IndexReport
+from .structure import Section, outline
+from .types import Chunk, Document, IndexReport, heading_path
 
 EMBED_BATCH = 256
+# Appended to each file's sha256: a file parsed by an older version of the parsing code
+# (before outlines and heading paths) no longer looks unchanged, so it is parsed again.
+PARSER = "+p2"
 
 
 @dataclass(frozen=True)
@@ -149,11 +153,41 @@ def parse_document(
     else:
         text = neutralize(extracted.text)
     cleaned = clean(text, fallback_title=file.stem)
-    if not cleaned.blocks:
+    title = extracted.title
+    blocks: list[Block] = list(cleaned.blocks)
+    if extracted.markdown:
+        shape = outline(text)
+        title = title or shape.title
+        blocks = _within(cleaned.blocks, shape.sections, title)
+    elif title:  # a PDF's own title (metadata or its first page) says where text sits
+        blocks = [(s, e, title) for s, e in cleaned.blocks]
+    if not blocks:
         raise DocumentError(f"{source}: no article text left after removing boilerplate")
-    digest = digest or hashlib.sha256(data).hexdigest()
-    doc = Document(source, str(file), cleaned.title, text, digest, pages)
-    return doc, cleaned.blocks
+    if not title and extracted.markdown:  # no headings: the lead of the visible text
+        lines = [line for s, e, *_ in blocks[:3] for line in text[s:e].splitlines()]
+        title = derive_title([x for x in lines if x.strip()], fallback=file.stem)
+    title = title or cleaned.title
+    digest = digest or f"{hashlib.sha256(data).hexdigest()}{PARSER}"
+    doc = Document(source, str(file), title, text, digest, pages)
+    return doc, blocks
+
+
+def _within(
+    blocks: Sequence[tuple[int, int]], sections: Sequence[Section], title: str
+) -> list[Block]:
+    """Clean text blocks cut at section boundaries, each with its heading path."""
+    out: list[Block] = []
+    i = 0
+    for sec in sections:
+        while i < len(blocks) and blocks[i][1] <= sec.start:
+            i += 1
+        j = i
+        while j < len(blocks) and blocks[j][0] < sec.end:
+            s, e = max(blocks[j][0], sec.start), min(blocks[j][1], sec.end)
+            if s < e:
+                out.append((s, e, heading_path(title, sec.path)))
+            j += 1
+    return out
 
 
 @dataclass
@@ -189,7 +223,7 @@ def sync(
             try:
                 data = read_bytes(target.file, max_bytes)
                 old = committed.get(target.source)
-                digest = hashlib.sha256(data).hexdigest()
+                digest = f"{hashlib.sha256(data).hexdigest()}{PARSER}"
                 if old is not None and old.content_hash == digest:
                     report.unchanged.append(target.source)
                     continue

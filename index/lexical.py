@@ -30,7 +30,7 @@ STOPWORDS = frozenset(
         "where why how did does do done not no has have had will would can could should may "
         "might than then there here also into about after before over under up down out so "
         "if any all some such more most other only own same too very just i you we our your "
-        "me my us say said says according"
+        "me my us say said says according many much"
     ).split()
 )
 K1, B = 1.5, 0.75

@@ -14,6 +14,7 @@ from .errors import DocumentError
 from .extract import Extracted, docx_text, html_text, pdf_text
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -73,7 +74,7 @@ def extract(data: bytes, suffix: str, name: str = "file") -> Extracted:
     elif suffix in HTML_SUFFIXES:
         result = html_text(decode(data, name), name)
     else:
-        result = Extracted(decode(data, name))
+        result = Extracted(decode(data, name), markdown=suffix in MARKDOWN_SUFFIXES)
     if not result.text.strip():
         raise DocumentError(f"{name}: no text in the document")
     return result

@@ -48,6 +48,7 @@ FORMAT = 4
 SERVER_FORMAT = 5
 _UPGRADES = {2: FORMAT, 3: SERVER_FORMAT}
 TEXT = "text"  # the metadata key of a chunk's text
+HEADING = "heading"  # ...and of its heading path (absent when it has none)
 COLLECTION = "chunks"  # embedded indexes; a server-backed one gets "chunks-<random id>"
 SERVER_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 _ADD_BATCH = 256
@@ -58,6 +59,8 @@ RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.)
 def chunk_id(chunk: Chunk) -> str:
     """Stable and content-derived: the same chunk of the same file always gets the same id."""
     key = f"{chunk.source}\x00{chunk.start}\x00{chunk.end}\x00{chunk.text}"
+    if chunk.heading:  # what is embedded: the same text under another heading differs
+        key += f"\x00{chunk.heading}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
@@ -406,11 +409,13 @@ class Store:
             }
             if c.page is not None:
                 meta["page"] = c.page
+            if c.heading:
+                meta[HEADING] = c.heading
             metadatas.append(meta)
         for i in range(0, len(chunks), _ADD_BATCH):
             part = slice(i, i + _ADD_BATCH)
             if embeddings is None:
-                vectors = self.embedder.embed([c.text for c in chunks[part]])
+                vectors = self.embedder.embed([searchable(c) for c in chunks[part]])
             else:
                 vectors = np.asarray(embeddings[part], dtype=np.float32)
             self._collection.upsert(
@@ -432,7 +437,7 @@ class Store:
         for batch in _batches(ids):
             got = self._collection.get(ids=batch, include=["metadatas", "documents"])
             texts.update(
-                (cid, _text(doc, meta))
+                (cid, _searchable_meta(_text(doc, meta), meta))
                 for cid, doc, meta in zip(
                     got["ids"], got["documents"], got["metadatas"], strict=True
                 )
@@ -572,7 +577,19 @@ class Store:
             end=int(meta["end"]),
             score=round(score, 4),
             page=int(meta["page"]) if "page" in meta else None,
+            heading=str(meta.get(HEADING, "")),
         )
+
+
+def searchable(chunk: Chunk) -> str:
+    """What is embedded and indexed for BM25: where the chunk sits, then its text. A
+    section's words ("Profiles > opt-level") are often the ones a question uses."""
+    return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
+
+
+def _searchable_meta(text: str, meta: Any) -> str:
+    heading = str(meta.get(HEADING, "")) if meta else ""
+    return f"{heading}\n{text}" if heading else text
 
 
 def _text(document: str | None, meta: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -27,6 +28,17 @@ class Chunk:
     start: int
     end: int
     page: int | None = None  # 1-based page of a PDF
+    # Where it sits, outermost first: "Guide > Running tests > Consecutive runs", from the
+    # document's own structure (its title and headings); "" for plain text.
+    heading: str = ""
+
+
+def heading_path(title: str, path: Sequence[str]) -> str:
+    """A document's title and the headings above a span, without saying the title twice."""
+    parts = [p for p in path if p]
+    if title and (not parts or parts[0].casefold() != title.casefold()):
+        parts.insert(0, title)
+    return " > ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,7 @@ class Passage:
     end: int
     score: float
     page: int | None = None  # 1-based page of a PDF
+    heading: str = ""  # where it sits (see `Chunk.heading`)
 
 
 @dataclass

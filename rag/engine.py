@@ -372,7 +372,9 @@ class RAG:
                 yield delta
             # llama.cpp's own count, and how much of the prompt its KV cache already held
             timings.update(getattr(deltas, "usage", None) or {})
-            if attempt or not self._worth_retry(original, "".join(pieces), passages, wide):
+            if attempt or not self._worth_retry(
+                original, "".join(pieces), passages, wide, q
+            ):
                 break
             # The answer may be in a passage the budget left out; and a small model
             # sometimes refuses with the answer in front of it: a fresh fence code changes
@@ -385,7 +387,7 @@ class RAG:
         timings["decode"] = time.perf_counter() - first_at  # after the first token
         timings["completion_tokens"] = len(pieces)  # llama.cpp streams one token per delta
         timings["total"] = time.perf_counter() - started
-        yield self._finish(original, "".join(pieces), passages, timings)
+        yield self._finish(original, "".join(pieces), passages, timings, q)
 
     def _tight(self, passages: list[Passage]) -> list[Passage]:
         """The best passages whose text fits `context_tokens` (at least one).
@@ -406,17 +408,25 @@ class RAG:
         return kept
 
     def _worth_retry(
-        self, question: str, raw: str, shown: list[Passage], wide: Sequence[Passage]
+        self, question: str, raw: str, shown: list[Passage], wide: Sequence[Passage], asked: str
     ) -> bool:
         """No usable answer although some passage is clearly about the question: the model
         refused, or the verifier would drop every sentence it wrote (say it added a fact
         the passages do not hold, "Vancouver, British Columbia")."""
         if not any(p.score >= RETRY_EVIDENCE for p in wide):
             return False
-        return is_refusal(raw) or self._finish(question, raw, shown, {}).refused
+        return is_refusal(raw) or self._finish(question, raw, shown, {}, asked).refused
 
-    def _finish(self, question: str, raw: str, passages: list[Passage], timings: dict) -> Answer:
-        """Verify the model's citations; refuse when no sentence is supported."""
+    def _finish(
+        self,
+        question: str,
+        raw: str,
+        passages: list[Passage],
+        timings: dict,
+        asked: str = "",
+    ) -> Answer:
+        """Verify the model's citations; refuse when no sentence is supported and adds
+        something to the question (`asked`: the standalone form the passages answer)."""
         raw = strip_active_content(raw)  # no images, HTML or script links, whatever it wrote
         # Nor anything it could only have taken from a sentence addressed to AI systems.
         raw = drop_planted(raw, [p.text for p in passages], question)
@@ -429,7 +439,7 @@ class RAG:
         elif not re.sub(r"\[\d+\]|\W", "", text) and parse_markers(text):
             # The model only pointed at a passage ("[3]"): quote from that passage.
             text = self._extract(question, passages, parse_markers(text)[:1], 0.0) or text
-        checked = verify(text, passages, self.store.term_weight)
+        checked = verify(text, passages, self.store.term_weight, asked or question)
         if checked.supported == 0:
             return self._refusal(question, passages, timings)
         return Answer(

@@ -52,6 +52,16 @@ def load_questions(path: Path | str) -> list[dict[str, Any]]:
     return items
 
 
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def quote_in(quote: str, text: str) -> bool:
+    """`quote` occurs in `text` with whitespace collapsed on both sides: PDF passages keep
+    pypdf's line breaks where a reader (and a gold quote) sees a space."""
+    return squash(quote) in squash(text)
+
+
 def keyword_hit(alternative: str, text: str) -> bool:
     pattern = r"\b" + re.escape(alternative) + (r"\b" if len(alternative) <= 3 else "")
     return re.search(pattern, text, re.IGNORECASE) is not None
@@ -156,7 +166,7 @@ def evaluate(
         if item.get("gold_quote"):
             query = engine.standalone_question(item["question"], history)
             passages = engine.retrieve(query, k=k)
-            hits = [i for i, p in enumerate(passages, 1) if item["gold_quote"] in p.text]
+            hits = [i for i, p in enumerate(passages, 1) if quote_in(item["gold_quote"], p.text)]
             gold_rank = hits[0] if hits else 0
         started = time.perf_counter()
         answer = engine.ask(item["question"], history=history or None)

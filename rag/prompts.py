@@ -81,7 +81,8 @@ def _data(text: str) -> str:
 def format_passages(passages: Sequence[Passage], code: str) -> str:
     return "\n\n".join(
         f"<<<PASSAGE {i} {code}>>>\n"
-        f"[{i}] (from {_data(p.title)} — {_data(p.source)})\n"
+        f"[{i}] (from {_data(p.heading or p.title)} — {_data(p.source)}"
+        f"{f', page {p.page}' if p.page else ''})\n"
         f"{_data(p.text)}\n<<<END {code}>>>"
         for i, p in enumerate(passages, 1)
     )

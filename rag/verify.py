@@ -7,9 +7,14 @@ not contain. Each sentence of the answer is scored against the retrieved passage
   weighted by how distinctive it is in the index (IDF: "ambassador", never seen in the
   documents, outweighs "Canada"), and zero when the sentence states a number the
   passage does not contain;
+- every name, code identifier and quoted term the sentence states must occur in the
+  passage (or its title and headings, or the question): shared common words cannot
+  carry a sentence with a name the passage never mentions;
 - a cited passage that does not support its sentence is replaced by the best-supporting
-  retrieved passage, or the marker is removed and the sentence flagged as unsupported;
-- an answer with no supported sentence is refused by the caller.
+  retrieved passage, or the sentence is dropped and listed as unsupported;
+- a sentence that only restates the question ("The cap replaced the tariff [1].", "The
+  number is [1].") is kept but is no answer: an answer with no supported sentence that
+  adds something to the question is refused by the caller.
 
 Each citation carries the exact supporting span: the passage sentence that shares most
 words with the sentences citing it, as offsets into the source document.
@@ -38,6 +43,31 @@ CLEARLY_BETTER = 0.15
 _MARKERS_ONLY = re.compile(r"^(?:\s*\[\d+\])+\s*[.!?]?$")
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_QUOTED = re.compile(r"`([^`\n]{1,80})`|\"([^\"\n]{2,80})\"|“([^”\n]{2,80})”")
+_IDENT = re.compile(r"\w+(?:(?:::|[_./])\w+)+")  # CARGO_HOME, net.retry, std::env, a/b
+_WORD = re.compile(r"[^\W\d_][\w'’]*")
+_OPENER = re.compile(r"(?:^|[.!?:;]\s+|\n)[\W_]*$")  # what precedes a sentence's first word
+
+
+def _squash(text: str) -> str:
+    """Lowercase, hyphenated line breaks joined, whitespace collapsed: how a reader sees it."""
+    text = re.sub(r"(\w)-\n\s*(\w)", r"\1\2", text)
+    return " ".join(text.lower().replace("’", "'").split())
+
+
+def required_terms(sentence: str) -> list[str]:
+    """What a sentence names and the passage must state: quoted terms, code identifiers
+    and capitalised words (names, places, products) past the sentence's first word."""
+    terms = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(sentence)]
+    terms += [m.group() for m in _IDENT.finditer(sentence) if not _NUMBER.fullmatch(m.group())]
+    for m in _WORD.finditer(sentence):
+        word = re.sub(r"['’]s$", "", m.group())
+        if len(word) < 2 or not word[0].isupper():
+            continue
+        if _OPENER.search(sentence[: m.start()]) and not word.isupper():
+            continue  # "The", "However": capitalised only because a sentence starts
+        terms.append(word)
+    return [t for t in dict.fromkeys(" ".join(t.split()) for t in terms) if t]
 
 
 def _stem(word: str) -> str:
@@ -55,28 +85,45 @@ def _numbers(text: str) -> set[str]:
 
 @dataclass(frozen=True)
 class Verified:
-    text: str
+    text: str  # the checked answer: unsupported sentences are left out
     citations: tuple[Citation, ...]
-    unsupported: tuple[str, ...]
-    supported: int  # sentences with a supporting passage
+    unsupported: tuple[str, ...]  # sentences dropped: no retrieved passage supports them
+    supported: int  # supported sentences that add something to the question
 
 
 class _Scorer:
-    def __init__(self, passages: Sequence[Passage], weight: Callable[[str], float]) -> None:
+    def __init__(
+        self, passages: Sequence[Passage], weight: Callable[[str], float], question: str = ""
+    ) -> None:
         self.passages = passages
         self.weight = weight
         self.stems = [_stems(p.text) for p in passages]
         self.numbers = [_numbers(p.text) for p in passages]
+        self.question = _squash(question)
+        self.question_numbers = _numbers(question)
+        self.question_stems = _stems(question)
+        # Names may also come from where the passage sits (its title and headings).
+        self.plain = [_squash(f"{p.title}\n{p.heading}\n{p.text}") for p in passages]
 
     def support(self, sentence: str, ns: Sequence[int]) -> float:
         words = {_stem(w): self.weight(w) for w in tokenize(sentence)}
         if not words:
             return 0.0
         pool_words = set().union(*(self.stems[n - 1] for n in ns))
-        pool_nums = set().union(*(self.numbers[n - 1] for n in ns))
+        pool_nums = set().union(*(self.numbers[n - 1] for n in ns)) | self.question_numbers
         if not _numbers(sentence) <= pool_nums:
             return 0.0
+        pool = " ".join(self.plain[n - 1] for n in ns)
+        for term in required_terms(sentence):
+            key = _squash(term)
+            if key not in pool and key not in self.question:
+                return 0.0
         return sum(w for s, w in words.items() if s in pool_words) / sum(words.values())
+
+    def adds_to_question(self, sentence: str) -> bool:
+        """Whether the sentence says something the question did not already say."""
+        new = _stems(sentence) - self.question_stems
+        return bool(new or _numbers(sentence) - self.question_numbers)
 
     def best(self, sentence: str) -> tuple[int, float]:
         scores = [(self.support(sentence, [n]), -n) for n in range(1, len(self.passages) + 1)]
@@ -119,13 +166,16 @@ def _span(passage: Passage, sentences: Sequence[str]) -> tuple[int, int]:
 
 
 def verify(
-    text: str, passages: Sequence[Passage], weight: Callable[[str], float] | None = None
+    text: str,
+    passages: Sequence[Passage],
+    weight: Callable[[str], float] | None = None,
+    question: str = "",
 ) -> Verified:
-    """Re-cite or flag each sentence of `text`; see the module docstring.
+    """Re-cite or drop each sentence of `text`; see the module docstring.
 
     `weight(token)` says how much a word counts (IDF from the index); default: equally.
     """
-    scorer = _Scorer(passages, weight or (lambda _: 1.0))
+    scorer = _Scorer(passages, weight or (lambda _: 1.0), question)
     out, pos = [], 0
     unsupported: list[str] = []
     supported = 0
@@ -153,12 +203,14 @@ def verify(
         else:
             n, score = scorer.best(bare)
             keep = [n] if score >= SUPPORT_THRESHOLD else []
-        if keep:
-            supported += 1
-            for n in keep:
-                citing.setdefault(n, []).append(bare)
-        else:
+        if not keep:
             unsupported.append(bare)
+            if out and out[-1].strip() == "":
+                out.pop()  # the space before the dropped sentence goes with it
+            continue
+        supported += scorer.adds_to_question(bare)
+        for n in keep:
+            citing.setdefault(n, []).append(bare)
         out.append(_with_markers(bare, keep))
     out.append(text[pos:])
     citations = []

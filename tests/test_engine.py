@@ -28,6 +28,7 @@ def test_public_api_is_declared_once():
         "end",
         "score",
         "page",
+        "heading",
     ]
 
 

@@ -1,0 +1,164 @@
+"""A document's outline: its title and which heading each span of text sits under.
+
+Markdown files carry it in their syntax; HTML and Word files are extracted into the same
+syntax (`extract`), so one parser serves all three. What is not text a reader sees is
+left out of every section: YAML front matter, HTML comments, mdBook directives
+(`{{#include ...}}`) and the heading lines themselves (a heading lives on in the path of
+every chunk under it). Offsets always point into the unchanged text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(```+|~~~+)")
+_DIRECTIVE = re.compile(r"^\s*\{\{\s*#\w+.*\}\}\s*$")  # mdBook: {{#include file.md}}
+_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
+_TAG = re.compile(r"<[^>]+>")
+_FRONT_TITLE = re.compile(r"^title\s*:\s*[\"']?(.*?)[\"']?\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Section:
+    """Body text [start, end) under the headings `path` (outermost first)."""
+
+    start: int
+    end: int
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Outline:
+    sections: tuple[Section, ...]
+    title: str  # the front matter's title or the first top-level heading; "" if none
+
+
+def heading_text(raw: str) -> str:
+    """What a reader sees of a heading: links, tags and code ticks gone."""
+    text = _LINK.sub(lambda m: m.group(1) or m.group(2) or "", raw)
+    text = _TAG.sub("", text).replace("`", "")
+    text = re.sub(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)", "", text)  # emphasis, not snake_case
+    return " ".join(text.split())
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for raw in text.splitlines(keepends=True):
+        spans.append((pos, pos + len(raw.rstrip("\r\n"))))
+        pos += len(raw)
+    return spans
+
+
+def _front_matter(text: str, lines: list[tuple[int, int]]) -> tuple[int, str]:
+    """Lines taken by YAML front matter at the very top (0 if none), and its title."""
+    if not lines or text[slice(*lines[0])].strip() != "---":
+        return 0, ""
+    title = ""
+    for i, (s, e) in enumerate(lines[1:200], 1):
+        line = text[s:e]
+        if line.strip() in ("---", "..."):
+            return i + 1, title
+        match = _FRONT_TITLE.match(line)
+        if match and not title:
+            title = match.group(1).strip()
+    return 0, ""
+
+
+def outline(text: str) -> Outline:
+    """Sections of Markdown-shaped text, in order; see the module docstring."""
+    lines = _lines(text)
+    skip_to, title = _front_matter(text, lines)
+    path: list[tuple[int, str]] = []  # (level, heading) of the current section
+    sections: list[Section] = []
+    body_start: int | None = None
+    body_end = 0
+    fence: str | None = None
+    in_comment = False
+    first_heading = ""
+
+    def close() -> None:
+        nonlocal body_start
+        if body_start is not None:
+            sections.append(Section(body_start, body_end, tuple(h for _, h in path)))
+            body_start = None
+
+    def heading(level: int, raw: str) -> None:
+        nonlocal first_heading
+        close()
+        name = heading_text(raw)
+        while path and path[-1][0] >= level:
+            path.pop()
+        if name:
+            path.append((level, name))
+            if level == 1 and not first_heading:
+                first_heading = name
+
+    i = skip_to
+    while i < len(lines):
+        s, e = lines[i]
+        line = text[s:e]
+        stripped = line.strip()
+        if in_comment:
+            in_comment = "-->" not in line
+            i += 1
+            continue
+        if fence is None:
+            if stripped.startswith("<!--"):
+                close()
+                in_comment = "-->" not in stripped[4:]
+                i += 1
+                continue
+            if _DIRECTIVE.match(line):
+                close()
+                i += 1
+                continue
+            atx = _ATX.match(line)
+            if atx:
+                heading(len(atx.group(1)), atx.group(2))
+                i += 1
+                continue
+            nxt = text[slice(*lines[i + 1])] if i + 1 < len(lines) else ""
+            setext = _SETEXT.match(nxt)
+            if (
+                setext
+                and stripped
+                and not _LIST.match(line)
+                and body_start is None  # a heading is a paragraph of its own
+                and (setext.group(1)[0] == "=" or len(setext.group(1)) >= 2)
+            ):
+                heading(1 if setext.group(1)[0] == "=" else 2, stripped)
+                i += 2
+                continue
+        marker = _FENCE.match(line)
+        if marker:
+            if fence is None:
+                fence = marker.group(1)[0] * 3
+            elif stripped.startswith(fence):
+                fence = None
+        if stripped:
+            if body_start is None:
+                body_start = s + (len(line) - len(line.lstrip()))
+            body_end = s + len(line.rstrip())
+        elif fence is None and body_start is not None:
+            # A blank line ends a paragraph, not the section: keep collecting, but a
+            # setext underline must follow a paragraph start, so remember the gap.
+            sections.append(Section(body_start, body_end, tuple(h for _, h in path)))
+            body_start = None
+        i += 1
+    close()
+    merged: list[Section] = []
+    for sec in sections:  # paragraphs of one section become one span again
+        if merged and merged[-1].path == sec.path and _only_space(text, merged[-1].end, sec.start):
+            merged[-1] = Section(merged[-1].start, sec.end, sec.path)
+        else:
+            merged.append(sec)
+    first = first_heading or next((sec.path[0] for sec in merged if sec.path), "")
+    return Outline(tuple(merged), title or first)
+
+
+def _only_space(text: str, a: int, b: int) -> bool:
+    return not text[a:b].strip()
