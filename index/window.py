@@ -51,6 +51,27 @@ class SentenceVectors:
         return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
 
 
+def merge_overlapping(passages: Sequence[Passage]) -> list[Passage]:
+    """Join retrieved chunks of one document whose spans overlap (chunks share a sentence
+    with their neighbours) into one passage at the better rank: an answer that runs over
+    a chunk edge reaches the model whole, and no sentence is sent twice."""
+    out: list[Passage] = []
+    for p in passages:
+        for i, o in enumerate(out):
+            if o.source == p.source and o.page == p.page and p.start <= o.end and o.start <= p.end:
+                first, second = (o, p) if o.start <= p.start else (p, o)
+                if second.end <= first.end:
+                    merged = first
+                else:
+                    text = first.text + second.text[first.end - second.start :]
+                    merged = replace(first, text=text, end=second.end)
+                out[i] = replace(merged, score=max(o.score, p.score))
+                break
+        else:
+            out.append(p)
+    return out
+
+
 def sentence_windows(
     passages: Sequence[Passage],
     query_vec: np.ndarray,

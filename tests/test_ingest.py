@@ -178,8 +178,11 @@ def test_identical_content_under_two_names_is_embedded_once(tmp_path, corpus, st
     docs = store.documents()
     assert len(docs["copy-of-tea.txt"].chunk_ids) == len(docs["tea.txt"].chunk_ids)
     assert first.chunks_embedded == store.count() - report.chunks_added
-    sources = {p.source for p in store.search("green tea brewing", k=4)}
-    assert {"tea.txt", "copy-of-tea.txt"} <= sources
+    hits = store.search("green tea brewing", k=4)
+    # Both are searchable, but a copy is a near-duplicate: one of the two fills a slot.
+    assert len({p.source for p in hits} & {"tea.txt", "copy-of-tea.txt"}) == 1
+    store.remove(["tea.txt"])
+    assert "copy-of-tea.txt" in {p.source for p in store.search("green tea brewing", k=4)}
 
 
 def test_a_renamed_file_reuses_its_vectors(tmp_path, corpus, store):
