@@ -33,6 +33,9 @@ _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _TERMINAL = re.compile(r"""[.!?:;,"”’)]$""")
 
 
+DUPLICATE_WORDS = 4
+
+
 @dataclass(frozen=True)
 class Cleaned:
     """Spans of article text (non-overlapping, in order) and the derived title."""
@@ -51,6 +54,10 @@ def is_boilerplate(line: str) -> bool:
     if _LIST_OR_HEADING.match(stripped):
         return False
     words = _WORD.findall(stripped)
+    if len(words) == 1 and len(stripped) >= 3 and (
+        stripped[0].islower() or _TERMINAL.search(stripped)
+    ):
+        return False  # the last word of a wrapped sentence ("changed."), not a label
     if len(words) <= 1:  # "d", "• en", lone labels
         return True
     # Short shouting labels ("ON NOW", "TOP STORIES") are navigation, not prose.
@@ -83,7 +90,9 @@ def clean(text: str, fallback_title: str = "Untitled") -> Cleaned:
         if not line.strip():
             continue  # blank lines neither end a block nor belong to one
         key = _norm(line)
-        drop = is_boilerplate(line) or key in seen
+        # A repeated line is a duplicated teaser or widget; a short one may just be a
+        # wrapped line that happens to recur ("the same."), so only longer ones count.
+        drop = is_boilerplate(line) or (key in seen and len(key.split()) >= DUPLICATE_WORDS)
         seen.add(key)
         if drop:
             if block_start is not None:
@@ -99,7 +108,7 @@ def clean(text: str, fallback_title: str = "Untitled") -> Cleaned:
     return Cleaned(blocks=blocks, title=derive_title(kept_lines, fallback_title))
 
 
-def _looks_like_headline(line: str) -> bool:
+def looks_like_headline(line: str) -> bool:
     stripped = line.strip()
     words = stripped.split()
     if not 3 <= len(words) <= 20 or len(stripped) > 160 or _TERMINAL.search(stripped):
@@ -114,7 +123,7 @@ def derive_title(lines: list[str], fallback: str = "Untitled", max_chars: int = 
         heading = _MD_HEADING.match(line)
         if heading:
             return heading.group(1).strip()
-        if _looks_like_headline(line):
+        if looks_like_headline(line):
             return " ".join(line.split())
     if not lines:
         return fallback

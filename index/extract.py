@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .clean import looks_like_headline
 from .errors import DocumentError
 
 
@@ -102,8 +103,8 @@ class _Writer:
         lines = [" ".join(line.split()) for line in "".join(self.parts).split("\n")]
         out: list[str] = []
         for line in lines:
-            if line in ("-", "- "):
-                continue  # an empty list item
+            if line == "-" or (line and not line.strip("#")):
+                continue  # an empty list item or heading
             if line or (out and out[-1]):
                 out.append(line)
         return "\n".join(out).strip()
@@ -133,15 +134,13 @@ def _walk(root: Any, writer: _Writer) -> None:
         stack.extend((c, False) for c in reversed(children))
 
 
-def _page_title(tree: Any, root: Any) -> str:
+def _page_title(root: Any, title: str) -> str:
     """The page's own title: its first `<h1>`, else `<title>` without the site name."""
     h1 = root.css_first("h1")
     if h1 is not None:
         text = " ".join(h1.text().split())
         if 2 <= len(text) <= 200:
             return text
-    node = tree.css_first("title")
-    title = " ".join((node.text() if node else "").split())
     parts = [p for p in _TITLE_SEPARATORS.split(title) if p.strip()]
     if len(parts) > 1:  # "Story headline | Site" -> the longest part is the headline
         title = max(parts, key=len)
@@ -160,6 +159,8 @@ def html_text(html: str, name: str = "file") -> Extracted:
         tree = LexborHTMLParser(html)
     except Exception as exc:  # selectolax raises plain exceptions on hopeless input
         raise DocumentError(f"{name}: cannot parse HTML ({exc})") from exc
+    node = tree.css_first("title")  # before <head> goes with the page furniture
+    head_title = " ".join((node.text() if node else "").split())
     for node in tree.css(f"{_DROP_TAGS}, {_DROP_SELECTORS}"):
         node.decompose()
     for node in tree.css("[style]"):
@@ -169,7 +170,7 @@ def html_text(html: str, name: str = "file") -> Extracted:
     if body is None:
         raise DocumentError(f"{name}: no text in the HTML")
     main = tree.css_first("main") or tree.css_first("article")
-    title = _page_title(tree, main or body)
+    title = _page_title(main or body, head_title)
     writer = _Writer()
     if main is not None:
         _walk(main, writer)
@@ -214,7 +215,9 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
 
 
 _PAGE_COUNTER = re.compile(r"^\W*(?:page\s*)?\d+(?:\s*(?:of|/)\s*\d+)?\W*$", re.I)
-_GENERATED_TITLE = re.compile(r"^(?:microsoft \w+ - |untitled|document\d*$)|\.(?:docx?|pdf)$", re.I)
+_GENERATED_TITLE = re.compile(
+    r"^(?:microsoft \w+ - |untitled|document\d*$)|\.(?:docx?|pdf|dvi|tex|ps|indd|qxd)$", re.I
+)
 
 
 def _meta_title(metadata: Any) -> str:
@@ -239,6 +242,7 @@ def _first_page_title(pages: list[str]) -> str:
     for page in pages[1:]:
         for line in {key(x) for x in page.splitlines()[:4] + page.splitlines()[-4:]}:
             repeated[line] = repeated.get(line, 0) + 1
+    candidates = []
     for raw in (pages[0] if pages else "").splitlines()[:12]:
         line = " ".join(raw.split())
         words = re.findall(r"[^\W\d_]{2,}", line)
@@ -246,8 +250,10 @@ def _first_page_title(pages: list[str]) -> str:
             continue
         if repeated.get(key(line), 0) >= max(1, (len(pages) - 1) // 3):
             continue  # a running header or footer
-        return line
-    return ""
+        candidates.append(line)
+    # A title-cased line (a headline) first; else the first line of text.
+    first = candidates[0] if candidates else ""
+    return next((c for c in candidates if looks_like_headline(c)), first)
 
 
 def docx_text(data: bytes, name: str = "file") -> Extracted:

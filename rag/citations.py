@@ -25,6 +25,10 @@ _REFUSAL_PATTERNS = re.compile(
 )
 
 
+# A fence's random code (8 hex digits, `prompts.new_fence_code`) echoed as if a marker.
+_FENCE_CODE = re.compile(r"\s*\[(?:END\s+|PASSAGE\s+\d+\s+)?[0-9A-F]{8}\]")
+
+
 def parse_markers(text: str) -> list[int]:
     """Every number cited, in order of appearance (repeats kept)."""
     return [int(n) for m in _MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
@@ -38,7 +42,7 @@ def clean_markers(text: str, valid: int) -> str:
         kept = list(dict.fromkeys(n for n in nums if 1 <= n <= valid))
         return "".join(f"[{n}]" for n in kept)
 
-    cleaned = _MARKER.sub(fix, text)
+    cleaned = _FENCE_CODE.sub("", _MARKER.sub(fix, text))
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)  # space left before punctuation
     return re.sub(r"[ \t]{2,}", " ", cleaned).strip()
 

@@ -110,7 +110,9 @@ class _Scorer:
         if not words:
             return 0.0
         pool_words = set().union(*(self.stems[n - 1] for n in ns))
-        pool_nums = set().union(*(self.numbers[n - 1] for n in ns)) | self.question_numbers
+        # Numbers are the facts a question pins ("in 2023"): the passage must state them,
+        # even when the question does. Names are what it is about and may be repeated.
+        pool_nums = set().union(*(self.numbers[n - 1] for n in ns))
         if not _numbers(sentence) <= pool_nums:
             return 0.0
         pool = " ".join(self.plain[n - 1] for n in ns)

@@ -20,3 +20,9 @@ def test_refusals_are_recognised_but_cited_answers_are_not():
     assert is_refusal("")
     assert not is_refusal("Meng Wanzhou was arrested in Vancouver [1].")
     assert not is_refusal("The passages do not say why, but she was arrested in Vancouver [2].")
+
+
+def test_an_echoed_fence_code_is_not_left_in_the_answer():
+    assert clean_markers("It saves 6 petabytes per day [1]! [211893F9]", 3) == (
+        "It saves 6 petabytes per day [1]!"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from conftest import FakeEmbedder
@@ -250,3 +251,42 @@ def test_uncommitted_vectors_nearer_the_query_never_crowd_out_committed_ones(tmp
     found = store.search("green tea brewed", k=2)
     assert len(found) == 2 and {p.source for p in found} == committed
     assert not any(p.source.startswith("ghost") for p in store.dense_search("green tea", 2))
+
+
+def test_a_unique_line_finds_its_file_among_sixty_near_identical_copies(tmp_path):
+    """Known-item lookup: dense search sees sixty near-duplicates; the fusion must keep
+    the one chunk that holds the query verbatim (BM25 ranks it first, dense does not)."""
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    body = (
+        "The quarterly maintenance report lists every pump, valve and filter in the plant. "
+        "Each item is inspected, cleaned and logged by the night shift before the audit."
+    )
+    for n in range(60):
+        (folder / f"copy{n:02d}.txt").write_text(
+            f"{body}\nCopy {n:02d} of the report was signed by inspector number {n * 7 + 3}.\n",
+            "utf-8",
+        )
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [folder])
+    for n in range(60):
+        line = f"Copy {n:02d} of the report was signed by inspector number {n * 7 + 3}."
+        hits = store.search(line, k=5)
+        assert hits[0].source == f"copy{n:02d}.txt", (n, [h.source for h in hits])
+
+
+def test_a_file_parsed_by_an_older_parser_is_parsed_again(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "guide.md").write_text("# Guide\n\n## Setup\n\nRun the installer once.\n", "utf-8")
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [folder])
+    docs = store.documents()
+    # What an index written before heading paths holds: the bare sha256 as content hash.
+    old = {s: replace(d, content_hash=d.content_hash.split("+")[0]) for s, d in docs.items()}
+    store.commit(old)
+    report = sync(store, [folder])
+    assert report.updated == ["guide.md"]
+    (hit,) = store.search("installer", k=1)
+    assert hit.heading == "Guide > Setup" and hit.text == "Run the installer once."
+    assert not sync(store, [folder]).changed

@@ -75,14 +75,13 @@ def test_sources_highlight_the_exact_supporting_span():
     span_start = text.index("Green")
     span_end = text.index("Outro") - 1
     c = Citation(1, "tea.txt", "Tea", text[span_start:span_end], 100 + span_start, 100 + span_end)
-    answer = Answer(
-        "q", "It is 80 degrees [1]. Also blue.", False, (c,), (p,), "m", {}, ("Also blue.",)
-    )
+    answer = Answer("q", "It is 80 degrees [1].", False, (c,), (p,), "m", {}, ("Also blue.",))
     out = render_answer(answer)
     assert (
         "> Intro sentence here. **Green tea is brewed at 80 degrees.** Outro \\*sentence\\*." in out
     )
-    assert "Also blue. *(not supported by the documents)*" in out
+    assert "Also blue" not in out  # what the checks dropped is never shown
+    assert "*(1 sentence left out: not supported by the documents)*" in out
 
 
 def test_launch_serves_the_chat_on_loopback(engine_factory, corpus):

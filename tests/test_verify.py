@@ -46,7 +46,7 @@ def test_a_number_the_passages_do_not_state_makes_the_sentence_unsupported():
     v = verify("Canada exported 49,000 electric vehicles to China in 2023 [1].", P)
     assert v.supported == 0 and v.citations == ()
     assert v.unsupported == ("Canada exported 49,000 electric vehicles to China in 2023.",)
-    assert "[1]" not in v.text
+    assert "2023" not in v.text  # an unsupported sentence is dropped, never shown
 
 
 def test_each_sentence_is_checked_on_its_own():
@@ -85,3 +85,44 @@ def test_a_citation_is_moved_to_the_passage_that_holds_the_missing_fact():
     checked = verify("Meng Wanzhou was arrested in Vancouver [2].", [a, b])
     assert checked.text == "Meng Wanzhou was arrested in Vancouver [1]."
     assert [c.source for c in checked.citations] == ["a.txt"]
+
+
+def test_a_name_the_passage_never_mentions_fails_however_many_words_it_shares():
+    passages = [Passage("a.txt", "T", "The ambassador praised the trade deal in Beijing.", 0, 49, 0.5)]
+    claim = "The ambassador, Dominic Barton, praised the trade deal in Beijing [1]."
+    checked = verify(claim, passages)
+    assert checked.supported == 0 and checked.citations == ()
+    assert checked.unsupported and "Barton" not in checked.text  # dropped, never shown
+    assert verify("The ambassador praised the trade deal in Beijing [1].", passages).supported
+
+
+def test_code_identifiers_and_quoted_terms_must_be_in_the_cited_passage():
+    text = "Set the CARGO_HOME environment variable to move the Cargo home."
+    passages = [Passage("home.md", "Cargo Home", text, 0, len(text), 0.6)]
+    assert verify("Set CARGO_HOME to move the Cargo home [1].", passages).supported == 1
+    invented = verify("Set CARGO_DIR to move the Cargo home [1].", passages)
+    assert invented.supported == 0
+    quoted = verify('Set the "home override" variable to move the Cargo home [1].', passages)
+    assert quoted.supported == 0
+
+
+def test_names_from_the_question_or_the_passage_title_are_allowed():
+    text = "It was arrested in Vancouver in 2018."
+    passages = [Passage("a.txt", "Meng Wanzhou case", text, 0, len(text), 0.5)]
+    claim = "Meng Wanzhou was arrested in Vancouver in 2018 [1]."
+    assert verify(claim, passages).supported == 1  # "Wanzhou" is in the title
+    bare = [Passage("a.txt", "Case", text, 0, len(text), 0.5)]
+    assert verify(claim, bare).supported == 0
+    assert verify(claim, bare, question="Where was Meng Wanzhou arrested?").supported == 1
+
+
+def test_a_sentence_that_only_restates_the_question_is_no_answer():
+    question = "What replaced the tariff on Chinese EV imports?"
+    restated = verify("The tariff on Chinese EV imports was replaced [1].", P, question=question)
+    assert restated.supported == 0  # supported, but it says nothing new
+    assert "[1]" in restated.text  # kept, cited: it is not false, only empty
+    lost = verify("The number is [1].", P, question="What is the number of the cap?")
+    assert lost.supported == 0
+    answer = verify("An annual cap of 49,000 Chinese EV imports replaced it [1].", P, question=question)
+    assert answer.supported == 1
+

@@ -52,11 +52,12 @@ def _quote(text: str) -> str:
 
 
 def render_answer(answer: Answer) -> str:
-    """The answer (unsupported sentences marked), then each source with its span in bold."""
+    """The answer (and how many unsupported sentences were left out of it), then each
+    source with its span in bold. What the checks dropped is never shown."""
     text = safe_text(answer.text)
-    for sentence in answer.unsupported:
-        escaped = safe_text(sentence)
-        text = text.replace(escaped, f"{escaped} *(not supported by the documents)*", 1)
+    if answer.unsupported and not answer.refused:
+        n = len(answer.unsupported)
+        text += f"\n\n*({n} sentence{'s' * (n > 1)} left out: not supported by the documents)*"
     parts = [text]
     if answer.citations:
         parts.append("\n\n---\n**Sources**")

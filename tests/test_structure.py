@@ -1,0 +1,184 @@
+"""Documents with structure: outlines, heading paths, titles from structure or metadata,
+sentences over wrapped lines. Chunk text always stays the exact original span."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from makers import pdf_bytes, write_docx
+
+from index.chunking import chunk_document, split_sentences
+from index.extract import html_text, pdf_text
+from index.indexer import load_document, parse_document
+from index.structure import outline
+
+BOOK = """---
+title: "The Build Guide"
+layout: page
+---
+<!-- Old headings
+# Not a heading
+-->
+
+# The Build Guide
+
+Cargo builds your code. It also runs the tests.
+
+{{#include ../../commands/section.md}}
+
+## Running tests
+
+Tests run in parallel by default.
+
+```sh
+# not a heading either
+cargo test
+```
+
+### Consecutive runs
+
+A second run reuses the compiled
+artifacts when nothing
+changed.
+
+Options
+-------
+
+- `--release`: optimized build
+- `--jobs N`: number of jobs
+"""
+
+
+def _chunks(path: Path):
+    doc, blocks = load_document(path, path.name)
+    chunks = chunk_document(doc.source, doc.title, doc.text, blocks)
+    for c in chunks:
+        assert doc.text[c.start : c.end] == c.text  # offsets stay exact
+    return doc, chunks
+
+
+def test_markdown_outline_skips_what_a_reader_never_sees():
+    shape = outline(BOOK)
+    assert shape.title == "The Build Guide"
+    text = " ".join(BOOK[s.start : s.end] for s in shape.sections)
+    for hidden in ("layout: page", "Old headings", "Not a heading", "{{#include", "## Running"):
+        assert hidden not in text
+    assert "# not a heading either" in text  # code stays text, its '#' is no heading
+    paths = {BOOK[s.start : s.end].split()[0]: s.path for s in shape.sections}
+    assert paths["Cargo"] == ("The Build Guide",)
+    assert paths["Tests"] == ("The Build Guide", "Running tests")
+    assert paths["A"] == ("The Build Guide", "Running tests", "Consecutive runs")
+    assert paths["-"] == ("The Build Guide", "Options")  # a setext heading (level 2)
+
+
+def test_every_markdown_chunk_knows_its_heading_path(tmp_path):
+    (tmp_path / "guide.md").write_text(BOOK, "utf-8")
+    doc, chunks = _chunks(tmp_path / "guide.md")
+    assert doc.title == "The Build Guide"  # front matter, not the HTML comment
+    by_text = {c.text.split()[0]: c.heading for c in chunks}
+    assert by_text["A"] == "The Build Guide > Running tests > Consecutive runs"
+    assert not any("Running tests" in c.text for c in chunks)  # headings live in the path
+    wrapped = next(c for c in chunks if c.text.startswith("A second run"))
+    assert wrapped.text.endswith("changed.")  # one sentence over three wrapped lines
+
+
+def test_a_markdown_file_without_headings_is_titled_by_its_text_not_a_comment(tmp_path):
+    (tmp_path / "notes.md").write_text(
+        "<!-- Old headings, kept for links -->\n\nShipping notes for the spring release.\n"
+        "Everything else is unchanged.\n",
+        "utf-8",
+    )
+    doc, _ = _chunks(tmp_path / "notes.md")
+    assert doc.title == "Shipping notes for the spring release"
+
+
+def test_wrapped_lines_are_joined_into_sentences_but_lines_of_prose_are_not():
+    wrapped = (
+        "A user study with 43 students at two\nuniversities shows that Raft is easier to\n"
+        "understand than Paxos. After learning both\nalgorithms, 33 of these students were\n"
+        "able to answer questions."
+    )
+    assert [wrapped[s:e].split()[0] for s, e in split_sentences(wrapped)] == ["A", "After"]
+    news = "Canada and China reach a deal\nThe two countries agreed on Friday.\nTariffs fell."
+    assert len(split_sentences(news)) == 3  # a headline line stays its own sentence
+    listing = "The limits are\n- 64 characters for a name\n- 10 MB per upload"
+    assert len(split_sentences(listing)) == 3  # list items always end a sentence
+
+
+def test_html_title_comes_from_the_page_not_a_byline_and_text_outside_main_is_kept():
+    page = """<html><head><title>How we test | Example Blog</title></head><body>
+    <nav><a href="/">Home</a></nav>
+    <main><p>Oct 18, 2019 · 8 min read</p><h1>How we test our code</h1>
+      <p>We run every test twice.</p>
+      <h2>Coverage</h2><ul><li>Blanket for coverage</li><li>Mocha for tests</li></ul>
+      <table><tr><th>Tool</th><th>Version</th></tr><tr><td>Mocha</td><td>2.3</td></tr></table>
+    </main>
+    <div class="sidebar"><p>The release date was 12 May.</p></div>
+    <footer>Copyright</footer></body></html>"""
+    got = html_text(page)
+    assert got.title == "How we test our code" and got.markdown
+    assert "## Coverage" in got.text and "- Blanket for coverage" in got.text
+    assert "Mocha | 2.3" in got.text  # a table row stays one line, cells in order
+    assert "The release date was 12 May." in got.text  # outside <main>, still there
+    assert "Home" not in got.text and "Copyright" not in got.text
+    assert got.text.index("We run") < got.text.index("release date")  # main first
+
+
+def test_html_chunks_carry_the_page_title_and_section(tmp_path):
+    (tmp_path / "post.html").write_text(
+        "<html><head><title>Site | Post</title></head><body><article><h1>Release notes</h1>"
+        "<h2>Fixes</h2><p>The crash on start is fixed in version 2.1.</p></article></body></html>",
+        "utf-8",
+    )
+    doc, chunks = _chunks(tmp_path / "post.html")
+    assert doc.title == "Release notes"
+    assert [c.heading for c in chunks] == ["Release notes > Fixes"]
+
+
+def test_pdf_title_skips_running_headers_and_page_counters(tmp_path):
+    header = "Volume 85, Number 12 / Rules and Regulations"
+    pages = [
+        f"{header}\n1 of 3\nAirworthiness Directives for Model 737 Airplanes\nThe FAA proposes a rule.",
+        f"{header}\n2 of 3\nThe rule applies to all operators.",
+        f"{header}\n3 of 3\nComments are due by the deadline.",
+    ]
+    got = pdf_text(pdf_bytes(pages))
+    assert got.title == "Airworthiness Directives for Model 737 Airplanes"
+    path = tmp_path / "rule.pdf"
+    path.write_bytes(pdf_bytes(pages))
+    doc, chunks = _chunks(path)
+    assert doc.title == got.title and all(c.heading == got.title for c in chunks)
+
+
+def test_pdf_metadata_title_wins_unless_a_tool_made_it_up():
+    from pypdf import PdfReader, PdfWriter
+
+    def with_title(title: str) -> bytes:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes(["Some body text here."]))))
+        writer.add_metadata({"/Title": title})
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    assert pdf_text(with_title("Bitcoin: A Peer-to-Peer Electronic Cash System")).title == (
+        "Bitcoin: A Peer-to-Peer Electronic Cash System"
+    )
+    assert pdf_text(with_title("Microsoft Word - draft3.doc")).title == "Some body text here."
+
+
+def test_word_headings_become_the_outline(tmp_path):
+    path = write_docx(tmp_path / "memo.docx", "Quarterly memo", ["Revenue grew by 4 percent."])
+    data = path.read_bytes()
+    doc, blocks = parse_document(data, path, path.name)
+    assert doc.title == "Quarterly memo"
+    assert [b[2] for b in blocks] == ["Quarterly memo"]
+    assert doc.text[blocks[0][0] : blocks[0][1]] == "Revenue grew by 4 percent."
+
+
+def test_without_an_h1_the_title_is_the_head_title_without_the_site_name():
+    page = (
+        "<html><head><title>Saving Data: Reducing App Updates | Android Blog</title></head>"
+        "<body><p>Oct 18, 2019 · 8 min read</p><p>We made updates smaller.</p></body></html>"
+    )
+    assert html_text(page).title == "Saving Data: Reducing App Updates"
