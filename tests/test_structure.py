@@ -139,7 +139,8 @@ def test_html_chunks_carry_the_page_title_and_section(tmp_path):
 def test_pdf_title_skips_running_headers_and_page_counters(tmp_path):
     header = "Volume 85, Number 12 / Rules and Regulations"
     pages = [
-        f"{header}\n1 of 3\nAirworthiness Directives for Model 737 Airplanes\nThe FAA proposes a rule.",
+        f"{header}\n1 of 3\nAirworthiness Directives for Model 737 Airplanes\n"
+        "The FAA proposes a rule.",
         f"{header}\n2 of 3\nThe rule applies to all operators.",
         f"{header}\n3 of 3\nComments are due by the deadline.",
     ]

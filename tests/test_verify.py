@@ -88,7 +88,8 @@ def test_a_citation_is_moved_to_the_passage_that_holds_the_missing_fact():
 
 
 def test_a_name_the_passage_never_mentions_fails_however_many_words_it_shares():
-    passages = [Passage("a.txt", "T", "The ambassador praised the trade deal in Beijing.", 0, 49, 0.5)]
+    text = "The ambassador praised the trade deal in Beijing."
+    passages = [Passage("a.txt", "T", text, 0, len(text), 0.5)]
     claim = "The ambassador, Dominic Barton, praised the trade deal in Beijing [1]."
     checked = verify(claim, passages)
     assert checked.supported == 0 and checked.citations == ()
@@ -123,6 +124,7 @@ def test_a_sentence_that_only_restates_the_question_is_no_answer():
     assert "[1]" in restated.text  # kept, cited: it is not false, only empty
     lost = verify("The number is [1].", P, question="What is the number of the cap?")
     assert lost.supported == 0
-    answer = verify("An annual cap of 49,000 Chinese EV imports replaced it [1].", P, question=question)
+    claim = "An annual cap of 49,000 Chinese EV imports replaced it [1]."
+    answer = verify(claim, P, question=question)
     assert answer.supported == 1
 
