@@ -46,6 +46,12 @@ _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _QUOTED = re.compile(r"`([^`\n]{1,80})`|\"([^\"\n]{2,80})\"|“([^”\n]{2,80})”")
 _IDENT = re.compile(r"\w+(?:(?:::|[_./])\w+)+")  # CARGO_HOME, net.retry, std::env, a/b
 _WORD = re.compile(r"[^\W\d_][\w'’]*")
+# A sentence that ends on one of these lost its last words ("retrieved from [2].": a link
+# stripped as active content, a value the model never wrote): it states nothing.
+_DANGLING = frozenset(
+    "a an the of to from at by with in on for is are was were be and or as than via into "
+    "like such its their your this that these those".split()
+)
 _OPENER = re.compile(r"(?:^|[.!?:;]\s+|\n)[\W_]*$")  # what precedes a sentence's first word
 
 
@@ -192,6 +198,9 @@ def verify(
         if len(_stems(bare)) < 2:  # "Yes." or a lone connective: nothing to verify
             out.append(_with_markers(bare, cited))
             continue
+        last = re.findall(r"[\w']+", bare.lower())[-1:]
+        # Cut short, whatever it was meant to say is missing: no passage can support it.
+        cut_short = bool(last) and last[0] in _DANGLING
         alone = [n for n in cited if scorer.support(bare, [n]) >= SUPPORT_THRESHOLD]
         best, best_score = scorer.best(bare)
         if alone and best not in alone and best_score >= max(
@@ -205,7 +214,7 @@ def verify(
         else:
             n, score = scorer.best(bare)
             keep = [n] if score >= SUPPORT_THRESHOLD else []
-        if not keep:
+        if cut_short or not keep:
             unsupported.append(bare)
             if out and out[-1].strip() == "":
                 out.pop()  # the space before the dropped sentence goes with it

@@ -128,3 +128,11 @@ def test_a_sentence_that_only_restates_the_question_is_no_answer():
     answer = verify(claim, P, question=question)
     assert answer.supported == 1
 
+
+
+def test_a_sentence_cut_short_states_nothing():
+    text = "The API token for crates.io is shown on your account page."
+    passages = [Passage("a.md", "Publishing", text, 0, len(text), 0.6)]
+    cut = verify("The API token for crates.io may be retrieved from [1].", passages)
+    assert cut.supported == 0 and cut.unsupported and cut.citations == ()
+    assert verify("The API token is shown on your account page [1].", passages).supported == 1
