@@ -290,3 +290,19 @@ def test_a_file_parsed_by_an_older_parser_is_parsed_again(tmp_path):
     (hit,) = store.search("installer", k=1)
     assert hit.heading == "Guide > Setup" and hit.text == "Run the installer once."
     assert not sync(store, [folder]).changed
+
+
+def test_overlapping_chunks_of_one_document_reach_the_model_as_one_exact_passage():
+    from index import Passage
+    from index.window import merge_overlapping
+
+    doc = "One fact here. Two facts here. Three facts here. Four facts here."
+    a = Passage("d.txt", "D", doc[0:48], 0, 48, 0.5)  # sentences 1-3
+    b = Passage("d.txt", "D", doc[31:], 31, len(doc), 0.7)  # sentences 3-4
+    other = Passage("e.txt", "E", "Elsewhere.", 0, 10, 0.6)
+    merged = merge_overlapping([a, other, b])
+    assert [p.source for p in merged] == ["d.txt", "e.txt"]  # at the better rank of the two
+    assert merged[0].text == doc and (merged[0].start, merged[0].end) == (0, len(doc))
+    assert merged[0].score == 0.7
+    inside = Passage("d.txt", "D", doc[15:30], 15, 30, 0.4)
+    assert merge_overlapping([a, inside]) == [a]  # nothing new: no second copy

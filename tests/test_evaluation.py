@@ -1,0 +1,41 @@
+"""`rag eval` scoring: the rules the suite's README states, checked on scripted answers."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import make_engine
+
+from rag.evaluation import evaluate, load_questions, quote_in
+
+
+def test_gold_quotes_match_with_whitespace_collapsed_on_both_sides():
+    assert quote_in("A user study with 43 students", "shows:\nA user study with\n43  students at")
+    assert not quote_in("A user study with 44 students", "A user study with\n43 students")
+
+
+def test_recall_counts_a_quote_across_a_line_break_and_answers_are_scored(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "paper.txt").write_text(
+        "Raft was evaluated in a user study. A user study with 43 students at two\n"
+        "universities shows that Raft is easier to understand than Paxos.\n",
+        "utf-8",
+    )
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {"id": "a", "question": "How many students took part in the user study?",
+         "answer_all": [["43"]], "gold_docs": ["paper"],
+         "gold_quote": "A user study with 43 students at two universities"},
+        {"id": "b", "type": "unanswerable", "question": "Who funded the user study?"},
+    ]  # fmt: skip
+    questions.write_text("\n".join(json.dumps(r) for r in rows), "utf-8")
+    engine = make_engine(
+        tmp_path, ["43 students took part in the user study [1].", "I cannot answer that."]
+    )
+    engine.index([folder])
+    report = evaluate(engine, load_questions(questions))
+    metrics = report.metrics()
+    assert metrics["recall@5"] == 1.0 and report.rows[0].gold_rank == 1
+    assert metrics["answer_accuracy"] == 1.0 and metrics["refusal_accuracy"] == 1.0
+    assert metrics["citation_precision"] == 1.0
