@@ -46,7 +46,7 @@ def tokenize(text: str) -> list[str]:
     for word in _TOKEN.findall(text.lower().replace("’", "'").replace("'s ", " ")):
         if word in STOPWORDS:
             continue
-        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
         out.append(word)
     return out

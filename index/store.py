@@ -32,6 +32,7 @@ from .embedding import ChromaEmbedding, Embedder
 from .errors import IndexDirError, InputError, NotAnIndexError, RagError
 from .lexical import Lexical, tokenize
 from .lock import write_lock
+from .readable import readable
 from .snapshot import Snapshot, Snapshots, StoredDocument
 from .types import Chunk, Passage
 from .window import SentenceVectors, merge_overlapping, sentence_windows
@@ -624,11 +625,13 @@ def _near_duplicate(a: set[str], b: set[str]) -> bool:
 def searchable(chunk: Chunk) -> str:
     """What is embedded and indexed for BM25: where the chunk sits, then its text. A
     section's words ("Profiles > opt-level") are often the ones a question uses."""
-    return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
+    text = readable(chunk.text)
+    return f"{chunk.heading}\n{text}" if chunk.heading else text
 
 
 def _searchable_meta(text: str, meta: Any) -> str:
     heading = str(meta.get(HEADING, "")) if meta else ""
+    text = readable(text)
     return f"{heading}\n{text}" if heading else text
 
 

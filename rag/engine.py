@@ -29,6 +29,7 @@ from index import (
 )
 from index import sync as _sync
 from index.chunking import split_sentences
+from index.readable import readable
 from index.readers import SUPPORTED_SUFFIXES
 
 from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
@@ -471,7 +472,7 @@ class RAG:
                     best = (score, n, text[s:e])
         if best is None or best[0] < floor:
             return None
-        return f"“{best[2]}” [{best[1]}]"
+        return f"“{readable(best[2])}” [{best[1]}]"  # as the model saw it: no markup
 
     def ask(self, question: str, history: HistoryLike = None) -> Answer:
         """Answer `question` from the indexed documents (indexing the demo corpus if empty)."""

@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Sequence
 
 from index.neutralize import neutralize
+from index.readable import readable
 from index.types import Passage
 
 from .citations import REFUSAL
@@ -83,7 +84,7 @@ def format_passages(passages: Sequence[Passage], code: str) -> str:
         f"<<<PASSAGE {i} {code}>>>\n"
         f"[{i}] (from {_data(p.heading or p.title)} — {_data(p.source)}"
         f"{f', page {p.page}' if p.page else ''})\n"
-        f"{_data(p.text)}\n<<<END {code}>>>"
+        f"{_data(readable(p.text))}\n<<<END {code}>>>"
         for i, p in enumerate(passages, 1)
     )
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from index.chunking import split_sentences
 from index.lexical import tokenize
+from index.readable import readable
 from index.types import Passage
 
 from .citations import parse_markers
@@ -103,13 +104,19 @@ class _Scorer:
     ) -> None:
         self.passages = passages
         self.weight = weight
-        self.stems = [_stems(p.text) for p in passages]
-        self.numbers = [_numbers(p.text) for p in passages]
+        texts = [readable(p.text) for p in passages]  # what the model was shown
+        self.stems = [_stems(t) for t in texts]
+        # Where a passage sits counts as what it says ("Minecraft 1.8 - The Update").
+        self.numbers = [
+            _numbers(f"{p.title}\n{p.heading}\n{t}") for p, t in zip(passages, texts, strict=True)
+        ]
         self.question = _squash(question)
         self.question_numbers = _numbers(question)
         self.question_stems = _stems(question)
         # Names may also come from where the passage sits (its title and headings).
-        self.plain = [_squash(f"{p.title}\n{p.heading}\n{p.text}") for p in passages]
+        self.plain = [
+            _squash(f"{p.title}\n{p.heading}\n{t}") for p, t in zip(passages, texts, strict=True)
+        ]
 
     def support(self, sentence: str, ns: Sequence[int]) -> float:
         words = {_stem(w): self.weight(w) for w in tokenize(sentence)}
@@ -126,12 +133,19 @@ class _Scorer:
             key = _squash(term)
             if key not in pool and key not in self.question:
                 return 0.0
-        return sum(w for s, w in words.items() if s in pool_words) / sum(words.values())
+        # The question's own words are no claim: a sentence that rephrases it ("sit in its
+        # global cache", "regenerate offline") is judged on what it adds to it.
+        claim = {s: w for s, w in words.items() if s not in self.question_stems}
+        if not claim:  # nothing but the question's words (and checked terms and numbers)
+            return 1.0
+        return sum(w for s, w in claim.items() if s in pool_words) / sum(claim.values())
 
     def adds_to_question(self, sentence: str) -> bool:
-        """Whether the sentence says something the question did not already say."""
+        """Whether the sentence says something the question did not already say (a word,
+        a number, or a term such as the option `-i`, which has no word in it)."""
         new = _stems(sentence) - self.question_stems
-        return bool(new or _numbers(sentence) - self.question_numbers)
+        terms = [t for t in required_terms(sentence) if _squash(t) not in self.question]
+        return bool(new or _numbers(sentence) - self.question_numbers or terms)
 
     def best(self, sentence: str) -> tuple[int, float]:
         scores = [(self.support(sentence, [n]), -n) for n in range(1, len(self.passages) + 1)]
@@ -195,7 +209,8 @@ def verify(
         cited = [n for n in dict.fromkeys(parse_markers(piece)) if 1 <= n <= len(passages)]
         bare = _MARKER.sub("", piece).strip()
         bare = re.sub(r"\s+([.,;:!?])", r"\1", bare)
-        if len(_stems(bare)) < 2:  # "Yes." or a lone connective: nothing to verify
+        if len(_stems(bare)) < 2 and not (required_terms(bare) or _numbers(bare)):
+            # "Yes." or a lone connective: nothing to verify
             out.append(_with_markers(bare, cited))
             continue
         last = re.findall(r"[\w']+", bare.lower())[-1:]

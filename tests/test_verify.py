@@ -136,3 +136,47 @@ def test_a_sentence_cut_short_states_nothing():
     cut = verify("The API token for crates.io may be retrieved from [1].", passages)
     assert cut.supported == 0 and cut.unsupported and cut.citations == ()
     assert verify("The API token is shown on your account page [1].", passages).supported == 1
+
+
+def test_a_number_in_the_passage_heading_counts_but_one_only_the_question_states_does_not():
+    text = "Max render distance has been increased to 32 chunks."
+    under = Passage("news.html", "News", text, 0, len(text), 0.6, heading="News > Minecraft 1.8")
+    claim = "In Minecraft 1.8 the render distance is 32 chunks [1]."
+    assert verify(claim, [under]).supported == 1
+    bare = Passage("news.html", "News", text, 0, len(text), 0.6)
+    asked = "What is the render distance in Minecraft 1.8?"
+    assert verify(claim, [bare], question=asked).supported == 0  # "1.8" is not stated
+
+
+def test_words_taken_from_the_question_are_not_held_against_the_answer():
+    text = "Files that must be downloaded are deleted after 3 months of disuse."
+    passages = [Passage("config.md", "Config", text, 0, len(text), 0.6)]
+    question = "How long may unused files sit in the global cache before Cargo removes them?"
+    claim = "Unused files may sit in the global cache for 3 months before removal [1]."
+    assert verify(claim, passages).supported == 0  # judged on all its words: too few there
+    assert verify(claim, passages, question=question).supported == 1
+    invented = "Unused files may sit in the global cache for 3 months on the Ferris server [1]."
+    assert verify(invented, passages, question=question).supported == 0
+
+
+def test_an_option_in_inline_html_is_an_answer_and_is_checked_against_what_the_model_saw():
+    raw = (
+        '<dt class="option-term"><a href="#option--i"><code>-i</code> <em>spec</em></a></dt>\n'
+        "<dd><p>Show the reverse dependencies for the given package.</p></dd>"
+    )
+    passages = [Passage("commands-cargo-tree.md", "cargo-tree(1)", raw, 0, len(raw), 0.6)]
+    question = "With cargo tree, which option shows the reverse dependencies of a package?"
+    checked = verify("The option is `-i` [1].", passages, question=question)
+    assert checked.supported == 1  # "-i" has no word in it, but it is what the answer adds
+    assert verify("The option is `-r` [1].", passages, question=question).supported == 0
+    assert verify("It uses the option-term class [1].", passages).supported == 0  # markup
+
+
+def test_readable_text_drops_markup_and_keeps_words():
+    from index.readable import readable
+
+    assert readable("See [config](config.md#jobs) and <code>-j</code> &amp; [book][b].") == (
+        "See config and -j & book."
+    )
+    plain = "Costs < 5 euro and a > b."
+    assert readable(plain) == plain
