@@ -37,16 +37,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from answer import parse_set  # bench/answer.py: --set KEY=VALUE
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "eval"
-SUITE = SHARED / "suite"
-
-from index import bundled_corpus  # noqa: E402
-from index.readers import SUPPORTED_SUFFIXES, extract, read_bytes  # noqa: E402
-from rag import RAG  # noqa: E402
-from rag.citations import is_refusal  # noqa: E402
-from rag.evaluation import (  # noqa: E402
+from index import bundled_corpus
+from index.readers import SUPPORTED_SUFFIXES, extract, read_bytes
+from rag import RAG
+from rag.citations import is_refusal
+from rag.evaluation import (
     EvalReport,
     Row,
     evaluate,
@@ -54,6 +51,10 @@ from rag.evaluation import (  # noqa: E402
     load_questions,
     quote_in,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "eval"
+SUITE = SHARED / "suite"
 
 # LlamaIndex's DEFAULT_TEXT_QA_PROMPT_TMPL, word for word.
 NAIVE_PROMPT = (
@@ -252,16 +253,6 @@ def table(results: dict[str, dict[str, dict]]) -> str:
                 cells.append(f"{'-' if value is None else value!s:>14}")
             lines.append(f"{name:<10} {pipeline:<6} " + " ".join(cells))
     return "\n".join(lines)
-
-
-def parse_set(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set wants KEY=VALUE, got {item!r}")
-        out[key.strip()] = value.strip()
-    return out
 
 
 def main() -> None:
