@@ -25,7 +25,10 @@ _ABBREVIATIONS = frozenset(
 )
 # A line that starts a structural element of its own: a list item, a heading, a table
 # row, a code fence, a quote, an HTML tag. A line break before (or after) one is real.
-_STRUCTURAL = re.compile(r"[ \t]*(?:[-*+•▪◦]\s|\d{1,3}[.)]\s|#|\||```|~~~|>|<|\[\^?\w)")
+_STRUCTURAL = re.compile(
+    r"[ \t]*(?:[-*+•▪◦]\s|\d{1,3}[.)]\s|#|\||```|~~~|>|<|\[\^?\w|\w+ \(quoted\)\s*:)"
+)  # ...or a turn label that `neutralize` quoted ("AI (quoted):")
+_TURN = re.compile(r"[ \t>#*]*\w+ \(quoted\)\s*:")
 _CLOSED = re.compile(r"""[.!?:;]["'”’)\]*_`]*$""")
 
 
@@ -90,6 +93,8 @@ def _hard_break(text: str, nl: int, start: int, end: int, wrapped: bool) -> bool
         return True
     if _STRUCTURAL.match(after) or before.lstrip().startswith(("#", "|", "```", "~~~")):
         return True
+    if _TURN.match(before):
+        return True  # a quoted chat turn is a line of its own
     if _CLOSED.search(before.rstrip()):
         return True
     first = after.lstrip()[:1]

@@ -34,7 +34,7 @@ from index.readers import SUPPORTED_SUFFIXES
 
 from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
 from .errors import InputError
-from .injection import drop_planted
+from .injection import drop_planted, is_instruction
 from .llm import Generator, LlamaCppGenerator
 from .models import resolve_model
 from .prompts import build_messages, build_rewrite_messages
@@ -465,14 +465,16 @@ class RAG:
         if it holds at least `floor` of them: an extractive answer, cited and verified."""
         best: tuple[float, int, str] | None = None
         for n in numbers:
-            text = passages[n - 1].text
+            text = readable(passages[n - 1].text)  # as the model saw it: no markup
             for s, e in split_sentences(text) or [(0, len(text))]:
+                if is_instruction(text[s:e]):
+                    continue  # quarantined from the prompt: never quoted either
                 score = self.store.term_coverage(question, text[s:e])
                 if best is None or score > best[0]:
                     best = (score, n, text[s:e])
         if best is None or best[0] < floor:
             return None
-        return f"“{readable(best[2])}” [{best[1]}]"  # as the model saw it: no markup
+        return f"“{best[2]}” [{best[1]}]"
 
     def ask(self, question: str, history: HistoryLike = None) -> Answer:
         """Answer `question` from the indexed documents (indexing the demo corpus if empty)."""
