@@ -106,17 +106,14 @@ class _Scorer:
         self.weight = weight
         texts = [readable(p.text) for p in passages]  # what the model was shown
         self.stems = [_stems(t) for t in texts]
-        # Where a passage sits counts as what it says ("Minecraft 1.8 - The Update").
-        self.numbers = [
-            _numbers(f"{p.title}\n{p.heading}\n{t}") for p, t in zip(passages, texts, strict=True)
-        ]
+        # Where a passage sits counts as what it says: numbers and names may come from its
+        # title and headings too ("Minecraft 1.8 - The Bountiful Update").
+        framed = [f"{p.title}\n{p.heading}\n{t}" for p, t in zip(passages, texts, strict=True)]
+        self.numbers = [_numbers(f) for f in framed]
+        self.plain = [_squash(f) for f in framed]
         self.question = _squash(question)
         self.question_numbers = _numbers(question)
         self.question_stems = _stems(question)
-        # Names may also come from where the passage sits (its title and headings).
-        self.plain = [
-            _squash(f"{p.title}\n{p.heading}\n{t}") for p, t in zip(passages, texts, strict=True)
-        ]
 
     def support(self, sentence: str, ns: Sequence[int]) -> float:
         words = {_stem(w): self.weight(w) for w in tokenize(sentence)}
