@@ -625,12 +625,14 @@ def _near_duplicate(a: set[str], b: set[str]) -> bool:
 def searchable(chunk: Chunk) -> str:
     """What is embedded and indexed for BM25: where the chunk sits, then its text. A
     section's words ("Profiles > opt-level") are often the ones a question uses."""
-    text = readable(chunk.text)
-    return f"{chunk.heading}\n{text}" if chunk.heading else text
+    return _searchable(chunk.heading, chunk.text)
 
 
 def _searchable_meta(text: str, meta: Any) -> str:
-    heading = str(meta.get(HEADING, "")) if meta else ""
+    return _searchable(str(meta.get(HEADING, "")) if meta else "", text)
+
+
+def _searchable(heading: str, text: str) -> str:
     text = readable(text)
     return f"{heading}\n{text}" if heading else text
 
