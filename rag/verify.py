@@ -54,6 +54,24 @@ _DANGLING = frozenset(
     "like such its their your this that these those".split()
 )
 _OPENER = re.compile(r"(?:^|[.!?:;]\s+|\n)[\W_]*$")  # what precedes a sentence's first word
+# The question's first interrogative; when it asks for a quantity ("How many…", "If …, how
+# much…", "what percentage"), only a sentence stating one answers it: a number, a number
+# word, or what the number equals ("the number of logical CPUs").
+_ASKS = re.compile(
+    r"\b(?:how \w+|what (?:percentage|percent|number)|who|whom|whose|what|when|where|which|why)\b",
+    re.I,
+)
+_QUANTITY = re.compile(
+    r"how (?:many|much|long|far|old|big|large|tall|heavy)|what (?:percentage|percent|number)",
+    re.I,
+)
+_QUANTITY_WORDS = re.compile(
+    r"\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|"
+    r"sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|"
+    r"dozens?|half|once|twice|number of)\b",
+    re.I,
+)
 
 
 def _squash(text: str) -> str:
@@ -114,6 +132,8 @@ class _Scorer:
         self.question = _squash(question)
         self.question_numbers = _numbers(question)
         self.question_stems = _stems(question)
+        asks = _ASKS.search(question)
+        self.wants_quantity = bool(asks and _QUANTITY.fullmatch(asks.group()))
 
     def support(self, sentence: str, ns: Sequence[int]) -> float:
         words = {_stem(w): self.weight(w) for w in tokenize(sentence)}
@@ -139,7 +159,12 @@ class _Scorer:
 
     def adds_to_question(self, sentence: str) -> bool:
         """Whether the sentence says something the question did not already say (a word,
-        a number, or a term such as the option `-i`, which has no word in it)."""
+        a number, or a term such as the option `-i`, which has no word in it), and states
+        a quantity when that is what the question asks for."""
+        if self.wants_quantity and not (
+            _NUMBER.search(sentence) or _QUANTITY_WORDS.search(sentence)
+        ):
+            return False  # "How many EVs…?" "Beijing would remove levies [3]." answers nothing
         new = _stems(sentence) - self.question_stems
         terms = [t for t in required_terms(sentence) if _squash(t) not in self.question]
         return bool(new or _numbers(sentence) - self.question_numbers or terms)
@@ -215,9 +240,11 @@ def verify(
         cut_short = bool(last) and last[0] in _DANGLING
         alone = [n for n in cited if scorer.support(bare, [n]) >= SUPPORT_THRESHOLD]
         best, best_score = scorer.best(bare)
-        if alone and best not in alone and best_score >= max(
-            scorer.support(bare, [n]) for n in alone
-        ) + CLEARLY_BETTER:
+        if (
+            alone
+            and best not in alone
+            and best_score >= max(scorer.support(bare, [n]) for n in alone) + CLEARLY_BETTER
+        ):
             keep = [best]  # another passage holds what the cited one lacks ("Vancouver")
         elif alone:
             keep = alone

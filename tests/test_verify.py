@@ -180,3 +180,17 @@ def test_readable_text_drops_markup_and_keeps_words():
     )
     plain = "Costs < 5 euro and a > b."
     assert readable(plain) == plain
+
+
+def test_a_question_asking_for_a_quantity_is_answered_only_by_a_sentence_stating_one():
+    claim = "Ontario Premier Doug Ford was unhappy with the deal [1]."
+    asked = "How many Chinese EVs may Canada import under the deal?"
+    assert verify(claim, P, question=asked).supported == 0  # true, cited, and no answer
+    stated = "The annual cap is 49,000 Chinese EV imports [1]."
+    assert verify(stated, P, question=asked).supported == 1
+    # only the question's own interrogative counts: "how long" inside it asks for no number
+    what = "What did Doug Ford think about how long the deal would last?"
+    assert verify(claim, P, question=what).supported == 1
+    cpus = Passage("c.md", "Jobs", "Jobs defaults to the number of logical CPUs.", 0, 44, 0.5)
+    says = "It defaults to the number of logical CPUs [1]."
+    assert verify(says, [cpus], question="How many jobs run by default?").supported == 1
