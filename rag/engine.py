@@ -416,7 +416,9 @@ class RAG:
         the passages do not hold, "Vancouver, British Columbia")."""
         if not any(p.score >= RETRY_EVIDENCE for p in wide):
             return False
-        return is_refusal(raw) or self._finish(question, raw, shown, {}, asked).refused
+        if is_refusal(raw):
+            return True
+        return self._finish(question, raw, shown, {}, asked, fallback=False).refused
 
     def _finish(
         self,
@@ -425,9 +427,14 @@ class RAG:
         passages: list[Passage],
         timings: dict,
         asked: str = "",
+        fallback: bool = True,
     ) -> Answer:
         """Verify the model's citations; refuse when no sentence is supported and adds
-        something to the question (`asked`: the standalone form the passages answer)."""
+        something to the question (`asked`: the standalone form the passages answer).
+
+        When the model refused, or wrote nothing that survives the checks, a retrieved
+        sentence that clearly answers is quoted instead (`fallback`), checked the same way.
+        """
         raw = strip_active_content(raw)  # no images, HTML or script links, whatever it wrote
         # Nor anything it could only have taken from a sentence addressed to AI systems.
         raw = drop_planted(raw, [p.text for p in passages], question)
@@ -441,6 +448,14 @@ class RAG:
             # The model only pointed at a passage ("[3]"): quote from that passage.
             text = self._extract(question, passages, parse_markers(text)[:1], 0.0) or text
         checked = verify(text, passages, self.store.term_weight, asked or question)
+        if checked.supported == 0 and fallback and not is_refusal(raw):
+            # The model answered beside the point ("Thomas Jackson/Getty Images [1]" for a
+            # price): a sentence holding the question's terms may still answer it.
+            extracted = self._extract(question, passages, range(1, len(passages) + 1))
+            if extracted is not None:
+                dropped = checked.unsupported
+                checked = verify(extracted, passages, self.store.term_weight, asked or question)
+                checked = replace(checked, unsupported=dropped + checked.unsupported)
         if checked.supported == 0:
             return self._refusal(question, passages, timings)
         return Answer(

@@ -53,6 +53,7 @@ _DANGLING = frozenset(
     "a an the of to from at by with in on for is are was were be and or as than via into "
     "like such its their your this that these those".split()
 )
+_ENUMERATOR = re.compile(r"\(?(?:\d{1,2}|[a-z])[.)]")  # "2." "b)" "(3)": a list item's number
 _OPENER = re.compile(r"(?:^|[.!?:;]\s+|\n)[\W_]*$")  # what precedes a sentence's first word
 # The question's first interrogative; when it asks for a quantity ("How many…", "If …, how
 # much…", "what percentage"), only a sentence stating one answers it: a number, a number
@@ -176,13 +177,20 @@ class _Scorer:
 
 
 def _segments(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of the answer, with trailing marker-only pieces merged backwards."""
+    """Sentence spans of the answer: trailing marker-only pieces merged backwards, a list
+    enumerator ("2.") forwards into the item it numbers, so it stands or falls with it."""
     spans: list[tuple[int, int]] = []
+    pending: int | None = None
     for s, e in split_sentences(text):
-        if spans and _MARKERS_ONLY.match(text[s:e]):
+        if spans and pending is None and _MARKERS_ONLY.match(text[s:e]):
             spans[-1] = (spans[-1][0], e)
+        elif _ENUMERATOR.fullmatch(text[s:e].strip()):
+            pending = s if pending is None else pending
         else:
-            spans.append((s, e))
+            spans.append((s if pending is None else pending, e))
+            pending = None
+    if pending is not None:
+        spans.append((pending, len(text)))  # a number with no item after it
     return spans
 
 
@@ -231,36 +239,41 @@ def verify(
         cited = [n for n in dict.fromkeys(parse_markers(piece)) if 1 <= n <= len(passages)]
         bare = _MARKER.sub("", piece).strip()
         bare = re.sub(r"\s+([.,;:!?])", r"\1", bare)
-        if len(_stems(bare)) < 2 and not (required_terms(bare) or _numbers(bare)):
+        if _ENUMERATOR.fullmatch(bare):  # a list number left without its item
+            if out and out[-1].strip() == "":
+                out.pop()
+            continue
+        claim = re.sub(r"^" + _ENUMERATOR.pattern + r"\s+", "", bare)  # "2. X": judged as X
+        if len(_stems(claim)) < 2 and not (required_terms(claim) or _numbers(claim)):
             # "Yes." or a lone connective: nothing to verify
             out.append(_with_markers(bare, cited))
             continue
-        last = re.findall(r"[\w']+", bare.lower())[-1:]
+        last = re.findall(r"[\w']+", claim.lower())[-1:]
         # Cut short, whatever it was meant to say is missing: no passage can support it.
         cut_short = bool(last) and last[0] in _DANGLING
-        alone = [n for n in cited if scorer.support(bare, [n]) >= SUPPORT_THRESHOLD]
-        best, best_score = scorer.best(bare)
+        alone = [n for n in cited if scorer.support(claim, [n]) >= SUPPORT_THRESHOLD]
+        best, best_score = scorer.best(claim)
         if (
             alone
             and best not in alone
-            and best_score >= max(scorer.support(bare, [n]) for n in alone) + CLEARLY_BETTER
+            and best_score >= max(scorer.support(claim, [n]) for n in alone) + CLEARLY_BETTER
         ):
             keep = [best]  # another passage holds what the cited one lacks ("Vancouver")
         elif alone:
             keep = alone
-        elif cited and scorer.support(bare, cited) >= SUPPORT_THRESHOLD:
-            keep = [n for n in cited if scorer.support(bare, [n]) > 0]  # a synthesis
+        elif cited and scorer.support(claim, cited) >= SUPPORT_THRESHOLD:
+            keep = [n for n in cited if scorer.support(claim, [n]) > 0]  # a synthesis
         else:
-            n, score = scorer.best(bare)
+            n, score = scorer.best(claim)
             keep = [n] if score >= SUPPORT_THRESHOLD else []
         if cut_short or not keep:
             unsupported.append(bare)
             if out and out[-1].strip() == "":
                 out.pop()  # the space before the dropped sentence goes with it
             continue
-        supported += scorer.adds_to_question(bare)
+        supported += scorer.adds_to_question(claim)
         for n in keep:
-            citing.setdefault(n, []).append(bare)
+            citing.setdefault(n, []).append(claim)
         out.append(_with_markers(bare, keep))
     out.append(text[pos:])
     citations = []

@@ -239,10 +239,14 @@ def test_concurrent_questions_get_their_own_answers(engine_factory, corpus):
 
 
 def test_answer_with_no_supported_sentence_is_refused(engine_factory, corpus):
-    engine = engine_factory(["The Eiffel Tower was painted green in 2023 [1]."])
+    engine = engine_factory(["The Eiffel Tower was painted green in 2023 [1]."] * 2)
     engine.index([corpus])
-    answer = engine.ask("When was the Eiffel Tower completed?")
+    answer = engine.ask("When was the Eiffel Tower painted green?")
     assert answer.refused and answer.citations == ()
+    # ... unless a retrieved sentence clearly answers: it is quoted, the invention is not
+    answer = engine.ask("When was the Eiffel Tower completed?")
+    assert answer.text == "“The Eiffel Tower was completed in 1889 [1].”"
+    assert answer.unsupported == ("The Eiffel Tower was painted green in 2023.",)
 
 
 def test_unsupported_sentence_is_dropped_listed_and_the_rest_kept(engine_factory, corpus):
@@ -285,12 +289,19 @@ def test_low_similarity_but_matching_rare_words_still_reaches_the_model(engine_f
             "Green tea brewed at how many degrees Celsius?",
             "Green tea should be brewed at 80 degrees Celsius",
         ),
+        # The model answered beside the point, on the first try and on the retry: true
+        # and cited, but no temperature for a question asking how many degrees.
+        (
+            "Black tea needs boiling water [1].",
+            "Green tea brewed at how many degrees Celsius?",
+            "Green tea should be brewed at 80 degrees Celsius",
+        ),
     ],
 )
 def test_extractive_fallback_quotes_the_best_sentence(
     engine_factory, corpus, reply, question, sentence
 ):
-    engine = engine_factory([reply])
+    engine = engine_factory([reply, reply])
     engine.index([corpus])
     answer = engine.ask(question)
     assert not answer.refused

@@ -194,3 +194,16 @@ def test_a_question_asking_for_a_quantity_is_answered_only_by_a_sentence_stating
     cpus = Passage("c.md", "Jobs", "Jobs defaults to the number of logical CPUs.", 0, 44, 0.5)
     says = "It defaults to the number of logical CPUs [1]."
     assert verify(says, [cpus], question="How many jobs run by default?").supported == 1
+
+
+def test_a_list_number_stands_or_falls_with_its_item():
+    raw = (
+        "The deal had two parts:\n1. Canola tariffs fell to 15 percent [1].\n"
+        "2. Each EV carries a unique licence plate [1]."
+    )
+    checked = verify(raw, P)
+    assert "1. Canola tariffs fell to 15 percent [1]." in checked.text
+    assert "2" not in checked.text.replace("15", "")  # its invented item went, so did "2."
+    assert "2. Each EV carries a unique licence plate." in checked.unsupported
+    only_numbers = verify("They are:\n1. Made up rule [1].\n2. Another one [1].", P)
+    assert only_numbers.supported == 0 and not any(c.isdigit() for c in only_numbers.text)
