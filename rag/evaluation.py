@@ -119,8 +119,10 @@ class EvalReport:
             "refusal_accuracy": share(sum(r.correct for r in unanswerable), len(unanswerable)),
             "false_refusals": sum(r.refused for r in answerable),
             "citation_precision": share(sum(r.precise_citations for r in answerable), cites),
+            # of the answers given (not refused), whatever the question: uncited is unchecked
             "cited_share": share(
-                sum(bool(r.citations) for r in answerable if not r.refused), len(answerable)
+                sum(bool(r.citations) for r in self.rows if not r.refused),
+                sum(not r.refused for r in self.rows),
             ),
             "median_seconds": round(statistics.median(seconds), 2) if seconds else None,
             "p95_seconds": round(seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))], 2)

@@ -6,7 +6,7 @@ import json
 
 from conftest import make_engine
 
-from rag.evaluation import evaluate, load_questions, quote_in
+from rag.evaluation import EvalReport, Row, evaluate, load_questions, quote_in
 
 
 def test_gold_quotes_match_with_whitespace_collapsed_on_both_sides():
@@ -39,3 +39,17 @@ def test_recall_counts_a_quote_across_a_line_break_and_answers_are_scored(tmp_pa
     assert metrics["recall@5"] == 1.0 and report.rows[0].gold_rank == 1
     assert metrics["answer_accuracy"] == 1.0 and metrics["refusal_accuracy"] == 1.0
     assert metrics["citation_precision"] == 1.0
+
+
+def test_cited_share_is_over_the_answers_given_not_over_the_questions():
+    def row(id_: str, type_: str, refused: bool, citations: list[str]) -> Row:
+        return Row(id_, type_, "q", "a", refused, False, None, citations, 0, 1.0, None, None)
+
+    report = EvalReport(
+        [
+            row("a", "factoid", False, ["x.md"]),
+            row("b", "factoid", True, []),  # a false refusal is not an uncited answer
+            row("c", "unanswerable", False, []),  # an uncited answer to anything counts
+        ]
+    )
+    assert report.metrics()["cited_share"] == 0.5
