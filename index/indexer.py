@@ -34,8 +34,9 @@ from .types import Chunk, Document, IndexReport, heading_path
 
 EMBED_BATCH = 256
 # Appended to each file's sha256: a file parsed by an older version of the parsing code
-# (before outlines and heading paths) no longer looks unchanged, so it is parsed again.
-PARSER = "+p2"
+# (p2: outlines and heading paths; p3: ligatures and line-end hyphens read as words in
+# what is embedded) no longer looks unchanged, so it is parsed and embedded again.
+PARSER = "+p3"
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,11 @@ def required_terms(sentence: str) -> list[str]:
     return [t for t in dict.fromkeys(" ".join(t.split()) for t in terms) if t]
 
 
+def _holds(text: str, fact: str) -> bool:
+    """Whether squashed `text` states `fact` as a whole word or number ("42" not in "142")."""
+    return re.search(rf"(?<![\w.]){re.escape(fact)}(?![\w])", text) is not None
+
+
 def _stem(word: str) -> str:
     """A 6-letter prefix: a crude but language-light stemmer ("arrested" ~ "arrest")."""
     return word if word[0].isdigit() else word[:6]
@@ -130,6 +135,20 @@ class _Scorer:
         framed = [f"{p.title}\n{p.heading}\n{t}" for p, t in zip(passages, texts, strict=True)]
         self.numbers = [_numbers(f) for f in framed]
         self.plain = [_squash(f) for f in framed]
+        # Each passage sentence, as a reader sees it: where a stated fact must sit. A
+        # fragment that ends no sentence (a definition term "-i spec", a list item ending
+        # in a comma) runs into the sentence after it; a lead-in ending in ":" does not.
+        self.sentences = []
+        for t in texts:
+            pieces = [_squash(t[a:b]) for a, b in split_sentences(t) or [(0, len(t))]]
+            self.sentences.append(
+                [
+                    x
+                    if re.search(r"[.!?:][\"'”’)]*$", x) or i + 1 == len(pieces)
+                    else f"{x} {pieces[i + 1]}"
+                    for i, x in enumerate(pieces)
+                ]
+            )
         self.question = _squash(question)
         self.question_numbers = _numbers(question)
         self.question_stems = _stems(question)
@@ -151,12 +170,31 @@ class _Scorer:
             key = _squash(term)
             if key not in pool and key not in self.question:
                 return 0.0
+        if not self._anchored(sentence, ns):
+            return 0.0
         # The question's own words are no claim: a sentence that rephrases it ("sit in its
         # global cache", "regenerate offline") is judged on what it adds to it.
         claim = {s: w for s, w in words.items() if s not in self.question_stems}
         if not claim:  # nothing but the question's words (and checked terms and numbers)
             return 1.0
         return sum(w for s, w in claim.items() if s in pool_words) / sum(claim.values())
+
+    def _anchored(self, sentence: str, ns: Sequence[int]) -> bool:
+        """Each number and name the sentence adds must sit in a passage sentence sharing
+        another of its words or the question's: "429 [1]" for a quota error is refused when
+        the passage's 429 is about too frequent requests and its quota sentence says 507.
+        (A fact found only in a title or heading has nothing to check.)"""
+        facts = [_squash(t) for t in required_terms(sentence)] + sorted(_numbers(sentence))
+        facts = [f for f in facts if f not in self.question]
+        if not facts:
+            return True
+        stems = _stems(sentence) | self.question_stems
+        for fact in facts:
+            others = stems - _stems(fact)
+            homes = [x for n in ns for x in self.sentences[n - 1] if _holds(x, fact)]
+            if others and homes and not any(others & _stems(x) for x in homes):
+                return False
+        return True
 
     def adds_to_question(self, sentence: str) -> bool:
         """Whether the sentence says something the question did not already say (a word,

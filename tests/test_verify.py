@@ -129,7 +129,6 @@ def test_a_sentence_that_only_restates_the_question_is_no_answer():
     assert answer.supported == 1
 
 
-
 def test_a_sentence_cut_short_states_nothing():
     text = "The API token for crates.io is shown on your account page."
     passages = [Passage("a.md", "Publishing", text, 0, len(text), 0.6)]
@@ -180,6 +179,12 @@ def test_readable_text_drops_markup_and_keeps_words():
     )
     plain = "Costs < 5 euro and a > b."
     assert readable(plain) == plain
+    # pypdf keeps ligatures and the typesetter's hyphens; a reader (and a query) does not
+    assert readable("the ﬁle namespace is nonde-\nterministic, built-in") == (
+        "the file namespace is nondeterministic, built-in"
+    )
+    linked = "Use eight threads [blog].\n\n[blog]: https://example.org/post"
+    assert "https" not in readable(linked) and "Use eight threads" in readable(linked)
 
 
 def test_a_question_asking_for_a_quantity_is_answered_only_by_a_sentence_stating_one():
@@ -207,3 +212,22 @@ def test_a_list_number_stands_or_falls_with_its_item():
     assert "2. Each EV carries a unique licence plate." in checked.unsupported
     only_numbers = verify("They are:\n1. Made up rule [1].\n2. Another one [1].", P)
     assert only_numbers.supported == 0 and not any(c.isdigit() for c in only_numbers.text)
+
+
+def test_a_number_must_sit_in_a_passage_sentence_about_what_the_answer_says():
+    codes = (
+        "Status codes likely to occur:\n"
+        "* 429 if the client makes too frequent requests,\n"
+        "* 414 if the request URI is too long,\n"
+        "* 507 in case the account is over its storage quota."
+    )
+    passages = [Passage("spec.txt", "Draft", codes, 0, len(codes), 0.6)]
+    question = "Which status code does a server send when an account exceeds its storage quota?"
+    wrong = verify(
+        "The server sends 429 when the quota is exceeded [1].", passages, question=question
+    )
+    assert wrong.supported == 0 and wrong.citations == ()  # 429 is there, about something else
+    right = verify(
+        "The server sends 507 when the quota is exceeded [1].", passages, question=question
+    )
+    assert right.supported == 1 and "507" in right.citations[0].text
