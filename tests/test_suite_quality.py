@@ -3,8 +3,8 @@ PDFs, and follow-up conversations over the book (`../shared/eval/suite/`, read f
 there, never copied into the project). Real embedder, real default model.
 
 Each corpus is indexed once for the module; every set is scored by `rag eval`'s rules
-and must stay above its floors (see FLOORS: provisional until a clean `bench/quality.py`
-run; the README's "Quality on every set" has the numbers measured so far).
+and must stay above its floors (see FLOORS; the README's "Quality on every set" has the
+measured numbers).
 """
 
 from __future__ import annotations
@@ -20,17 +20,17 @@ pytestmark = pytest.mark.real
 
 SUITE = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "suite"
 
-# Floors: provisional, well under the partial measurements of this session (html acc
-# 0.75, refusals 3/5; docs acc 0.53, refusals 4/4; pdf about 0.4 on the first half; no
-# clean pdf or follow-up run yet). They catch a collapse; raise them to just under a
-# clean `bench/quality.py` run.
+# Floors: one or two questions under a clean `bench/quality.py` run (2026-12-01, default
+# model; measured acc / refusals / recall@5: html 0.80 / 3 of 5 / 0.90, docs 0.765 /
+# 3 of 4 / 0.765, pdf 0.47 / 4 of 4 / 0.59, follow-ups 0.625 / 2 of 2 / 0.625). Greedy
+# answers still flip between runs (llama.cpp batch splits), hence the margin.
 FLOORS = {
-    "html": {"recall@5": 0.85, "answer_accuracy": 0.5, "refusal_accuracy": 0.4},
-    "docs": {"recall@5": 0.75, "answer_accuracy": 0.3, "refusal_accuracy": 0.5},
-    "pdf": {"recall@5": 0.55, "answer_accuracy": 0.15, "refusal_accuracy": 0.25},
-    "followups": {"answer_accuracy": 0.1},
+    "html": {"recall@5": 0.85, "answer_accuracy": 0.7, "refusal_accuracy": 0.4},
+    "docs": {"recall@5": 0.7, "answer_accuracy": 0.65, "refusal_accuracy": 0.5},
+    "pdf": {"recall@5": 0.5, "answer_accuracy": 0.35, "refusal_accuracy": 0.5},
+    "followups": {"answer_accuracy": 0.5, "refusal_accuracy": 0.5},
 }
-CITATION_PRECISION = 0.8  # every set: what is cited is a gold file
+CITATION_PRECISION = 0.85  # every set (measured 0.875-1.0): what is cited is a gold file
 
 
 @pytest.fixture(scope="module")
