@@ -302,8 +302,7 @@ def verify(
         elif cited and scorer.support(claim, cited) >= SUPPORT_THRESHOLD:
             keep = [n for n in cited if scorer.support(claim, [n]) > 0]  # a synthesis
         else:
-            n, score = scorer.best(claim)
-            keep = [n] if score >= SUPPORT_THRESHOLD else []
+            keep = [best] if best_score >= SUPPORT_THRESHOLD else []
         if cut_short or not keep:
             unsupported.append(bare)
             if out and out[-1].strip() == "":
