@@ -306,3 +306,52 @@ def test_overlapping_chunks_of_one_document_reach_the_model_as_one_exact_passage
     assert merged[0].score == 0.7
     inside = Passage("d.txt", "D", doc[15:30], 15, 30, 0.4)
     assert merge_overlapping([a, inside]) == [a]  # nothing new: no second copy
+
+
+def test_a_chunk_whose_one_sentence_answers_climbs_over_one_that_only_shares_words(
+    tmp_path, monkeypatch
+):
+    import index.store as store_module
+
+    folder = tmp_path / "c"
+    folder.mkdir()
+    noise = (
+        "Leader election, log replication and safety are separate parts of the consensus "
+        "algorithm that the authors describe in later sections with proofs, figures and a "
+        "long discussion of related systems."
+    )
+    (folder / "answer.txt").write_text(
+        f"Forty three students took part in the user study. {noise}\n"
+    )
+    (folder / "words.txt").write_text(
+        "Students, students and more students: a user study of how students study.\n"
+    )
+    (folder / "other.txt").write_text(
+        "How many took part, and in which part of it? Who took a part in which study?\n"
+    )
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [folder])
+    question = "How many students took part in the user study?"
+
+    def order() -> list[str]:
+        return [p.source for p in store.search(question, k=3)]
+
+    reranked = order()
+    assert reranked.index("answer.txt") < reranked.index("words.txt")
+    monkeypatch.setattr(store_module, "RERANK_POOL", 0)  # fusion alone: whole-chunk vectors
+    fused = order()
+    assert fused.index("answer.txt") > fused.index("words.txt")
+
+
+def test_best_sentence_order_ranks_texts_by_their_single_best_sentence():
+    from index.window import best_sentence_order
+
+    embedder = FakeEmbedder()
+    query = embedder.embed(["user study students"])[0]
+    diluted = "The user study had 43 students. Then " + " ".join(f"filler{i}" for i in range(40)) + "."
+    spread = "Students of the school planned a study for every user of the library next year."
+    chunk_cosines = embedder.embed([diluted, spread]) @ query
+    assert chunk_cosines[0] < chunk_cosines[1]  # as whole chunks, the spread one wins
+    assert best_sentence_order([diluted, spread], query, embedder) == [0, 1]
+    assert best_sentence_order([spread, diluted], query, embedder) == [1, 0]
+    assert best_sentence_order([], query, embedder) == []
