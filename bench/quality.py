@@ -18,7 +18,7 @@ the documents are read from there, never copied into the project.
   earlier questions prepended and gets the earlier turns as chat messages.
 
 recall@5 counts a question when one of the top 5 passages holds its `gold_quote`, with
-whitespace collapsed on both sides (PDF passages keep pypdf's line breaks). One table per
+whitespace collapsed on both sides (PDF passages keep the page's line breaks). One table per
 run; `--json` prints every metric and row. `--retrieval-only` skips the model (seconds,
 for iterating on ingestion and search).
 """

@@ -7,8 +7,8 @@ bad file is reported and skipped while the rest of a folder is indexed.
 from __future__ import annotations
 
 import io
-import logging
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,27 +183,51 @@ def html_text(html: str, name: str = "file") -> Extracted:
     return Extracted(text, markdown=True, title=title)
 
 
+# PDFium (Chrome's PDF engine) places words by their glyph positions: pypdf glued some
+# papers' words together ("Sincemetadataisstoredinmemory") and broke others ("wi th",
+# "t housand"), and those words then matched no query. PDFium is not thread-safe, even
+# across documents, and uploads are read in worker threads.
+_PDFIUM = threading.Lock()
+# PDFium's marks: \x02 where it joined a word hyphenated over a line end ("in\x02cludes";
+# before a capital the hyphen is the word's own: "Time\x02Sharing"), \ufffe and \x00 as
+# padding; \r\n ends every line.
+_PDFIUM_MARKS = str.maketrans({"\x02": None, "\ufffe": None, "\x00": None, "\r": None})
+_OWN_HYPHEN = re.compile(r"\x02(?=[A-Z])")
+
+
+def _pdfium_text(raw: str) -> str:
+    return _OWN_HYPHEN.sub("-", raw).translate(_PDFIUM_MARKS)
+
+
 def pdf_text(data: bytes, name: str = "file") -> Extracted:
     """Text per page; encrypted, truncated and image-only PDFs are refused with a reason."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    import pypdfium2 as pdfium
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # it warns on every odd xref
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError(f"{name}: the PDF is encrypted (password protected)")
-        texts = [page.extract_text() or "" for page in reader.pages]
-        meta_title = _meta_title(reader.metadata)
-    except DocumentError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
-        raise DocumentError(f"{name}: damaged or truncated PDF ({exc})") from exc
-    except Exception as exc:  # pypdf has no single base exception for malformed input
-        raise DocumentError(f"{name}: unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            if "password" in str(exc).lower():
+                raise DocumentError(f"{name}: the PDF is encrypted (password protected)") from exc
+            raise DocumentError(f"{name}: damaged or truncated PDF ({exc})") from exc
+        try:
+            texts = []
+            for page in document:
+                textpage = page.get_textpage()
+                texts.append(_pdfium_text(textpage.get_text_bounded()))
+                textpage.close()
+                page.close()
+            meta_title = _meta_title(document.get_metadata_dict(skip_empty=True))
+        except pdfium.PdfiumError as exc:
+            raise DocumentError(f"{name}: damaged or truncated PDF ({exc})") from exc
+        finally:
+            document.close()
+    if not texts:
+        raise DocumentError(f"{name}: damaged or truncated PDF (no pages)")
+    running = _running_lines(texts)
     text, pages = "", []
     for page in texts:
-        page = page.strip()
+        page = "\n".join(line.rstrip() for line in _body_lines(page, running)).strip()
         start = len(text)
         text += page
         pages.append((start, len(text)))
@@ -223,7 +247,7 @@ _GENERATED_TITLE = re.compile(
 def _meta_title(metadata: Any) -> str:
     """The PDF's own title, unless a tool made it up ("Microsoft Word - draft3.doc")."""
     try:
-        title = " ".join(str((metadata or {}).get("/Title") or "").split())
+        title = " ".join(str((metadata or {}).get("Title") or "").split())
     except Exception:  # noqa: BLE001  (odd metadata objects must not fail the file)
         return ""
     if len(title) < 4 or _GENERATED_TITLE.search(title) or not re.search(r"[a-z]", title, re.I):
@@ -231,16 +255,49 @@ def _meta_title(metadata: Any) -> str:
     return title
 
 
+_EDGE_LINES = 4  # running headers and footers sit in a page's first or last lines
+
+
+def _line_key(line: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.split()).lower())
+
+
+def _edge_keys(page: str) -> set[str]:
+    lines = page.strip().splitlines()
+    return {_line_key(x) for x in lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]} - {""}
+
+
+def _running_lines(pages: list[str]) -> set[str]:
+    """Lines at the top or bottom of two pages in five or more (three at least), digits
+    aside: running headers, footers and page numbers ("SALTZER ET AL. ... 8"). Left in, a
+    header became a passage of its own and outranked the text under it. A journal's
+    alternating headers sit on every other page; a sentence that happens to open a third
+    of the pages ("(4) In the Operating Procedures chapter, ...") does not count."""
+    counts: dict[str, int] = {}
+    for page in pages:
+        for key in _edge_keys(page):
+            counts[key] = counts.get(key, 0) + 1
+    need = max(3, -(-2 * len(pages) // 5))
+    return {key for key, n in counts.items() if n >= need}
+
+
+def _body_lines(page: str, running: set[str]) -> list[str]:
+    """The page without the running lines that open or close it (only from the edges in)."""
+    lines = page.strip().split("\n")
+    start, end = 0, len(lines)
+    while start < min(end, _EDGE_LINES) and _line_key(lines[start]) in running:
+        start += 1
+    while end > max(start, len(lines) - _EDGE_LINES) and _line_key(lines[end - 1]) in running:
+        end -= 1
+    return lines[start:end]
+
+
 def _first_page_title(pages: list[str]) -> str:
     """The first lines of page 1 that look like a title: not a running header repeated
     on other pages, not a page counter ("1 of 28"), not a date or a bare number."""
-
-    def key(line: str) -> str:
-        return re.sub(r"\d+", "#", " ".join(line.split()).lower())
-
     repeated: dict[str, int] = {}
     for page in pages[1:]:
-        for line in {key(x) for x in page.splitlines()[:4] + page.splitlines()[-4:]}:
+        for line in _edge_keys(page):
             repeated[line] = repeated.get(line, 0) + 1
     candidates = []
     for raw in (pages[0] if pages else "").splitlines()[:12]:
@@ -248,7 +305,7 @@ def _first_page_title(pages: list[str]) -> str:
         words = re.findall(r"[^\W\d_]{2,}", line)
         if len(words) < 2 or _PAGE_COUNTER.match(line) or len(line) > 200:
             continue
-        if repeated.get(key(line), 0) >= max(1, (len(pages) - 1) // 3):
+        if repeated.get(_line_key(line), 0) >= max(1, (len(pages) - 1) // 3):
             continue  # a running header or footer
         candidates.append(line)
     # A title-cased line (a headline) first; else the first line of text.

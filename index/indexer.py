@@ -37,6 +37,13 @@ EMBED_BATCH = 256
 # (p2: outlines and heading paths; p3: ligatures and line-end hyphens read as words in
 # what is embedded) no longer looks unchanged, so it is parsed and embedded again.
 PARSER = "+p3"
+# p4, PDFs only: text through PDFium, which keeps words whole where pypdf glued or broke them.
+PDF_PARSER = "+p4"
+
+
+def parser_mark(file: Path) -> str:
+    """The parsing code's version for this kind of file: only files it changed are redone."""
+    return PDF_PARSER if file.suffix.lower() == ".pdf" else PARSER
 
 
 @dataclass(frozen=True)
@@ -168,7 +175,7 @@ def parse_document(
         lines = [line for s, e, *_ in blocks[:3] for line in text[s:e].splitlines()]
         title = derive_title([x for x in lines if x.strip()], fallback=file.stem)
     title = title or cleaned.title
-    digest = digest or f"{hashlib.sha256(data).hexdigest()}{PARSER}"
+    digest = digest or f"{hashlib.sha256(data).hexdigest()}{parser_mark(file)}"
     doc = Document(source, str(file), title, text, digest, pages)
     return doc, blocks
 
@@ -224,7 +231,7 @@ def sync(
             try:
                 data = read_bytes(target.file, max_bytes)
                 old = committed.get(target.source)
-                digest = f"{hashlib.sha256(data).hexdigest()}{PARSER}"
+                digest = f"{hashlib.sha256(data).hexdigest()}{parser_mark(target.file)}"
                 if old is not None and old.content_hash == digest:
                     report.unchanged.append(target.source)
                     continue

@@ -4,8 +4,8 @@ typographic ligatures spelled out, words hyphenated over a line break joined.
 Markdown documentation embeds HTML (`<dt><code>-i</code></dt>`) and link targets
 (`[config](config.md#jobs)`). Chunk text stays the exact original, so citations map
 back; but what is embedded, indexed for BM25, shown to the model and checked against
-its answer is this readable form, where markup no longer outweighs the words. PDF text
-from pypdf keeps the font's ligatures ("ﬁles") and the typesetter's hyphens ("nonde-\n
+its answer is this readable form, where markup no longer outweighs the words. Text
+copied out of PDFs keeps the font's ligatures ("ﬁles") and the typesetter's hyphens ("nonde-\n
 terminism"): left as they are, neither word matches what a reader would type.
 """
 

@@ -58,7 +58,7 @@ def squash(text: str) -> str:
 
 def quote_in(quote: str, text: str) -> bool:
     """`quote` occurs in `text` with whitespace collapsed on both sides: PDF passages keep
-    pypdf's line breaks where a reader (and a gold quote) sees a space."""
+    the PDF's line breaks where a reader (and a gold quote) sees a space."""
     return squash(quote) in squash(text)
 
 

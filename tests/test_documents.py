@@ -7,6 +7,7 @@ import hashlib
 import random
 
 import pytest
+from makers import pdf_bytes
 
 from index import DocumentError, bundled_corpus
 from index.chunking import chunk_document, split_sentences
@@ -173,3 +174,41 @@ def test_prose_that_starts_like_a_widget_label_is_kept(prose):
 )
 def test_widget_labels_are_boilerplate(label):
     assert is_boilerplate(label)
+
+
+def test_pdf_words_split_over_a_line_end_are_read_whole_and_compounds_keep_their_hyphen():
+    from index.extract import pdf_text
+
+    got = pdf_text(
+        pdf_bytes(["This in-\ncludes the namespace of the Time-\nSharing System.", "Page two."])
+    )
+    assert got.text == "This includes the namespace of the Time-Sharing System.\n\nPage two."
+    assert [got.text[s:e] for s, e in got.pages] == [got.text.split("\n\n")[0], "Page two."]
+
+
+def test_pdfs_read_from_many_threads_at_once_come_out_whole():
+    """PDFium is not thread-safe; uploads are read in worker threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from index.extract import pdf_text
+
+    files = [pdf_bytes([f"Document {i} says {i * 7}.", f"Its second page {i}."]) for i in range(24)]
+    with ThreadPoolExecutor(8) as pool:
+        texts = list(pool.map(lambda data: pdf_text(data).text, files))
+    assert texts == [f"Document {i} says {i * 7}.\n\nIts second page {i}." for i in range(24)]
+
+
+def test_pdf_running_headers_and_page_numbers_are_not_text_but_repeated_body_lines_are():
+    from index.extract import pdf_text
+
+    bodies = ["Alpha opens.", "Bravo follows.", "Charlie stays.", "Delta ends.", "Echo.", "Fox."]
+    pages = [
+        f"SALTZER ET AL. End-to-End Arguments {n}\n"
+        + ("(4) In the Operating Procedures chapter,\n" if n % 3 == 0 else "")
+        + f"{body}\n{n}"
+        for n, body in enumerate(bodies, 1)
+    ]
+    got = pdf_text(pdf_bytes(pages))
+    assert "SALTZER" not in got.text
+    assert [got.text[s:e].splitlines()[-1] for s, e in got.pages] == bodies
+    assert got.text.count("(4) In the Operating Procedures chapter,") == 2  # 2 of 6 pages

@@ -348,7 +348,8 @@ def test_best_sentence_order_ranks_texts_by_their_single_best_sentence():
 
     embedder = FakeEmbedder()
     query = embedder.embed(["user study students"])[0]
-    diluted = "The user study had 43 students. Then " + " ".join(f"filler{i}" for i in range(40)) + "."
+    filler = " ".join(f"filler{i}" for i in range(40))
+    diluted = f"The user study had 43 students. Then {filler}."
     spread = "Students of the school planned a study for every user of the library next year."
     chunk_cosines = embedder.embed([diluted, spread]) @ query
     assert chunk_cosines[0] < chunk_cosines[1]  # as whole chunks, the spread one wins
