@@ -35,7 +35,7 @@ from .lock import write_lock
 from .readable import readable
 from .snapshot import Snapshot, Snapshots, StoredDocument
 from .types import Chunk, Passage
-from .window import SentenceVectors, best_sentence_order, merge_overlapping, sentence_windows
+from .window import SentenceVectors, merge_overlapping, sentence_windows
 
 MARKER = "rag-index.json"
 # 4: chunk texts in Chroma metadata (its full-text index of documents, which we never
@@ -62,15 +62,6 @@ RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.)
 # identifiers questions use; dense near-duplicates no longer outvote it.
 CANDIDATES = 50
 DENSE_WEIGHT, LEXICAL_WEIGHT = 1.0, 1.5
-# A second stage ranks the first RERANK_POOL fused chunks a third time, by the cosine of
-# their best single sentence to the query, and fuses that rank in: an answer sentence in
-# a chunk mostly about something else (a PDF column, a long section) is found without a
-# cross-encoder. Chosen on every set together (bench/quality.py --retrieval-only,
-# recall@5 without -> with): dev 1.0 -> 1.0, html 0.90 -> 0.90, docs 0.76 -> 0.82,
-# pdf 0.59 -> 0.71, follow-ups 0.50 -> 0.50; nothing lost anywhere. Pools of 8 to 20
-# gave the same with weight 1.5 (weight 1.0 needs 15); each pooled chunk's sentences
-# cost ~35 ms to embed on 2 cores (cached after), so the pool is 10.
-RERANK_POOL, SENTENCE_WEIGHT = 10, 1.5
 EXACT_MIN_CHARS = 16  # a query this long found verbatim in a chunk is a known-item lookup
 # Two chunks sharing this share of their words (Jaccard) say the same thing: keep one.
 NEAR_DUPLICATE = 0.9
@@ -571,19 +562,13 @@ class Store:
         for rank, (cid, _) in enumerate(lexical_hits):
             fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
         ranked = sorted(fused, key=lambda c: -fused[c])
-        # Texts for the pool and a few more than k: room to skip near-duplicates, and the
-        # best lexical hits, which are the only chunks that can hold the whole query verbatim.
-        pool = max(RERANK_POOL, 3 * k)
-        look = list(dict.fromkeys(ranked[:pool] + [cid for cid, _ in lexical_hits[:k]]))
+        # Texts for a few more than k: room to skip near-duplicates, and the best lexical
+        # hits, which are the only chunks that can hold the whole query verbatim.
+        look = list(dict.fromkeys(ranked[: 3 * k] + [cid for cid, _ in lexical_hits[:k]]))
         rows = self._rows(look, qvec)
         if len(rows) < min(k, len(ranked)):  # ids gone since the snapshot: look further
-            rows.update(self._rows(ranked[pool:], qvec))
+            rows.update(self._rows(ranked[3 * k :], qvec))
         order = [cid for cid in ranked if cid in rows]
-        head = order[:RERANK_POOL]
-        sentence_rank = best_sentence_order([rows[cid][0] for cid in head], qvec, self._sentences)
-        for rank, i in enumerate(sentence_rank):
-            fused[head[i]] += SENTENCE_WEIGHT / (RRF_K + rank + 1)
-        order = sorted(head, key=lambda c: -fused[c]) + order[RERANK_POOL:]
         exact = _squash(query)
         if len(exact) >= EXACT_MIN_CHARS:
             order.sort(key=lambda cid: exact not in _squash(rows[cid][0]))  # stable

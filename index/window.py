@@ -51,25 +51,6 @@ class SentenceVectors:
         return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
 
 
-def best_sentence_order(
-    texts: Sequence[str], query_vec: np.ndarray, embedder: Embedder
-) -> list[int]:
-    """Indexes of `texts`, best first by the cosine of their best sentence to the query.
-
-    A chunk's own vector averages all its sentences; the one sentence that answers can
-    sit in a chunk that is mostly about something else.
-    """
-    spans = [split_sentences(t) or [(0, len(t))] for t in texts]
-    flat = [(i, t[s:e]) for i, (t, ss) in enumerate(zip(texts, spans, strict=True)) for s, e in ss]
-    if not flat:
-        return []
-    sims = embedder.embed([text for _, text in flat]) @ query_vec
-    best = [-2.0] * len(texts)
-    for (i, _), sim in zip(flat, sims, strict=True):
-        best[i] = max(best[i], float(sim))
-    return sorted(range(len(texts)), key=lambda i: -best[i])
-
-
 def merge_overlapping(passages: Sequence[Passage]) -> list[Passage]:
     """Join retrieved chunks of one document whose spans overlap (chunks share a sentence
     with their neighbours) into one passage at the better rank: an answer that runs over
