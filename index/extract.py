@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import re
 import threading
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -267,18 +269,19 @@ def _edge_keys(page: str) -> set[str]:
     return {_line_key(x) for x in lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]} - {""}
 
 
+def _edge_counts(pages: Sequence[str]) -> Counter[str]:
+    """On how many of `pages` each line (digits aside) opens or closes the page."""
+    return Counter(key for page in pages for key in _edge_keys(page))
+
+
 def _running_lines(pages: list[str]) -> set[str]:
     """Lines at the top or bottom of two pages in five or more (three at least), digits
     aside: running headers, footers and page numbers ("SALTZER ET AL. ... 8"). Left in, a
     header became a passage of its own and outranked the text under it. A journal's
     alternating headers sit on every other page; a sentence that happens to open a third
     of the pages ("(4) In the Operating Procedures chapter, ...") does not count."""
-    counts: dict[str, int] = {}
-    for page in pages:
-        for key in _edge_keys(page):
-            counts[key] = counts.get(key, 0) + 1
     need = max(3, -(-2 * len(pages) // 5))
-    return {key for key, n in counts.items() if n >= need}
+    return {key for key, n in _edge_counts(pages).items() if n >= need}
 
 
 def _body_lines(page: str, running: set[str]) -> list[str]:
@@ -295,10 +298,7 @@ def _body_lines(page: str, running: set[str]) -> list[str]:
 def _first_page_title(pages: list[str]) -> str:
     """The first lines of page 1 that look like a title: not a running header repeated
     on other pages, not a page counter ("1 of 28"), not a date or a bare number."""
-    repeated: dict[str, int] = {}
-    for page in pages[1:]:
-        for line in _edge_keys(page):
-            repeated[line] = repeated.get(line, 0) + 1
+    repeated = _edge_counts(pages[1:])
     candidates = []
     for raw in (pages[0] if pages else "").splitlines()[:12]:
         line = " ".join(raw.split())
