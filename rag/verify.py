@@ -196,6 +196,15 @@ class _Scorer:
                 return False
         return True
 
+    def needed(self, sentence: str, ns: Sequence[int]) -> list[int]:
+        """The passages of `ns` a synthesis stands on: those without which the rest
+        supports it less. Each may support nothing alone ("737 MAX" in one passage, its
+        "73 airplanes" in another: a number missing from either zeroes its own score)."""
+        whole = self.support(sentence, ns)
+        return [
+            n for n in ns if self.support(sentence, [m for m in ns if m != n] or [n]) < whole
+        ] or list(ns)
+
     def adds_to_question(self, sentence: str) -> bool:
         """Whether the sentence says something the question did not already say (a word,
         a number, or a term such as the option `-i`, which has no word in it), and states
@@ -300,7 +309,7 @@ def verify(
         elif alone:
             keep = alone
         elif cited and scorer.support(claim, cited) >= SUPPORT_THRESHOLD:
-            keep = [n for n in cited if scorer.support(claim, [n]) > 0]  # a synthesis
+            keep = scorer.needed(claim, cited)  # a synthesis
         else:
             keep = [best] if best_score >= SUPPORT_THRESHOLD else []
         if cut_short or not keep:

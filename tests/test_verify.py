@@ -231,3 +231,27 @@ def test_a_number_must_sit_in_a_passage_sentence_about_what_the_answer_says():
         "The server sends 507 when the quota is exceeded [1].", passages, question=question
     )
     assert right.supported == 1 and "507" in right.citations[0].text
+
+
+def test_a_synthesis_of_two_passages_stands_when_neither_holds_every_number_alone():
+    a = "This proposed AD would apply only to the 737 MAX airplanes in the bulletin."
+    b = "The FAA estimates that this proposed AD affects 73 airplanes of U.S. registry."
+    ps = [
+        Passage("fr.pdf", "AD", a, 0, len(a), 0.6),
+        Passage("fr.pdf", "AD", b, 900, 900 + len(b), 0.5),
+    ]
+    question = "How many U.S.-registered airplanes would the proposed 737 MAX directive affect?"
+    v = verify(
+        "The proposed 737 MAX directive would affect 73 airplanes of U.S. registry [1][2].",
+        ps,
+        question=question,
+    )
+    assert v.supported == 1 and [c.n for c in v.citations] == [1, 2]
+    assert v.citations[1].text == b
+    # Neither passage states 74: the synthesis is no licence for a number both lack.
+    v = verify(
+        "The proposed 737 MAX directive would affect 74 airplanes of U.S. registry [1][2].",
+        ps,
+        question=question,
+    )
+    assert v.supported == 0 and v.citations == ()
