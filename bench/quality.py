@@ -1,6 +1,6 @@
 """Answer quality on every evaluation set: our pipeline against a naive RAG baseline.
 
-    .venv/bin/python bench/quality.py [--sets dev,html,docs,pdf,followups] [--json]
+    .venv/bin/python bench/quality.py [--sets dev,html,docs,pdf,followups,news-followups] [--json]
         [--retrieval-only] [--limit N] [--set KEY=VALUE ...] [--work DIR]
 
 Each set's corpus is indexed once per version of the indexing code (the index is kept in
@@ -81,6 +81,10 @@ def eval_sets() -> dict[str, EvalSet]:
         "pdf": EvalSet("pdf", SUITE / "pdf" / "corpus", SUITE / "pdf" / "questions.jsonl"),
         "followups": EvalSet(
             "followups", SUITE / "docs" / "corpus", SUITE / "followups" / "questions.jsonl"
+        ),
+        # Conversations over the bundled news, written here (issue 16), not hidden ones.
+        "news-followups": EvalSet(
+            "news-followups", bundled_corpus(), ROOT / "tests" / "data" / "followups.jsonl"
         ),
     }
 
@@ -257,7 +261,7 @@ def table(results: dict[str, dict[str, dict]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sets", default="dev,html,docs,pdf,followups")
+    parser.add_argument("--sets", default="dev,html,docs,pdf,followups,news-followups")
     parser.add_argument("--work", default="/tmp/rag-quality", help="where indexes are kept")
     parser.add_argument("--retrieval-only", action="store_true", help="recall only, no model")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline")

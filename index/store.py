@@ -537,9 +537,18 @@ class Store:
         }
 
     def search(
-        self, query: str, k: int = 5, candidates: int = CANDIDATES, window: int = 0
+        self,
+        query: str,
+        k: int = 5,
+        candidates: int = CANDIDATES,
+        window: int = 0,
+        also: Sequence[str] = (),
     ) -> list[Passage]:
         """Hybrid search: dense and BM25 rankings fused by weighted reciprocal rank.
+
+        `also`: other wordings of the same need, whose rankings are fused in too (a
+        follow-up's rewrite may lose its referent; its words with the previous question's
+        keep it). Scores, the exact-match rule and windows follow `query`.
 
         Then exact evidence wins: a chunk holding the whole query verbatim (a pasted line,
         an error message) comes first, and a chunk that nearly repeats a better one (the
@@ -553,18 +562,23 @@ class Store:
         total = self._count(visible)
         if total == 0 or k <= 0:
             return []
-        qvec = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
+        queries = list(dict.fromkeys([query, *also]))
+        qvecs = np.asarray(self.embedder.embed(queries), dtype=np.float32)
+        qvec = qvecs[0]
         n = min(max(candidates, k), total)
         fused: dict[str, float] = {}
-        for rank, (cid, _) in enumerate(self._dense(qvec, n, visible)):
-            fused[cid] = DENSE_WEIGHT / (RRF_K + rank + 1)
-        lexical_hits = lexical.search(query, n)
-        for rank, (cid, _) in enumerate(lexical_hits):
-            fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
+        lexical_hits: list[tuple[str, float]] = []
+        for text, vec in zip(queries, qvecs, strict=True):
+            for rank, (cid, _) in enumerate(self._dense(vec, n, visible)):
+                fused[cid] = fused.get(cid, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
+            hits = lexical.search(text, n)
+            for rank, (cid, _) in enumerate(hits):
+                fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
+            lexical_hits += hits[:k]
         ranked = sorted(fused, key=lambda c: -fused[c])
         # Texts for a few more than k: room to skip near-duplicates, and the best lexical
         # hits, which are the only chunks that can hold the whole query verbatim.
-        look = list(dict.fromkeys(ranked[: 3 * k] + [cid for cid, _ in lexical_hits[:k]]))
+        look = list(dict.fromkeys(ranked[: 3 * k] + [cid for cid, _ in lexical_hits]))
         rows = self._rows(look, qvec)
         if len(rows) < min(k, len(ranked)):  # ids gone since the snapshot: look further
             rows.update(self._rows(ranked[3 * k :], qvec))

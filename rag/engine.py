@@ -256,10 +256,25 @@ class RAG:
             )
         return q
 
-    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
-        """The passages most relevant to `question`, best first."""
-        q = self._check_question(question)
-        return self.store.search(q, k or self.settings.top_k, window=self.settings.window)
+    def retrieve(
+        self, question: str, k: int | None = None, history: HistoryLike = None
+    ) -> list[Passage]:
+        """The passages most relevant to `question`, best first: those an answer is given
+        (a follow-up is rewritten with `history` first)."""
+        original = self._check_question(question)
+        turns = _normalize_history(history)
+        return self._search(self._rewrite(original, turns), original, turns, k)
+
+    def _search(
+        self, q: str, original: str, turns: list[tuple[str, str]], k: int | None = None
+    ) -> list[Passage]:
+        """`q`, the standalone question, searched along with the follow-up and the previous
+        question's words: a small model's rewrite sometimes loses the referent ("the one I
+        get with --release" rewritten without "release")."""
+        also = [f"{turns[-1][0]} {original}"] if turns else []
+        return self.store.search(
+            q, k or self.settings.top_k, window=self.settings.window, also=also
+        )
 
     def standalone_question(self, question: str, history: HistoryLike = None) -> str:
         """A follow-up rewritten by the model into a question that stands on its own.
@@ -343,7 +358,7 @@ class RAG:
         self.ensure_indexed()
         q = self._rewrite(original, turns)
         timings = {"rewrite": time.perf_counter() - started} if turns else {}
-        passages = self.store.search(q, self.settings.top_k, window=self.settings.window)
+        passages = self._search(q, original, turns)
         timings["retrieval"] = time.perf_counter() - started - timings.get("rewrite", 0.0)
         if not self._relevant(q, passages):
             timings["total"] = time.perf_counter() - started
@@ -373,9 +388,7 @@ class RAG:
                 yield delta
             # llama.cpp's own count, and how much of the prompt its KV cache already held
             timings.update(getattr(deltas, "usage", None) or {})
-            if attempt or not self._worth_retry(
-                original, "".join(pieces), passages, wide, q
-            ):
+            if attempt or not self._worth_retry(original, "".join(pieces), passages, wide, q):
                 break
             # The answer may be in a passage the budget left out; and a small model
             # sometimes refuses with the answer in front of it: a fresh fence code changes

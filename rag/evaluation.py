@@ -63,6 +63,9 @@ def quote_in(quote: str, text: str) -> bool:
 
 
 def keyword_hit(alternative: str, text: str) -> bool:
+    """Whether the answer states `alternative`; its citation markers do not count, or
+    "[3]" would answer "opt-level 3"."""
+    text = re.sub(r"\[\d+\]", " ", text)
     pattern = r"\b" + re.escape(alternative) + (r"\b" if len(alternative) <= 3 else "")
     return re.search(pattern, text, re.IGNORECASE) is not None
 
@@ -166,8 +169,7 @@ def evaluate(
         history = [tuple(turn) for turn in item.get("history", [])]
         gold_rank: int | None = None
         if item.get("gold_quote"):
-            query = engine.standalone_question(item["question"], history)
-            passages = engine.retrieve(query, k=k)
+            passages = engine.retrieve(item["question"], k=k, history=history)
             hits = [i for i, p in enumerate(passages, 1) if quote_in(item["gold_quote"], p.text)]
             gold_rank = hits[0] if hits else 0
         started = time.perf_counter()

@@ -189,6 +189,28 @@ def test_unusable_rewrite_falls_back_to_the_previous_question(engine_factory, co
     assert engine.standalone_question("And for how long?") == "And for how long?"
 
 
+def test_a_rewrite_that_loses_the_referent_still_finds_its_passage(tmp_path, engine_factory):
+    # The model's rewrite drops what "it" was (green tea): the follow-up is searched with
+    # the previous question's words too, so the tea passage is among those retrieved.
+    folder = tmp_path / "drinks"
+    folder.mkdir()
+    (folder / "tea.txt").write_text(
+        "Green tea is brewed at 80 degrees. Let it steep for two minutes.\n"
+    )
+    (folder / "coffee.txt").write_text(
+        "How long should coffee steep? Steep coffee for four minutes.\n"
+    )
+    (folder / "herbs.txt").write_text("How long should herbs steep? Steep herbs for ten minutes.\n")
+    engine = engine_factory(["How long should it steep?", "Two minutes [1]."], top_k=2)
+    engine.index([folder])
+    alone = {p.source for p in engine.store.search("How long should it steep?", 2)}
+    assert alone == {"coffee.txt", "herbs.txt"}
+    chat = [("How is green tea brewed?", "At 80 degrees [1].")]
+    answer = engine.ask("And how long should it steep?", history=chat)
+    assert "tea.txt" in {p.source for p in answer.passages}
+    assert [c.source for c in answer.citations] == ["tea.txt"]
+
+
 def test_passages_are_trimmed_to_fit_the_context(engine_factory, corpus):
     engine = engine_factory(["Paris [1]."], ctx=680, max_tokens=400, top_k=5)
     engine.index([corpus])

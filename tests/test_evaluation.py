@@ -6,12 +6,18 @@ import json
 
 from conftest import make_engine
 
-from rag.evaluation import EvalReport, Row, evaluate, load_questions, quote_in
+from rag.evaluation import EvalReport, Row, evaluate, keyword_hit, load_questions, quote_in
 
 
 def test_gold_quotes_match_with_whitespace_collapsed_on_both_sides():
     assert quote_in("A user study with 43 students", "shows:\nA user study with\n43  students at")
     assert not quote_in("A user study with 44 students", "A user study with\n43 students")
+
+
+def test_a_citation_marker_is_no_keyword():
+    answer = "The release profile uses `1` [3]."
+    assert not keyword_hit("3", answer) and keyword_hit("1", answer)
+    assert keyword_hit("3", "It uses opt-level 3 [1].")
 
 
 def test_recall_counts_a_quote_across_a_line_break_and_answers_are_scored(tmp_path):
