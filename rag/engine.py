@@ -426,12 +426,29 @@ class RAG:
     ) -> bool:
         """No usable answer although some passage is clearly about the question: the model
         refused, or the verifier would drop every sentence it wrote (say it added a fact
-        the passages do not hold, "Vancouver, British Columbia")."""
+        the passages do not hold, "Vancouver, British Columbia"), or the answer rests on
+        less of the question than a passage the tight context left out (asked for the
+        status code of a full quota, it gave the one for too many requests, while the
+        quota sentence sat in passage 3)."""
         if not any(p.score >= RETRY_EVIDENCE for p in wide):
             return False
         if is_refusal(raw):
             return True
-        return self._finish(question, raw, shown, {}, asked, fallback=False).refused
+        answer = self._finish(question, raw, shown, {}, asked, fallback=False)
+        if answer.refused:
+            return True
+        held = {(p.source, p.start) for p in shown}
+        left_out = [readable(p.text) for p in wide if (p.source, p.start) not in held]
+        if not left_out:
+            return False
+        q = asked or question
+        used = " ".join([answer.text, *(c.text for c in answer.citations)])
+        covered = self.store.term_coverage(q, used)
+        return any(
+            self.store.term_coverage(q, text[s:e]) > covered
+            for text in left_out
+            for s, e in split_sentences(text) or [(0, len(text))]
+        )
 
     def _finish(
         self,
