@@ -240,6 +240,7 @@ COLUMNS = (
     ("mrr", "mrr"),
     ("median s", "median_seconds"),
     ("median ttft", "median_first_token"),
+    ("rewrites used", "rewrites_used"),
 )
 
 
@@ -308,6 +309,8 @@ def main() -> None:
                 mark = "ok" if row.correct else "NO"
                 print(f"[{name}/{tag}] {row.id} {mark} rank={row.gold_rank} {row.seconds:.1f}s "
                       f"{' '.join(row.answer.split())[:150]}", file=sys.stderr)  # fmt: skip
+                if row.standalone:
+                    print(f"    standalone: {row.standalone}", file=sys.stderr)
 
         if args.retrieval_only:
             ours = ours_retrieval(engine, items)

@@ -97,6 +97,10 @@ class Row:
     seconds: float
     first_token: float | None
     prompt_tokens: int | None
+    # follow-ups: the model's standalone rewrite was used (False: it fell back to the
+    # previous question prepended); None for first questions
+    rewritten: bool | None = None
+    standalone: str = ""  # follow-ups: the question searched and answered
 
 
 @dataclass
@@ -133,6 +137,10 @@ class EvalReport:
             else None,
             "median_first_token": _median([r.first_token for r in self.rows]),
             "median_prompt_tokens": _median([r.prompt_tokens for r in self.rows]),
+            "rewrites_used": share(
+                sum(bool(r.rewritten) for r in self.rows),
+                sum(r.rewritten is not None for r in self.rows),
+            ),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -190,6 +198,10 @@ def evaluate(
             seconds=round(time.perf_counter() - started, 3),
             first_token=answer.timings.get("first_token"),
             prompt_tokens=answer.timings.get("prompt_tokens"),
+            rewritten=answer.standalone != " ".join(f"{history[-1][0]} {item['question']}".split())
+            if history
+            else None,
+            standalone=answer.standalone,
         )
         report.rows.append(row)
         if on_row:

@@ -37,6 +37,9 @@ class Answer:
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     unsupported: tuple[str, ...] = ()  # sentences no retrieved passage supports (flagged)
+    # A follow-up as rewritten to stand on its own (what was searched and answered);
+    # empty for a first question.
+    standalone: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -47,4 +50,5 @@ class Answer:
             "model": self.model,
             "timings": dict(self.timings),
             "unsupported": list(self.unsupported),
+            "standalone": self.standalone,
         }

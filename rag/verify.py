@@ -55,9 +55,10 @@ _DANGLING = frozenset(
 )
 # "According to the passage, …": the model talking about the prompt it was given (rule 5
 # forbids it), not a claim the passage has to hold. The words are our prompt's own.
+# Markers are gone by then: "According to [1], …" reads "According to, …".
 _ABOUT_PASSAGES = re.compile(
-    r"^(?:according to|based on|as (?:stated|shown|mentioned) in|in) (?:the )?"
-    r"(?:passages?|context|documents?)(?: ?\[?\d+\]?)?,\s*",
+    r"^(?:according to|based on|as (?:stated|shown|mentioned) in|in)"
+    r"(?: (?:the )?(?:passages?|context|documents?)(?: \d+)?)?,\s*",
     re.I,
 )
 _ENUMERATOR = re.compile(r"\(?(?:\d{1,2}|[a-z])[.)]")  # "2." "b)" "(3)": a list item's number

@@ -171,6 +171,7 @@ def test_follow_up_is_rewritten_into_a_standalone_question(engine_factory, corpu
     assert "[1]" not in rewrite[-1]["content"]  # old markers are stripped from history
     assert final[-1]["content"].endswith("Question: When was the Eiffel Tower completed?")
     assert answer.question == "When was its tower completed?"
+    assert answer.standalone == "When was the Eiffel Tower completed?" and first.standalone == ""
     assert "1889" in answer.citations[0].text and "rewrite" in answer.timings
     # One system message for every call: llama.cpp's KV cache of it serves them all.
     assert rewrite[0] == final[0] == engine.generator.prompts[0][0]
@@ -390,6 +391,17 @@ def test_an_answer_resting_on_less_of_the_question_than_a_left_out_passage_is_re
     first, second = (p[-1]["content"] for p in engine.generator.prompts)
     assert "507" not in first and "507" in second
     assert answer.timings["retried"] == 1 and "507" in answer.text and "429" not in answer.text
+    # The retry is a second chance, not a veto: when it refuses, the checked first
+    # answer stands.
+    doubted = engine_factory(
+        ["The server should send 429 [1].", "I cannot answer that from the documents."],
+        context_tokens=10,
+    )
+    doubted.index([folder])
+    monkeypatch.setattr(doubted.store, "search", lambda *a, **k: ranked)
+    answer = doubted.ask(question)
+    assert answer.timings["retried"] == 1 and not answer.refused and "429" in answer.text
+    assert [c.source for c in answer.citations] == ["codes.txt"]
     # An answer resting on as much of the question as anything left out is kept.
     kept = engine_factory(["Send 507 when a user account is over its storage quota [1]."])
     kept.index([folder])

@@ -59,3 +59,34 @@ def test_cited_share_is_over_the_answers_given_not_over_the_questions():
         ]
     )
     assert report.metrics()["cited_share"] == 0.5
+
+
+def test_follow_ups_report_how_often_the_models_rewrite_was_used(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "paper.txt").write_text("A user study with 43 students compared Raft and Paxos.\n")
+    chat = [["How many students took part in the user study?", "43 [1]."]]
+    items = [
+        {
+            "id": "a",
+            "type": "unanswerable",
+            "question": "Who funded the user study?",
+            "gold_docs": [],
+        },
+        {
+            "id": "b",
+            "type": "unanswerable",
+            "question": "Who ran it?",
+            "history": chat,
+            "gold_docs": [],
+        },
+        {"id": "c", "type": "unanswerable", "question": "Where?", "history": chat, "gold_docs": []},
+    ]
+    refusal = "I cannot answer that from the documents."
+    # b: a usable rewrite; c: an unusable one (no question), so the previous is prepended
+    replies = [refusal, "Who ran the user study?", refusal, "Somewhere.", refusal]
+    engine = make_engine(tmp_path, replies)
+    engine.index([folder])
+    report = evaluate(engine, items)
+    assert [r.rewritten for r in report.rows] == [None, True, False]
+    assert report.metrics()["rewrites_used"] == 0.5
