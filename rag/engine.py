@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from index import (
     Embedder,
@@ -375,7 +375,6 @@ class RAG:
         pieces: list[str] = []
         gen_started = time.perf_counter()
         first_at = gen_started
-        first: tuple[str, list[Passage]] | None = None
         for attempt in range(2):
             deltas = self.generator.stream_chat(
                 messages,
@@ -390,18 +389,13 @@ class RAG:
                 yield delta
             # llama.cpp's own count, and how much of the prompt its KV cache already held
             timings.update(getattr(deltas, "usage", None) or {})
-            if attempt:
+            if attempt or not self._worth_retry(original, "".join(pieces), passages, wide, q):
                 break
-            retry, again = self._worth_retry(original, "".join(pieces), passages, wide, q)
-            if retry is None:
-                break
-            if retry == "doubt":  # a checked answer: kept if the retry does no better
-                first = ("".join(pieces), passages)
             # The answer may be in a passage the budget left out; and a small model
             # sometimes refuses with the answer in front of it: a fresh fence code changes
             # the prompt's tokens, and one more try with every passage usually answers.
             timings["retried"] = 1
-            messages, passages, prompt_tokens = self._fit(q, again)
+            messages, passages, prompt_tokens = self._fit(q, wide)
             pieces = []
             yield "\n\n"
         timings["generation"] = time.perf_counter() - gen_started
@@ -409,8 +403,6 @@ class RAG:
         timings["completion_tokens"] = len(pieces)  # llama.cpp streams one token per delta
         timings["total"] = time.perf_counter() - started
         answer = self._finish(original, "".join(pieces), passages, timings, q)
-        if answer.refused and first is not None:
-            answer = self._finish(original, *first, timings, q)
         yield replace(answer, standalone=asked)
 
     def _tight(self, passages: list[Passage]) -> list[Passage]:
@@ -433,37 +425,15 @@ class RAG:
 
     def _worth_retry(
         self, question: str, raw: str, shown: list[Passage], wide: Sequence[Passage], asked: str
-    ) -> tuple[Literal["unusable", "doubt"] | None, list[Passage]]:
-        """Whether to try again, why, and with which passages (every one when unusable;
-        when in doubt, those shown and the ones holding the better sentences).
-
-        "unusable": no usable answer although some passage is clearly about the question
-        (the model refused, or the verifier would drop every sentence it wrote, say a fact
-        the passages do not hold, "Vancouver, British Columbia"). "doubt": the answer
-        holds up but rests on less of the question than a sentence the tight context left
-        out (asked for the status code of a full quota, it gave the one for too many
-        requests while the quota sentence sat in passage 3); it is kept if the retry
-        yields nothing better.
-        """
+    ) -> bool:
+        """No usable answer although some passage is clearly about the question: the model
+        refused, or the verifier would drop every sentence it wrote (say it added a fact
+        the passages do not hold, "Vancouver, British Columbia")."""
         if not any(p.score >= RETRY_EVIDENCE for p in wide):
-            return None, []
+            return False
         if is_refusal(raw):
-            return "unusable", list(wide)
-        answer = self._finish(question, raw, shown, {}, asked, fallback=False)
-        if answer.refused:
-            return "unusable", list(wide)
-        q = asked or question
-        used = " ".join([answer.text, *(c.text for c in answer.citations)])
-        covered = self.store.term_coverage(q, used)
-
-        def better(p: Passage) -> bool:
-            text = readable(p.text)
-            spans = split_sentences(text) or [(0, len(text))]
-            return any(self.store.term_coverage(q, text[s:e]) > covered for s, e in spans)
-
-        held = {(p.source, p.start) for p in shown}
-        again = [p for p in wide if (p.source, p.start) in held or better(p)]
-        return ("doubt", again) if len(again) > len(shown) else (None, [])
+            return True
+        return self._finish(question, raw, shown, {}, asked, fallback=False).refused
 
     def _finish(
         self,
