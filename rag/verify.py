@@ -53,14 +53,6 @@ _DANGLING = frozenset(
     "a an the of to from at by with in on for is are was were be and or as than via into "
     "like such its their your this that these those".split()
 )
-# "According to the passage, …": the model talking about the prompt it was given (rule 5
-# forbids it), not a claim the passage has to hold. The words are our prompt's own.
-# Markers are gone by then: "According to [1], …" reads "According to, …".
-_ABOUT_PASSAGES = re.compile(
-    r"^(?:according to|based on|as (?:stated|shown|mentioned) in|in)"
-    r"(?: (?:the )?(?:passages?|context|documents?)(?: \d+)?)?,\s*",
-    re.I,
-)
 _ENUMERATOR = re.compile(r"\(?(?:\d{1,2}|[a-z])[.)]")  # "2." "b)" "(3)": a list item's number
 _OPENER = re.compile(r"(?:^|[.!?:;]\s+|\n)[\W_]*$")  # what precedes a sentence's first word
 # The question's first interrogative; when it asks for a quantity ("How many…", "If …, how
@@ -294,10 +286,6 @@ def verify(
         cited = [n for n in dict.fromkeys(parse_markers(piece)) if 1 <= n <= len(passages)]
         bare = _MARKER.sub("", piece).strip()
         bare = re.sub(r"\s+([.,;:!?])", r"\1", bare)
-        lead = _ABOUT_PASSAGES.match(bare)
-        if lead and bare[lead.end() :]:
-            rest = bare[lead.end() :]
-            bare = rest[0].upper() + rest[1:]
         if _ENUMERATOR.fullmatch(bare):  # a list number left without its item
             if out and out[-1].strip() == "":
                 out.pop()

@@ -255,15 +255,3 @@ def test_a_synthesis_of_two_passages_stands_when_neither_holds_every_number_alon
         question=question,
     )
     assert v.supported == 0 and v.citations == ()
-
-
-def test_a_lead_in_about_the_passages_is_no_claim_and_is_not_shown():
-    v = verify("According to the passage, Canola tariffs fell to 15 percent [1].", P)
-    assert v.text == "Canola tariffs fell to 15 percent [1]." and v.supported == 1
-    v = verify("According to [1], Canola tariffs fell to 15 percent.", P)
-    assert v.text == "Canola tariffs fell to 15 percent [1]."
-    v = verify("In 2023, Canola tariffs fell to 15 percent [1].", P)
-    assert v.unsupported == ("In 2023, Canola tariffs fell to 15 percent.",)  # kept whole
-    # Only a lead-in about the passages goes: "In the deal," is part of the claim.
-    v = verify("In the deal, Ford was unhappy [1].", P)
-    assert v.text == "In the deal, Ford was unhappy [1]."
