@@ -59,6 +59,12 @@ HistoryLike = Sequence[Any] | None
 UPLOADS = "uploads"  # folder inside the index directory for files added through the UI
 
 
+def with_previous(question: str, previous: str) -> str:
+    """A follow-up with the previous question in front: what is searched beside the
+    model's rewrite, and the standalone question when the rewrite is unusable."""
+    return f"{previous} {question}"
+
+
 def _normalize_history(history: HistoryLike) -> list[tuple[str, str]]:
     """Accept (question, answer) pairs, `Answer`s or chat dicts; return (user, assistant) pairs."""
     pairs: list[tuple[str, str]] = []
@@ -271,7 +277,7 @@ class RAG:
         """`q`, the standalone question, searched along with the follow-up and the previous
         question's words: a small model's rewrite sometimes loses the referent ("the one I
         get with --release" rewritten without "release")."""
-        also = [f"{turns[-1][0]} {original}"] if turns else []
+        also = [with_previous(original, turns[-1][0])] if turns else []
         return self.store.search(
             q, k or self.settings.top_k, window=self.settings.window, also=also
         )
@@ -300,7 +306,7 @@ class RAG:
         usable = 3 <= len(rewritten) <= self.settings.max_question_chars
         if usable and rewritten.endswith("?") and rewritten.lower() != q.lower():
             return rewritten
-        return f"{turns[-1][0]} {q}"
+        return with_previous(q, turns[-1][0])
 
     def _relevant(self, question: str, passages: Sequence[Passage]) -> bool:
         """Code-enforced abstention: some passage must be close in meaning or share the

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .engine import with_previous
 from .errors import InputError, PathNotFoundError
 from .types import Answer
 
@@ -198,7 +199,8 @@ def evaluate(
             seconds=round(time.perf_counter() - started, 3),
             first_token=answer.timings.get("first_token"),
             prompt_tokens=answer.timings.get("prompt_tokens"),
-            rewritten=answer.standalone != " ".join(f"{history[-1][0]} {item['question']}".split())
+            rewritten=answer.standalone
+            != " ".join(with_previous(item["question"], history[-1][0]).split())
             if history
             else None,
             standalone=answer.standalone,
