@@ -54,8 +54,10 @@ def is_boilerplate(line: str) -> bool:
     if _LIST_OR_HEADING.match(stripped):
         return False
     words = _WORD.findall(stripped)
-    if len(words) == 1 and len(stripped) >= 3 and (
-        stripped[0].islower() or _TERMINAL.search(stripped)
+    if (
+        len(words) == 1
+        and len(stripped) >= 3
+        and (stripped[0].islower() or _TERMINAL.search(stripped))
     ):
         return False  # the last word of a wrapped sentence ("changed."), not a label
     if len(words) <= 1:  # "d", "• en", lone labels

@@ -58,9 +58,13 @@ def bundled_minilm_dir() -> Path:
 
 
 class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 on the CPU, loaded on first use and shared by threads."""
+    """all-MiniLM-L6-v2 on the CPU, loaded on first use and shared by threads.
 
-    def __init__(self, model_dir: Path | None = None, batch_size: int = 64) -> None:
+    Batches of 16: each batch is padded to its longest text, and on 2 cores 16 embedded
+    256 book chunks in 10.6 s against 12.9 s with 64, and 83 sentences in 0.9 s against 1.8 s.
+    """
+
+    def __init__(self, model_dir: Path | None = None, batch_size: int = 16) -> None:
         self.model_dir = model_dir
         self.batch_size = batch_size
         self.name = MINILM_NAME
