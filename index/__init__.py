@@ -11,8 +11,9 @@ from .errors import (
     NotAnIndexError,
     PathNotFoundError,
     RagError,
+    UnknownDocumentError,
 )
-from .indexer import Progress, ProgressEvent, sync
+from .indexer import Progress, ProgressEvent, read_indexed, sync
 from .snapshot import StoredDocument
 from .store import Store
 from .types import Chunk, Document, IndexReport, Passage
@@ -33,9 +34,11 @@ __all__ = [
     "ProgressEvent",
     "PathNotFoundError",
     "RagError",
+    "UnknownDocumentError",
     "SentenceTransformerEmbedder",
     "Store",
     "StoredDocument",
     "bundled_corpus",
+    "read_indexed",
     "sync",
 ]

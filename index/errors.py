@@ -5,6 +5,7 @@ It lives in the lowest layer so that `index` can raise it without importing `rag
 
     RagError
     ├── InputError            bad question (empty, too long) or bad argument
+    │   └── UnknownDocumentError  a document name that is not indexed
     ├── PathNotFoundError     a path to index does not exist
     ├── DocumentError         a file that cannot be read as a document
     ├── IndexError_           base of index-directory problems
@@ -22,6 +23,10 @@ class RagError(Exception):
 
 class InputError(RagError, ValueError):
     """A question or argument the user must change."""
+
+
+class UnknownDocumentError(InputError):
+    """A document was named (to read it, or to limit a question to it) that is not indexed."""
 
 
 class PathNotFoundError(RagError, FileNotFoundError):

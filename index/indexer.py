@@ -180,6 +180,24 @@ def parse_document(
     return doc, blocks
 
 
+def read_indexed(doc: StoredDocument, max_bytes: int = MAX_FILE_BYTES) -> Document:
+    """The text an indexed document's offsets point into, read again from its file.
+
+    Only a file whose bytes are still those that were indexed is returned: after an edit,
+    offsets (and highlighted citations) would point at the wrong words.
+    """
+    if not doc.path:
+        raise DocumentError(f"{doc.source}: the index does not say where this file is")
+    file = Path(doc.path)
+    data = read_bytes(file, max_bytes)
+    digest = f"{hashlib.sha256(data).hexdigest()}{parser_mark(file)}"
+    if digest != doc.content_hash:
+        raise DocumentError(
+            f"{doc.source}: the file has changed since it was indexed; index it again"
+        )
+    return parse_document(data, file, doc.source, digest)[0]
+
+
 def _within(
     blocks: Sequence[tuple[int, int]], sections: Sequence[Section], title: str
 ) -> list[Block]:

@@ -248,8 +248,12 @@ class Lexical:
 
     # -- reading --------------------------------------------------------------------------
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) best first; only chunks sharing a term with the query."""
+    def search(
+        self, query: str, k: int, allowed: frozenset[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) best first; only chunks sharing a term with the query
+        and, when `allowed` is given, only those chunks (a question about chosen documents).
+        """
         found = {self.vocab[t] for t in tokenize(query) if t in self.vocab}
         if not found or not self.ids or k <= 0:
             return []
@@ -257,6 +261,8 @@ class Lexical:
         docs = np.concatenate([self._docs[s] for s in spans])
         weights = np.concatenate([self._scores[s] for s in spans])
         scores = np.bincount(docs, weights=weights, minlength=len(self.ids))
+        if allowed is not None:
+            scores[[i for i in np.flatnonzero(scores) if self.ids[i] not in allowed]] = 0.0
         hits = np.flatnonzero(scores > 0)
         if len(hits) > k:
             hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]

@@ -18,7 +18,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ import numpy as np
 from . import offline  # noqa: F401  (sets the offline switches before chromadb loads)
 from .chunking import split_sentences
 from .embedding import ChromaEmbedding, Embedder
-from .errors import IndexDirError, InputError, NotAnIndexError, RagError
+from .errors import IndexDirError, InputError, NotAnIndexError, RagError, UnknownDocumentError
 from .lexical import Lexical, tokenize
 from .lock import write_lock
 from .readable import readable
@@ -510,19 +510,28 @@ class Store:
         return snap.chunk_ids
 
     def _dense(
-        self, qvec: np.ndarray, n: int, visible: frozenset[str] | None
+        self,
+        qvec: np.ndarray,
+        n: int,
+        visible: frozenset[str] | None,
+        where: dict[str, Any] | None = None,
     ) -> list[tuple[str, float]]:
         """Top-n committed chunks by cosine: (id, similarity), ids and distances only.
 
         Texts are fetched later for the few that make the final cut: at 100k chunks,
         reading 30 documents and metadatas from SQLite cost more than the vector search.
         Uncommitted vectors (a write in progress, or left by a killed one) are skipped by
-        asking Chroma for more until n visible ones are found or it has no more.
+        asking Chroma for more until n visible ones are found or it has no more. `where`
+        filters by metadata inside Chroma (chosen documents), so a small scope among many
+        chunks does not page through the whole collection.
         """
         ask, stored = n, None  # n never exceeds the visible chunks, so Chroma holds n
         while True:
             res = self._collection.query(
-                query_embeddings=[qvec.tolist()], n_results=ask, include=["distances"]
+                query_embeddings=[qvec.tolist()],
+                n_results=ask,
+                include=["distances"],
+                **({"where": where} if where else {}),
             )
             rows = [
                 (cid, 1.0 - float(dist))
@@ -554,12 +563,14 @@ class Store:
         candidates: int = CANDIDATES,
         window: int = 0,
         also: Sequence[str] = (),
+        sources: Collection[str] | None = None,
     ) -> list[Passage]:
         """Hybrid search: dense and BM25 rankings fused by weighted reciprocal rank.
 
         `also`: other wordings of the same need, whose rankings are fused in too (a
         follow-up's rewrite may lose its referent; its words with the previous question's
-        keep it). Scores, the exact-match rule and windows follow `query`.
+        keep it). Scores, the exact-match rule and windows follow `query`. `sources`: only
+        these documents are searched, by both rankings (see `resolve_sources`).
 
         Then exact evidence wins: a chunk holding the whole query verbatim (a pasted line,
         an error message) comes first, and a chunk that nearly repeats a better one (the
@@ -570,6 +581,12 @@ class Store:
         snap = self._snapshot()  # read once: a commit mid-query must not mix two states
         visible = self._visible(snap)
         lexical = snap.lexical if snap else self._empty
+        allowed, where = None, None
+        if sources is not None:
+            docs = snap.documents if snap else self._legacy_documents()
+            allowed = frozenset(c for s in sources if s in docs for c in docs[s].chunk_ids)
+            visible = allowed if visible is None else visible & allowed
+            where = {"source": {"$in": sorted(sources)}}
         total = self._count(visible)
         if total == 0 or k <= 0:
             return []
@@ -580,9 +597,9 @@ class Store:
         fused: dict[str, float] = {}
         lexical_hits: list[tuple[str, float]] = []
         for text, vec in zip(queries, qvecs, strict=True):
-            for rank, (cid, _) in enumerate(self._dense(vec, n, visible)):
+            for rank, (cid, _) in enumerate(self._dense(vec, n, visible, where)):
                 fused[cid] = fused.get(cid, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
-            hits = lexical.search(text, n)
+            hits = lexical.search(text, n, allowed)
             for rank, (cid, _) in enumerate(hits):
                 fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
             lexical_hits += hits[:k]
@@ -634,6 +651,31 @@ class Store:
             for i in range(len(head))
         ]
         return [head[i] for i in sorted(range(len(head)), key=lambda i: -score[i])] + tail
+
+    def resolve_sources(self, names: Iterable[str]) -> list[str]:
+        """Indexed documents named by `names`: a source ("report.pdf", "guide/intro.md") or
+        a folder prefix ("guide" or "guide/") of sources. A name that matches nothing is an
+        `InputError` naming what is indexed, so a typo never widens or empties a question's
+        scope silently."""
+        docs = sorted(self.documents())
+        chosen: list[str] = []
+        for name in names:
+            if not isinstance(name, str) or not name.strip("/ "):
+                raise InputError(f"not a document name: {name!r}")
+            folder = name.strip().strip("/") + "/"
+            hits = [s for s in docs if s == name.strip() or s.startswith(folder)]
+            if not hits:
+                shown = ", ".join(docs[:8]) + (
+                    f" (and {len(docs) - 8} more)" if len(docs) > 8 else ""
+                )
+                raise UnknownDocumentError(
+                    f"no indexed document is named {name!r} or lies in a folder of that name"
+                    + (f"; indexed: {shown}" if docs else "; the index is empty")
+                )
+            chosen.extend(hits)
+        if not chosen:
+            raise InputError("choose at least one document")
+        return list(dict.fromkeys(chosen))
 
     def dense_search(self, query: str, k: int = 5) -> list[Passage]:
         """Embedding similarity only: the naive baseline, kept for comparison."""

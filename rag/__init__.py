@@ -7,7 +7,7 @@ answer = engine.ask("Who is Meng Wanzhou?")
 answer.text, answer.refused, answer.citations, answer.passages
 """
 
-from index import IndexReport, Passage, ProgressEvent, StoredDocument
+from index import Document, IndexReport, Passage, ProgressEvent, StoredDocument
 from index.readers import SUPPORTED_SUFFIXES
 
 from .engine import RAG
@@ -22,6 +22,7 @@ from .errors import (
     NotAnIndexError,
     PathNotFoundError,
     RagError,
+    UnknownDocumentError,
 )
 from .settings import Settings
 from .types import Answer, Citation
@@ -31,6 +32,7 @@ __all__ = [
     "RAG",
     "Answer",
     "Citation",
+    "Document",
     "DocumentError",
     "IndexDirError",
     "IndexLockedError",
@@ -46,4 +48,5 @@ __all__ = [
     "RagError",
     "Settings",
     "StoredDocument",
+    "UnknownDocumentError",
 ]

@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-k", "--top-k", type=int, metavar="N", help="passages to give the model (default 5)"
     )
+    p.add_argument(
+        "-s",
+        "--source",
+        action="append",
+        metavar="NAME",
+        help="ask only this document, or the documents in this folder (as `rag docs` "
+        "lists them); repeat to choose several",
+    )
 
     p = sub.add_parser("eval", help="score a question file (the dev.jsonl format)")
     p.add_argument("file", metavar="FILE.jsonl", help="questions, one JSON object per line")
@@ -197,11 +205,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
     engine = _engine(args, top_k=args.top_k)
     if args.json:
-        print(json.dumps(engine.ask(args.question).to_dict(), indent=2, ensure_ascii=False))
+        answer = engine.ask(args.question, sources=args.source)
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
     answer, raw = None, []
     streamed = sys.stdout.isatty()
-    for event in engine.stream(args.question):
+    for event in engine.stream(args.question, sources=args.source):
         if isinstance(event, Answer):
             answer = event
         else:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from index import (
+    Document,
     Embedder,
     IndexReport,
     Passage,
@@ -25,7 +26,9 @@ from index import (
     SentenceTransformerEmbedder,
     Store,
     StoredDocument,
+    UnknownDocumentError,
     bundled_corpus,
+    read_indexed,
 )
 from index import sync as _sync
 from index.chunking import split_sentences
@@ -63,6 +66,17 @@ def with_previous(question: str, previous: str) -> str:
     """A follow-up with the previous question in front: what is searched beside the
     model's rewrite, and the standalone question when the rewrite is unusable."""
     return f"{previous} {question}"
+
+
+def _scoped_refusal(answer: Answer) -> Answer:
+    """A refusal over chosen documents says so: the others were not searched."""
+    if not answer.refused or not answer.scope:
+        return answer
+    names = ", ".join(answer.scope[:5]) + (
+        f" and {len(answer.scope) - 5} more" if len(answer.scope) > 5 else ""
+    )
+    text = f"I cannot answer that from the chosen documents ({names}): they do not say."
+    return replace(answer, text=text + " The other documents were not searched.")
 
 
 def _normalize_history(history: HistoryLike) -> list[tuple[str, str]]:
@@ -183,6 +197,15 @@ class RAG:
         """What is indexed, by source name."""
         return sorted(self.store.documents().values(), key=lambda d: d.source)
 
+    def document(self, source: str) -> Document:
+        """An indexed document's text, the one its passages' and citations' offsets point
+        into (`document.text[c.start:c.end] == c.text`; PDFs: `pages` spans), to show a
+        citation in its context. Only indexed sources can be read, never a path."""
+        doc = self.store.documents().get(source) if isinstance(source, str) else None
+        if doc is None:
+            raise UnknownDocumentError(f"no indexed document is named {source!r}")
+        return read_indexed(doc, self.settings.max_file_bytes)
+
     @property
     def uploads_dir(self) -> Path:
         """Where `add_files` keeps its copies: inside the index, mirrored like a folder."""
@@ -263,23 +286,43 @@ class RAG:
         return q
 
     def retrieve(
-        self, question: str, k: int | None = None, history: HistoryLike = None
+        self,
+        question: str,
+        k: int | None = None,
+        history: HistoryLike = None,
+        sources: Sequence[str] | None = None,
     ) -> list[Passage]:
         """The passages most relevant to `question`, best first: those an answer is given
-        (a follow-up is rewritten with `history` first)."""
+        (a follow-up is rewritten with `history` first; `sources` as in `stream`)."""
         original = self._check_question(question)
+        scope = self.resolve_sources(sources)
         turns = _normalize_history(history)
-        return self._search(self._rewrite(original, turns), original, turns, k)
+        return self._search(self._rewrite(original, turns), original, turns, k, scope)
+
+    def resolve_sources(self, sources: Sequence[str] | None) -> tuple[str, ...] | None:
+        """`sources` (names or folder prefixes) resolved to indexed documents (None: all),
+        checked before any work: a typo is an `UnknownDocumentError`, not an answer from
+        the wrong documents."""
+        if sources is None:
+            return None
+        if isinstance(sources, str):
+            sources = [sources]
+        return tuple(self.store.resolve_sources(sources))
 
     def _search(
-        self, q: str, original: str, turns: list[tuple[str, str]], k: int | None = None
+        self,
+        q: str,
+        original: str,
+        turns: list[tuple[str, str]],
+        k: int | None = None,
+        scope: Sequence[str] | None = None,
     ) -> list[Passage]:
         """`q`, the standalone question, searched along with the follow-up and the previous
         question's words: a small model's rewrite sometimes loses the referent ("the one I
         get with --release" rewritten without "release")."""
         also = [with_previous(original, turns[-1][0])] if turns else []
         return self.store.search(
-            q, k or self.settings.top_k, window=self.settings.window, also=also
+            q, k or self.settings.top_k, window=self.settings.window, also=also, sources=scope
         )
 
     def standalone_question(self, question: str, history: HistoryLike = None) -> str:
@@ -352,24 +395,32 @@ class RAG:
             return f"{self.settings.llm_model or 'model'} at {self.settings.llm_url}"
         return self.settings.model
 
-    def stream(self, question: str, history: HistoryLike = None) -> Iterator[Event]:
+    def stream(
+        self, question: str, history: HistoryLike = None, sources: Sequence[str] | None = None
+    ) -> Iterator[Event]:
         """Yield text deltas as the model writes, then the final `Answer`.
 
         Deltas are the model's raw words, for a live preview; render only the `Answer`,
-        whose text is checked, re-cited and stripped of active content.
+        whose text is checked, re-cited and stripped of active content. `sources` limits
+        the question to some documents: names or folder prefixes of indexed sources (an
+        unknown name is an `InputError`); a refusal then says the chosen documents do not
+        hold the answer.
         """
         original = self._check_question(question)
         turns = _normalize_history(history)
         started = time.perf_counter()
-        self.ensure_indexed()
+        if sources is None:
+            self.ensure_indexed()
+        scope = self.resolve_sources(sources)
         q = self._rewrite(original, turns)
         asked = q if turns else ""
         timings = {"rewrite": time.perf_counter() - started} if turns else {}
-        passages = self._search(q, original, turns)
+        passages = self._search(q, original, turns, scope=scope)
         timings["retrieval"] = time.perf_counter() - started - timings.get("rewrite", 0.0)
+        scoped = {"standalone": asked, "scope": scope or ()}
         if not self._relevant(q, passages):
             timings["total"] = time.perf_counter() - started
-            answer = replace(self._refusal(original, passages, timings), standalone=asked)
+            answer = _scoped_refusal(replace(self._refusal(original, passages, timings), **scoped))
             yield answer.text
             yield answer
             return
@@ -409,7 +460,7 @@ class RAG:
         timings["completion_tokens"] = len(pieces)  # llama.cpp streams one token per delta
         timings["total"] = time.perf_counter() - started
         answer = self._finish(original, "".join(pieces), passages, timings, q)
-        yield replace(answer, standalone=asked)
+        yield _scoped_refusal(replace(answer, **scoped))
 
     def _tight(self, passages: list[Passage]) -> list[Passage]:
         """The best passages whose text fits `context_tokens` (at least one).
@@ -512,10 +563,13 @@ class RAG:
             return None
         return f"“{best[2]}” [{best[1]}]"
 
-    def ask(self, question: str, history: HistoryLike = None) -> Answer:
-        """Answer `question` from the indexed documents (indexing the demo corpus if empty)."""
+    def ask(
+        self, question: str, history: HistoryLike = None, sources: Sequence[str] | None = None
+    ) -> Answer:
+        """Answer `question` from the indexed documents (indexing the demo corpus if empty),
+        or only from `sources` (see `stream`)."""
         answer: Answer | None = None
-        for event in self.stream(question, history):
+        for event in self.stream(question, history, sources):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None

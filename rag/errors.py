@@ -8,6 +8,7 @@ from index.errors import (
     NotAnIndexError,
     PathNotFoundError,
     RagError,
+    UnknownDocumentError,
 )
 
 
@@ -34,4 +35,5 @@ __all__ = [
     "NotAnIndexError",
     "PathNotFoundError",
     "RagError",
+    "UnknownDocumentError",
 ]

@@ -117,9 +117,5 @@ def drop_planted(answer: str, passages: Iterable[str], question: str = "") -> st
     planted = planted_tokens(passages, question)
     if not planted:
         return answer
-    kept = [
-        s
-        for s in _sentences(answer)
-        if not planted & {t.lower() for t in _TOKEN.findall(s)}
-    ]
+    kept = [s for s in _sentences(answer) if not planted & {t.lower() for t in _TOKEN.findall(s)}]
     return " ".join(k.strip() for k in kept).strip()

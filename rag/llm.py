@@ -81,9 +81,7 @@ class LlamaCppGenerator:
                 # 0.3.36 sizes its logits buffer from `logits_all`, which drafts need.
                 from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
-                extra["draft_model"] = LlamaPromptLookupDecoding(
-                    num_pred_tokens=self.draft_tokens
-                )
+                extra["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=self.draft_tokens)
                 extra["logits_all"] = True
             try:
                 self._llama = Llama(

@@ -1,7 +1,11 @@
 """`rag serve`: the engine behind an OpenAI-compatible HTTP API, answers with citations.
 
 Any OpenAI client (the `openai` package, LangChain, curl) can ask the indexed documents
-through `GET /v1/models` and `POST /v1/chat/completions`. The reply is a standard
+through `GET /v1/models` and `POST /v1/chat/completions`. A request may add `sources`
+(indexed document names or folder prefixes) to ask only those documents; `GET
+/v1/documents` lists what is indexed and `GET /v1/documents/{source}` returns a document's
+text, into which citation offsets point (unknown names: 404; only indexed documents can be
+read, never a path). The reply is a standard
 `chat.completion` plus two fields: `citations` (for each `[n]` marker: source, title, the
 quoted supporting text and its character offsets, so `document[start:end] == text`) and
 `refused`. The last message is the question; earlier user/assistant turns are the history
@@ -39,7 +43,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,8 +54,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from index import StoredDocument
+
 from .engine import RAG
-from .errors import InputError, RagError
+from .errors import DocumentError, InputError, RagError, UnknownDocumentError
 from .types import Answer
 
 __all__ = ["MODEL_ID", "create_app", "is_loopback", "serve"]
@@ -135,8 +141,29 @@ def _text(content: Any, where: str) -> str:
     return "\n".join(texts)
 
 
-def parse_chat_request(body: Any) -> tuple[str, list[dict[str, str]], bool]:
-    """(question, history as chat dicts, stream) from a chat.completions request body."""
+@dataclass(frozen=True)
+class ChatRequest:
+    """What a chat.completions body asks: the question, earlier turns, streaming, and the
+    documents to limit it to (`sources`, our extension; None: all)."""
+
+    question: str
+    history: list[dict[str, str]]
+    stream: bool
+    sources: list[str] | None = None
+
+
+def _sources(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ApiError(400, "'sources' must be a list of indexed document names", param="sources")
+    if not value:
+        raise ApiError(400, "'sources' is empty: name at least one document", param="sources")
+    return value
+
+
+def parse_chat_request(body: Any) -> ChatRequest:
+    """The question, history as chat dicts, stream flag and sources of a request body."""
     if not isinstance(body, dict):
         raise ApiError(400, "the request body must be a JSON object")
     messages = body.get("messages")
@@ -164,7 +191,7 @@ def parse_chat_request(body: Any) -> tuple[str, list[dict[str, str]], bool]:
         elif role not in IGNORED_ROLES:
             raise ApiError(400, f"{where}: unknown or missing role {role!r}", param=where)
     history = [{"role": role, "content": text} for role, text in turns[:-1]]
-    return turns[-1][1], history, stream
+    return ChatRequest(turns[-1][1], history, stream, _sources(body.get("sources")))
 
 
 async def _read_json(request: Request) -> Any:
@@ -251,14 +278,14 @@ class _Job:
     leave this class. `stop` ends a job whose client has gone, freeing the model.
     """
 
-    def __init__(self, engine: RAG, question: str, history: list[dict[str, str]]) -> None:
+    def __init__(self, engine: RAG, request: ChatRequest) -> None:
         self.stop = threading.Event()
-        self.task = asyncio.ensure_future(run_in_threadpool(self._run, engine, question, history))
+        self.task = asyncio.ensure_future(run_in_threadpool(self._run, engine, request))
         # A job abandoned by its client may still fail later: nobody will ask, so consume it.
         self.task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
-    def _run(self, engine: RAG, question: str, history: list[dict[str, str]]) -> Answer | None:
-        events = engine.stream(question, history=history)
+    def _run(self, engine: RAG, request: ChatRequest) -> Answer | None:
+        events = engine.stream(request.question, request.history, request.sources)
         try:
             for event in events:
                 if isinstance(event, Answer):
@@ -386,6 +413,16 @@ class _Guard:
         )
 
 
+def _document_card(doc: StoredDocument) -> dict[str, Any]:
+    return {
+        "object": "document",
+        "source": doc.source,
+        "title": doc.title,
+        "chunks": len(doc.chunk_ids),
+        "pages": doc.pages,
+    }
+
+
 def _model_card(created: int) -> dict[str, Any]:
     return {"id": MODEL_ID, "object": "model", "created": created, "owned_by": "rag"}
 
@@ -403,9 +440,19 @@ def create_app(engine: RAG, *, api_key: str = "", host: str = "127.0.0.1") -> Fa
     async def _api_error(_: Request, exc: ApiError) -> Response:
         return _error(exc.status, exc.message, exc.kind, exc.param)
 
+    @app.exception_handler(UnknownDocumentError)
+    async def _unknown_document(request: Request, exc: UnknownDocumentError) -> Response:
+        if request.method == "GET":  # /v1/documents/{source}
+            return _error(404, str(exc), "not_found_error")
+        return _error(400, str(exc), param="sources")
+
     @app.exception_handler(InputError)
     async def _input_error(_: Request, exc: InputError) -> Response:
         return _error(400, str(exc), param="messages")
+
+    @app.exception_handler(DocumentError)
+    async def _document_error(_: Request, exc: DocumentError) -> Response:
+        return _error(409, str(exc), "invalid_request_error")
 
     @app.exception_handler(RagError)
     async def _rag_error(_: Request, exc: RagError) -> Response:
@@ -433,20 +480,38 @@ def create_app(engine: RAG, *, api_key: str = "", host: str = "127.0.0.1") -> Fa
             )
         return _model_card(created)
 
+    @app.get("/v1/documents")
+    async def list_documents() -> dict[str, Any]:
+        docs = await run_in_threadpool(engine.documents)
+        return {"object": "list", "data": [_document_card(d) for d in docs]}
+
+    @app.get("/v1/documents/{source:path}")
+    async def get_document(source: str) -> dict[str, Any]:
+        doc = await run_in_threadpool(engine.document, source)
+        pages = [{"page": i, "start": s, "end": e} for i, (s, e) in enumerate(doc.pages, 1)]
+        return {
+            "object": "document",
+            "source": doc.source,
+            "title": doc.title,
+            "text": doc.text,
+            "pages": pages,
+        }
+
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request) -> Response:
-        question, history, stream = parse_chat_request(await _read_json(request))
+        chat = parse_chat_request(await _read_json(request))
         cid, now = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        if stream:
+        if chat.stream:
             # Bad questions get a 400 before the 200 of a stream: with no history this
-            # only checks the question (empty, too long), without touching the model.
-            engine.standalone_question(question)
+            # only checks the question (empty, too long) and the sources, without the model.
+            engine.standalone_question(chat.question)
+            engine.resolve_sources(chat.sources)
             return StreamingResponse(
-                _stream_events(_Job(engine, question, history), cid, now),
+                _stream_events(_Job(engine, chat), cid, now),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-        job = _Job(engine, question, history)
+        job = _Job(engine, chat)
         try:
             while not await job.wait(DISCONNECT_POLL_SECONDS):
                 if await request.is_disconnected():

@@ -40,6 +40,8 @@ class Answer:
     # A follow-up as rewritten to stand on its own (what was searched and answered);
     # empty for a first question.
     standalone: str = ""
+    # The documents the question was limited to (`sources=`), resolved; empty: all of them.
+    scope: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -51,4 +53,5 @@ class Answer:
             "timings": dict(self.timings),
             "unsupported": list(self.unsupported),
             "standalone": self.standalone,
+            "scope": list(self.scope),
         }
