@@ -28,7 +28,6 @@ import httpx
 import numpy as np
 
 from . import offline  # noqa: F401  (sets the offline switches before chromadb loads)
-from .chunking import split_sentences
 from .embedding import ChromaEmbedding, Embedder
 from .errors import IndexDirError, InputError, NotAnIndexError, RagError, UnknownDocumentError
 from .lexical import Lexical, tokenize
@@ -66,16 +65,6 @@ DENSE_WEIGHT, LEXICAL_WEIGHT = 1.0, 1.5
 EXACT_MIN_CHARS = 16  # a query this long found verbatim in a chunk is a known-item lookup
 # Two chunks sharing this share of their words (Jaccard) say the same thing: keep one.
 NEAR_DUPLICATE = 0.9
-# Second stage: the fused top RERANK_POOL are re-ranked by reciprocal rank fusion of their
-# fused rank with the rank of their best single sentence's cosine to the query (weight
-# SENTENCE_WEIGHT). A long chunk that holds the answer in one sentence (a PDF paragraph,
-# a book section) is otherwise diluted by its other sentences. Chosen on every set
-# together (bench/quality.py --retrieval-only, recall@5): dev 1.0 -> 1.0, html 0.90 ->
-# 0.90, docs 0.76 -> 0.82, pdf 0.59 -> 0.71; weights 0.5-0.75 and pools 10-30 give the
-# same, weight 1 costs html a question, 0.25 gives pdf back. The pool is the smallest
-# that gains as much: its ~80 sentences take ~0.9 s to embed on 2 cores (then cached).
-RERANK_POOL = 10
-SENTENCE_WEIGHT = 0.6
 
 
 def chunk_id(chunk: Chunk) -> str:
@@ -604,14 +593,13 @@ class Store:
                 fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
             lexical_hits += hits[:k]
         ranked = sorted(fused, key=lambda c: -fused[c])
-        # Texts for a few more than k: room to skip near-duplicates, the re-ranking pool,
-        # and the best lexical hits, the only chunks that can hold the whole query verbatim.
-        pool = max(RERANK_POOL, 3 * k)
-        look = list(dict.fromkeys(ranked[:pool] + [cid for cid, _ in lexical_hits]))
+        # Texts for a few more than k: room to skip near-duplicates, and the best lexical
+        # hits, which are the only chunks that can hold the whole query verbatim.
+        look = list(dict.fromkeys(ranked[: 3 * k] + [cid for cid, _ in lexical_hits]))
         rows = self._rows(look, qvec)
         if len(rows) < min(k, len(ranked)):  # ids gone since the snapshot: look further
-            rows.update(self._rows(ranked[pool:], qvec))
-        order = self._rerank([cid for cid in ranked if cid in rows], rows, qvec)
+            rows.update(self._rows(ranked[3 * k :], qvec))
+        order = [cid for cid in ranked if cid in rows]
         exact = _squash(query)
         if len(exact) >= EXACT_MIN_CHARS:
             order.sort(key=lambda cid: exact not in _squash(rows[cid][0]))  # stable
@@ -630,27 +618,6 @@ class Store:
             cover = lambda text: lexical.coverage(query, text)  # noqa: E731
             return sentence_windows(passages, qvec, self._sentences, window, cover)
         return merge_overlapping(passages)
-
-    def _rerank(
-        self, order: list[str], rows: dict[str, tuple[str, dict, float]], qvec: np.ndarray
-    ) -> list[str]:
-        """The first RERANK_POOL of `order` re-ranked with their best sentence's similarity."""
-        head, tail = order[:RERANK_POOL], order[RERANK_POOL:]
-        if len(head) < 2:
-            return order
-        spans = [split_sentences(rows[cid][0]) or [(0, len(rows[cid][0]))] for cid in head]
-        sentences = [rows[cid][0][a:b] for cid, ss in zip(head, spans, strict=True) for a, b in ss]
-        sims = self._sentences.embed(sentences) @ qvec
-        ends = np.cumsum([len(ss) for ss in spans])
-        best = [float(sims[e - len(ss) : e].max()) for e, ss in zip(ends, spans, strict=True)]
-        sentence_rank = {
-            i: r for r, i in enumerate(sorted(range(len(head)), key=lambda i: -best[i]))
-        }
-        score = [
-            1.0 / (RRF_K + i + 1) + SENTENCE_WEIGHT / (RRF_K + sentence_rank[i] + 1)
-            for i in range(len(head))
-        ]
-        return [head[i] for i in sorted(range(len(head)), key=lambda i: -score[i])] + tail
 
     def resolve_sources(self, names: Iterable[str]) -> list[str]:
         """Indexed documents named by `names`: a source ("report.pdf", "guide/intro.md") or

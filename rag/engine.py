@@ -268,6 +268,8 @@ class RAG:
             "db": str(self.store.path),
             "documents": len(docs),
             "chunks": sum(len(d.chunk_ids) for d in docs.values()),
+            # only the bundled news (or nothing yet): the demo's example questions fit
+            "demo": all(Path(d.root).resolve() == bundled_corpus() for d in docs.values()),
         }
 
     # -- answering ---------------------------------------------------------------

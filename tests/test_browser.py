@@ -186,6 +186,14 @@ def test_question_streams_an_answer_with_its_quoted_source(browser, server):
         assert len(partial) >= 2, f"the answer did not stream; states seen: {seen!r}"
         assert partial[0] != partial[-1] and final != partial[-1], seen
 
+        # Open the cited source: its document, with the supporting span in bold.
+        page.locator("#rag-open").get_by_text("Open a source").click()
+        page.locator("#rag-open-choice input").click()
+        page.get_by_role("option").filter(has_text=f"[{cited}]").first.click()
+        document = page.locator("#rag-document")
+        expect(document.locator("strong").first).to_be_visible(timeout=30_000)
+        assert "Vancouver" in document.inner_text() or "Meng" in document.inner_text()
+
         page.screenshot(path=str(shot), full_page=True)
         assert shot.exists() and shot.stat().st_size > 20_000, shot
 

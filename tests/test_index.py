@@ -306,22 +306,3 @@ def test_overlapping_chunks_of_one_document_reach_the_model_as_one_exact_passage
     assert merged[0].score == 0.7
     inside = Passage("d.txt", "D", doc[15:30], 15, 30, 0.4)
     assert merge_overlapping([a, inside]) == [a]  # nothing new: no second copy
-
-
-def test_a_chunk_whose_one_sentence_answers_is_lifted_into_the_top_five(tmp_path):
-    """The second stage: a long chunk holding the answer in one sentence, ranked 8th by the
-    fused chunk rankings, reaches the top 5; the fused leader keeps its place."""
-    import numpy as np
-
-    store = Store(tmp_path / "db", FakeEmbedder())
-    query = "How much metadata does the master keep for each chunk"
-    filler = [f"Unrelated sentence {w} about weather and rivers." for w in "abcdefghij"]
-    texts = [f"The master keeps logs. {filler[i]} {filler[(i + 1) % 10]}" for i in range(10)]
-    texts[7] = (
-        f"{filler[3]} {filler[4]} The master keeps less than 64 bytes of metadata for each chunk."
-    )
-    rows = {f"c{i}": (t, {}, 0.0) for i, t in enumerate(texts)}
-    qvec = np.asarray(store.embedder.embed([query])[0])
-    order = store._rerank([f"c{i}" for i in range(10)], rows, qvec)
-    assert "c7" in order[:5] and order[0] == "c0"
-    assert sorted(order) == sorted(rows)  # re-ordered, nothing lost or added

@@ -7,6 +7,7 @@ import gradio as gr
 from index import Passage
 from rag import Answer, Citation
 from ui import build_app, make_respond
+from ui.app import citation_choices, make_open_source
 from ui.render import render_answer, safe_text
 
 
@@ -25,7 +26,8 @@ def test_chat_streams_then_shows_sources_under_the_answer(engine_factory, corpus
     respond = make_respond(engine)
     steps = list(respond("How hot should green tea be?", [], []))
     assert len(steps) > 3  # the page updates while the answer streams
-    box, messages, history = steps[-1]
+    box, messages, history, citations = steps[-1]
+    assert [(c["n"], c["source"]) for c in citations] == [(1, "tea.txt")]
     assert box == ""
     assert messages[0] == {"role": "user", "content": "How hot should green tea be?"}
     final = messages[-1]["content"]
@@ -46,15 +48,15 @@ def test_follow_up_passes_the_conversation(engine_factory, corpus):
     )
     engine.index([corpus])
     respond = make_respond(engine)
-    *_, (_, messages, history) = respond("Capital of France?", [], [])
-    *_, (_, messages, history) = respond("When was its tower finished?", messages, history)
+    *_, (_, messages, history, _) = respond("Capital of France?", [], [])
+    *_, (_, messages, history, _) = respond("When was its tower finished?", messages, history)
     assert "User: Capital of France?" in engine.generator.prompts[1][-1]["content"]
     assert "completed in 1889 [1]." in messages[-1]["content"] and len(history) == 2
 
 
 def test_errors_are_shown_in_the_chat(engine_factory):
     engine = engine_factory()
-    *_, (box, messages, _) = make_respond(engine)("   ", [], [])
+    *_, (box, messages, _, _) = make_respond(engine)("   ", [], [])
     assert messages[-1]["content"].startswith("**Error:**") and "empty" in messages[-1]["content"]
 
 
@@ -160,3 +162,53 @@ def test_the_page_has_the_documents_panel_with_an_extension_allowlist(engine_fac
         ".pdf",
         ".docx",
     }
+
+
+def props(app, elem_id: str) -> dict | None:
+    found = [c for c in app.config["components"] if c.get("props", {}).get("elem_id") == elem_id]
+    return found[0]["props"] if found else None
+
+
+def test_a_picked_document_scopes_the_question(engine_factory, corpus):
+    engine = engine_factory(["Paris is the capital of France [1]."])
+    engine.index([corpus])
+    assert {c[0] for c in props(build_app(engine), "rag-scope")["choices"]} == {
+        "paris.md",
+        "tea.txt",
+    }
+    *_, (_, messages, _, citations) = make_respond(engine)(
+        "Capital of France?", [], [], ["tea.txt"]
+    )
+    assert "chosen documents (tea.txt)" in messages[-1]["content"] or all(
+        c["source"] == "tea.txt" for c in citations
+    )
+    prompt = engine.generator.prompts[-1][-1]["content"] if engine.generator.prompts else ""
+    assert "Paris is the capital" not in prompt  # the other document never reached the model
+    *_, (_, messages, _, _) = make_respond(engine)("Capital?", [], [], ["gone.md"])
+    assert messages[-1]["content"].startswith("**Error:**") and "gone.md" in messages[-1]["content"]
+
+
+def test_a_citation_opens_its_document_with_the_span_in_bold(engine_factory, corpus):
+    engine = engine_factory(["Green tea is brewed at 80 degrees Celsius [1]."])
+    engine.index([corpus])
+    *_, (_, _, _, citations) = make_respond(engine)("How hot should green tea be?", [], [])
+    picker = citation_choices(citations)
+    assert [label for label, _ in picker.choices] == ["[1] Green Tea Brewing Guide (tea.txt)"]
+    view = make_open_source(engine)(0, citations)
+    assert view.startswith("### Green Tea Brewing Guide\n`tea.txt`")
+    assert "**Green tea should be brewed at 80 degrees Celsius.**" in view
+    assert "Black tea needs boiling water" in view  # the document around the span
+    (corpus / "tea.txt").write_text("Edited since.\n", "utf-8")
+    assert "changed since it was indexed" in make_open_source(engine)(0, citations)
+    assert make_open_source(engine)(None, citations).startswith("*Pick a source")
+
+
+def test_demo_questions_only_over_the_bundled_corpus(engine_factory, corpus, tmp_path):
+    from conftest import make_engine
+
+    engine = engine_factory()
+    engine.index([corpus])
+    assert "In which city was Meng Wanzhou arrested?" not in str(build_app(engine).config)
+    demo = make_engine(tmp_path / "demo")
+    demo.ensure_indexed()
+    assert "In which city was Meng Wanzhou arrested?" in str(build_app(demo).config)

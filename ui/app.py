@@ -24,7 +24,7 @@ from starlette.responses import PlainTextResponse  # noqa: E402
 from rag import RAG, SUPPORTED_SUFFIXES, Answer, InputError, RagError  # noqa: E402
 from rag.server import is_loopback  # noqa: E402  (one definition for the UI and the API)
 
-from .render import render_answer, safe_code, safe_text  # noqa: E402
+from .render import render_answer, render_document, safe_code, safe_text  # noqa: E402
 
 EXAMPLES = [
     "In which city was Meng Wanzhou arrested?",
@@ -45,31 +45,86 @@ def describe(engine: RAG) -> str:
 
 
 def make_respond(engine: RAG):
-    """The chat callback: streams the answer into the last message, then its sources."""
+    """The chat callback: streams the answer into the last message, then its sources.
+
+    Its fourth output is the last answer's citations (for "Open a source"); `sources`,
+    the documents picked in the page (none: all), limits the question to them.
+    """
 
     def respond(
-        question: str, messages: ChatMessages | None, history: History | None
-    ) -> Iterator[tuple[str, ChatMessages, History]]:
+        question: str,
+        messages: ChatMessages | None,
+        history: History | None,
+        sources: list[str] | None = None,
+    ) -> Iterator[tuple[str, ChatMessages, History, list[dict]]]:
         messages = list(messages or [])
         history = list(history or [])
         messages.append({"role": "user", "content": safe_text(question or "")})
         messages.append({"role": "assistant", "content": "…"})
-        yield "", messages, history
+        yield "", messages, history, []
         streamed = ""
         try:
-            for event in engine.stream(question or "", history=history):
+            for event in engine.stream(question or "", history=history, sources=sources or None):
                 if isinstance(event, Answer):
                     messages[-1] = {"role": "assistant", "content": render_answer(event)}
                     history.append((event.question, event.text))
-                else:
-                    streamed += event
-                    messages[-1] = {"role": "assistant", "content": safe_text(streamed)}
-                yield "", messages, history
+                    yield "", messages, history, cited(event)
+                    return
+                streamed += event
+                messages[-1] = {"role": "assistant", "content": safe_text(streamed)}
+                yield "", messages, history, []
         except RagError as exc:
             messages[-1] = {"role": "assistant", "content": f"**Error:** {safe_text(str(exc))}"}
-            yield question or "", messages, history
+            yield question or "", messages, history, []
 
     return respond
+
+
+def cited(answer: Answer) -> list[dict]:
+    """What "Open a source" needs of each citation: where its span is, and its heading."""
+    out = []
+    for c in answer.citations:
+        passage = answer.passages[c.n - 1] if c.n <= len(answer.passages) else None
+        heading = passage.heading if passage and passage.source == c.source else ""
+        out.append(
+            {"n": c.n, "source": c.source, "title": c.title, "start": c.start, "end": c.end,
+             "page": c.page, "heading": heading}
+        )  # fmt: skip
+    return out
+
+
+def citation_choices(citations: list[dict] | None) -> Any:
+    """The picker of "Open a source": one entry per citation of the last answer."""
+    choices = [
+        (f"[{c['n']}] {c['title']} ({c['source']}" + _page(c["page"]) + ")", i)
+        for i, c in enumerate(citations or [])
+    ]
+    return gr.Dropdown(choices=choices, value=None, interactive=bool(choices))
+
+
+def _page(page: int | None) -> str:
+    return f", page {page}" if page else ""
+
+
+def make_open_source(engine: RAG):
+    """Show the document behind a citation, its cited span in bold; errors in words."""
+
+    def open_source(choice: int | None, citations: list[dict] | None) -> str:
+        if choice is None or not citations or not 0 <= int(choice) < len(citations):
+            return "*Pick a source of the last answer to read it in its document.*"
+        c = citations[int(choice)]
+        try:
+            doc = engine.document(c["source"])
+        except RagError as exc:
+            return f"**Cannot open `{safe_code(c['source'])}`:** {safe_text(str(exc))}"
+        return render_document(doc, c["start"], c["end"], c.get("heading", ""))
+
+    return open_source
+
+
+def shows_demo(engine: RAG) -> bool:
+    """Canned questions fit only the bundled news corpus (or the empty index it fills)."""
+    return bool(engine.info()["demo"])
 
 
 @dataclass
@@ -120,7 +175,7 @@ def make_remove(engine: RAG):
     return remove
 
 
-def documents_panel(engine: RAG, status: gr.Markdown) -> DocumentsPanel:
+def documents_panel(engine: RAG, status: gr.Markdown, scope: gr.Dropdown) -> DocumentsPanel:
     """Upload files into the index, list what is indexed, remove a document."""
     allowed = sorted(SUPPORTED_SUFFIXES)
     with gr.Accordion("Documents", open=False, elem_id="rag-documents"):
@@ -151,9 +206,15 @@ def documents_panel(engine: RAG, status: gr.Markdown) -> DocumentsPanel:
 
     def refresh() -> tuple:
         sources = [d.source for d in engine.documents()]
-        return document_rows(engine), gr.Dropdown(choices=sources, value=None), describe(engine)
+        # The question's picker keeps what is still indexed of the user's choice.
+        return (
+            document_rows(engine),
+            gr.Dropdown(choices=sources, value=None),
+            describe(engine),
+            gr.Dropdown(choices=sources),
+        )
 
-    outputs = [table, choice, status]
+    outputs = [table, choice, status, scope]
     # Index changes run one at a time (the index has one writer) in their own queue group,
     # so they never wait behind an answer; refreshing the list is cheap and unlimited.
     index_group = {"concurrency_id": "index", "concurrency_limit": 1, "api_visibility": "private"}
@@ -189,19 +250,37 @@ def build_app(engine: RAG) -> gr.Blocks:
                 elem_id="rag-question",
             )
             ask = gr.Button("Ask", variant="primary", scale=1, elem_id="rag-ask")
-        gr.Examples(EXAMPLES, inputs=box, label="Examples")
+        scope = gr.Dropdown(
+            choices=[d.source for d in engine.documents()],
+            multiselect=True,
+            label="Ask only these documents (none chosen: all of them)",
+            elem_id="rag-scope",
+        )
+        if shows_demo(engine):
+            gr.Examples(EXAMPLES, inputs=box, label="Examples")
         new = gr.Button("New conversation", size="sm")
-        docs = documents_panel(engine, status)
-        io = ([box, chatbot, history], [box, chatbot, history])
+        last = gr.State([])  # the last answer's citations
+        with gr.Accordion("Open a source", open=False, elem_id="rag-open"):
+            pick = gr.Dropdown(
+                choices=[], label="A source of the last answer", elem_id="rag-open-choice"
+            )
+            view = gr.Markdown(elem_id="rag-document")
+        docs = documents_panel(engine, status, scope)
+        io = ([box, chatbot, history, scope], [box, chatbot, history, last])
         # One answer at a time, FIFO across both triggers: the model is serialized anyway,
         # and the queue (unlike a lock) shows each waiting user their position.
         chat = {"concurrency_id": CHAT_GROUP, "concurrency_limit": 1}
-        box.submit(respond, *io, api_name="ask", **chat)
-        ask.click(respond, *io, api_visibility="private", **chat)
+        cheap = {"api_visibility": "private", "concurrency_limit": None}
+        for event in (
+            box.submit(respond, *io, api_name="ask", **chat),
+            ask.click(respond, *io, api_visibility="private", **chat),
+        ):
+            event.then(citation_choices, last, pick, **cheap)
+        pick.change(make_open_source(engine), [pick, last], view, **cheap)
         new.click(
-            lambda: ([], [], ""),
+            lambda: ([], [], "", []),
             None,
-            [chatbot, history, box],
+            [chatbot, history, box, last],
             api_visibility="private",
             concurrency_limit=None,  # cheap: never waits behind an answer
         )

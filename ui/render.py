@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-from rag import Answer, Citation, Passage
+from rag import Answer, Citation, Document, Passage
 
 _LINK = re.compile(r"\]\s*\(")
 _IMAGE = re.compile(r"!\[")
@@ -73,3 +73,31 @@ def render_answer(answer: Answer) -> str:
     elif answer.refused and answer.passages:
         parts.append("\n\n*The closest passages did not contain the answer.*")
     return "".join(parts)
+
+
+# Characters of a long document shown on either side of a cited span (a PDF shows its page).
+DOCUMENT_CONTEXT = 2500
+
+
+def render_document(doc: Document, start: int, end: int, heading: str = "") -> str:
+    """A document opened at a citation: title, file, page and heading path, then its text
+    (the PDF page, or the span with the text around it) with the cited span in bold."""
+    page = next((i for i, (s, e) in enumerate(doc.pages, 1) if s <= start < e), None)
+    if page is not None:
+        lo, hi = doc.pages[page - 1]
+    else:
+        lo, hi = max(0, start - DOCUMENT_CONTEXT), min(len(doc.text), end + DOCUMENT_CONTEXT)
+        lo = doc.text.rfind("\n", 0, lo) + 1 if lo else 0  # whole lines
+        cut = doc.text.find("\n", hi)
+        hi = len(doc.text) if cut < 0 else cut
+    start, end = max(lo, min(start, hi)), max(lo, min(end, hi))
+    where = [f"`{safe_code(doc.source)}`"]
+    where += [f"page {page} of {len(doc.pages)}"] if page else []
+    where += [_plain(heading)] if heading else []
+    span = "\n".join(
+        f"**{_plain(line)}**" if line.strip() else line for line in doc.text[start:end].split("\n")
+    )
+    body = _plain(doc.text[lo:start]) + span + _plain(doc.text[end:hi])
+    more = (["*… (earlier text not shown)*"] if lo > 0 and page is None else []) + [body]
+    more += ["*… (later text not shown)*"] if hi < len(doc.text) and page is None else []
+    return f"### {_plain(doc.title)}\n{' · '.join(where)}\n\n" + "\n\n".join(more)
