@@ -10,6 +10,7 @@ answer.text, answer.refused, answer.citations, answer.passages
 from index import Document, IndexReport, Passage, ProgressEvent, StoredDocument
 from index.readers import SUPPORTED_SUFFIXES
 
+from .conversations import Conversation, ConversationInfo, Conversations
 from .engine import RAG
 from .errors import (
     DocumentError,
@@ -22,6 +23,7 @@ from .errors import (
     NotAnIndexError,
     PathNotFoundError,
     RagError,
+    UnknownConversationError,
     UnknownDocumentError,
 )
 from .settings import Settings
@@ -32,6 +34,9 @@ __all__ = [
     "RAG",
     "Answer",
     "Citation",
+    "Conversation",
+    "ConversationInfo",
+    "Conversations",
     "Document",
     "DocumentError",
     "IndexDirError",
@@ -48,5 +53,6 @@ __all__ = [
     "RagError",
     "Settings",
     "StoredDocument",
+    "UnknownConversationError",
     "UnknownDocumentError",
 ]

@@ -36,6 +36,8 @@ from index.readable import readable
 from index.readers import SUPPORTED_SUFFIXES
 
 from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
+from .conversations import FILE as CONVERSATIONS_FILE
+from .conversations import Conversations
 from .errors import InputError
 from .injection import drop_planted, is_instruction
 from .llm import Generator, LlamaCppGenerator
@@ -117,6 +119,7 @@ class RAG:
         self._generator = generator
         self._generator_lock = threading.Lock()
         self._index_lock = threading.Lock()
+        self._conversations: Conversations | None = None
 
     @classmethod
     def open(
@@ -205,6 +208,14 @@ class RAG:
         if doc is None:
             raise UnknownDocumentError(f"no indexed document is named {source!r}")
         return read_indexed(doc, self.settings.max_file_bytes)
+
+    @property
+    def conversations(self) -> Conversations:
+        """Saved conversations (list, get, rename, delete, markdown), kept in the index
+        directory; `ask(..., conversation=id)` answers a follow-up in one and saves it."""
+        if self._conversations is None:
+            self._conversations = Conversations(self.store.path / CONVERSATIONS_FILE)
+        return self._conversations
 
     @property
     def uploads_dir(self) -> Path:
@@ -398,7 +409,12 @@ class RAG:
         return self.settings.model
 
     def stream(
-        self, question: str, history: HistoryLike = None, sources: Sequence[str] | None = None
+        self,
+        question: str,
+        history: HistoryLike = None,
+        sources: Sequence[str] | None = None,
+        conversation: str | None = None,
+        user: str = "",
     ) -> Iterator[Event]:
         """Yield text deltas as the model writes, then the final `Answer`.
 
@@ -406,9 +422,19 @@ class RAG:
         whose text is checked, re-cited and stripped of active content. `sources` limits
         the question to some documents: names or folder prefixes of indexed sources (an
         unknown name is an `InputError`); a refusal then says the chosen documents do not
-        hold the answer.
+        hold the answer. `conversation`: a saved conversation's id (of `user`); its turns
+        are the history (unless `history` is given) and the answer is saved to it as soon
+        as it is final.
         """
         original = self._check_question(question)
+        if conversation is not None:
+            saved = self.conversations.get(conversation, user)  # unknown id: error now
+            history = saved.history() if history is None else history
+            for event in self.stream(original, history, sources):
+                if isinstance(event, Answer):
+                    self.conversations.add(conversation, event, user)
+                yield event
+            return
         turns = _normalize_history(history)
         started = time.perf_counter()
         if sources is None:
@@ -566,12 +592,17 @@ class RAG:
         return f"“{best[2]}” [{best[1]}]"
 
     def ask(
-        self, question: str, history: HistoryLike = None, sources: Sequence[str] | None = None
+        self,
+        question: str,
+        history: HistoryLike = None,
+        sources: Sequence[str] | None = None,
+        conversation: str | None = None,
+        user: str = "",
     ) -> Answer:
         """Answer `question` from the indexed documents (indexing the demo corpus if empty),
-        or only from `sources` (see `stream`)."""
+        or only from `sources`; in (and saved to) a saved `conversation` (see `stream`)."""
         answer: Answer | None = None
-        for event in self.stream(question, history, sources):
+        for event in self.stream(question, history, sources, conversation, user):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None

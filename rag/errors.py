@@ -12,6 +12,10 @@ from index.errors import (
 )
 
 
+class UnknownConversationError(InputError):
+    """A conversation id that does not exist, or is not this user's."""
+
+
 class ModelError(RagError):
     """The language model cannot be prepared or loaded."""
 
@@ -35,5 +39,6 @@ __all__ = [
     "NotAnIndexError",
     "PathNotFoundError",
     "RagError",
+    "UnknownConversationError",
     "UnknownDocumentError",
 ]

@@ -43,6 +43,22 @@ class Answer:
     # The documents the question was limited to (`sources=`), resolved; empty: all of them.
     scope: tuple[str, ...] = ()
 
+    @classmethod
+    def from_dict(cls, question: str, data: dict) -> Answer:
+        """The inverse of `to_dict` (which leaves the question out): a saved answer."""
+        return cls(
+            question=question,
+            text=data["answer"],
+            refused=bool(data["refused"]),
+            citations=tuple(Citation(**c) for c in data.get("citations", ())),
+            passages=tuple(Passage(**p) for p in data.get("passages", ())),
+            model=data.get("model", ""),
+            timings=dict(data.get("timings", {})),
+            unsupported=tuple(data.get("unsupported", ())),
+            standalone=data.get("standalone", ""),
+            scope=tuple(data.get("scope", ())),
+        )
+
     def to_dict(self) -> dict:
         return {
             "answer": self.text,

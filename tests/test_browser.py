@@ -197,6 +197,16 @@ def test_question_streams_an_answer_with_its_quoted_source(browser, server):
         page.screenshot(path=str(shot), full_page=True)
         assert shot.exists() and shot.stat().st_size > 20_000, shot
 
+        # The conversation was saved: after a reload it is listed and reopens whole.
+        page.reload(wait_until="load")
+        expect(page.locator("#rag-question textarea")).to_be_visible(timeout=60_000)
+        page.locator("#rag-conversations").get_by_text("Conversations").click()
+        page.locator("#rag-conv-list input").click()
+        page.get_by_role("option").filter(has_text=QUESTION).first.click()
+        page.locator("#rag-conv-open").click()
+        expect(page.locator(BOT).last).to_contain_text("Vancouver", timeout=30_000)
+        expect(page.locator(BOT).last.get_by_text("Sources", exact=True)).to_be_visible()
+
         remote = [u for u in requested if not _local(u)]
         assert not remote, f"the page contacted hosts other than this machine: {remote}"
         assert requested, "no requests were recorded"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 
 from index import Passage
@@ -26,7 +28,8 @@ def test_chat_streams_then_shows_sources_under_the_answer(engine_factory, corpus
     respond = make_respond(engine)
     steps = list(respond("How hot should green tea be?", [], []))
     assert len(steps) > 3  # the page updates while the answer streams
-    box, messages, history, citations = steps[-1]
+    box, messages, history, citations, conversation = steps[-1]
+    assert conversation is None  # not asked to save: nothing saved
     assert [(c["n"], c["source"]) for c in citations] == [(1, "tea.txt")]
     assert box == ""
     assert messages[0] == {"role": "user", "content": "How hot should green tea be?"}
@@ -48,15 +51,15 @@ def test_follow_up_passes_the_conversation(engine_factory, corpus):
     )
     engine.index([corpus])
     respond = make_respond(engine)
-    *_, (_, messages, history, _) = respond("Capital of France?", [], [])
-    *_, (_, messages, history, _) = respond("When was its tower finished?", messages, history)
+    *_, (_, messages, history, _, _) = respond("Capital of France?", [], [])
+    *_, (_, messages, history, _, _) = respond("When was its tower finished?", messages, history)
     assert "User: Capital of France?" in engine.generator.prompts[1][-1]["content"]
     assert "completed in 1889 [1]." in messages[-1]["content"] and len(history) == 2
 
 
 def test_errors_are_shown_in_the_chat(engine_factory):
     engine = engine_factory()
-    *_, (box, messages, _, _) = make_respond(engine)("   ", [], [])
+    *_, (box, messages, _, _, _) = make_respond(engine)("   ", [], [])
     assert messages[-1]["content"].startswith("**Error:**") and "empty" in messages[-1]["content"]
 
 
@@ -164,6 +167,10 @@ def test_the_page_has_the_documents_panel_with_an_extension_allowlist(engine_fac
     }
 
 
+TEA_Q = "How hot should green tea be?"
+TEA_REPLY = "Green tea is brewed at 80 degrees Celsius [1]."
+
+
 def props(app, elem_id: str) -> dict | None:
     found = [c for c in app.config["components"] if c.get("props", {}).get("elem_id") == elem_id]
     return found[0]["props"] if found else None
@@ -176,7 +183,7 @@ def test_a_picked_document_scopes_the_question(engine_factory, corpus):
         "paris.md",
         "tea.txt",
     }
-    *_, (_, messages, _, citations) = make_respond(engine)(
+    *_, (_, messages, _, citations, _) = make_respond(engine)(
         "Capital of France?", [], [], ["tea.txt"]
     )
     assert "chosen documents (tea.txt)" in messages[-1]["content"] or all(
@@ -184,14 +191,14 @@ def test_a_picked_document_scopes_the_question(engine_factory, corpus):
     )
     prompt = engine.generator.prompts[-1][-1]["content"] if engine.generator.prompts else ""
     assert "Paris is the capital" not in prompt  # the other document never reached the model
-    *_, (_, messages, _, _) = make_respond(engine)("Capital?", [], [], ["gone.md"])
+    *_, (_, messages, _, _, _) = make_respond(engine)("Capital?", [], [], ["gone.md"])
     assert messages[-1]["content"].startswith("**Error:**") and "gone.md" in messages[-1]["content"]
 
 
 def test_a_citation_opens_its_document_with_the_span_in_bold(engine_factory, corpus):
     engine = engine_factory(["Green tea is brewed at 80 degrees Celsius [1]."])
     engine.index([corpus])
-    *_, (_, _, _, citations) = make_respond(engine)("How hot should green tea be?", [], [])
+    *_, (_, _, _, citations, _) = make_respond(engine)("How hot should green tea be?", [], [])
     picker = citation_choices(citations)
     assert [label for label, _ in picker.choices] == ["[1] Green Tea Brewing Guide (tea.txt)"]
     view = make_open_source(engine)(0, citations)
@@ -212,3 +219,60 @@ def test_demo_questions_only_over_the_bundled_corpus(engine_factory, corpus, tmp
     demo = make_engine(tmp_path / "demo")
     demo.ensure_indexed()
     assert "In which city was Meng Wanzhou arrested?" in str(build_app(demo).config)
+
+
+class Request:
+    """What Gradio passes as `gr.Request`: the login's user name."""
+
+    def __init__(self, username: str | None) -> None:
+        self.username = username
+
+
+def test_the_chat_is_saved_and_reopened_with_its_sources(engine_factory, corpus):
+    from ui import conversations as saved
+
+    engine = engine_factory([TEA_REPLY, "How long?", "Steep it for two minutes [1]."])
+    engine.index([corpus])
+    respond, alice = make_respond(engine), Request("alice")
+    *_, (_, messages, history, _, cid) = respond(TEA_Q, [], [], None, "", alice)
+    assert cid and engine.conversations.get(cid, "alice").answers[0].text == TEA_REPLY
+    *_, (_, messages, history, _, same) = respond(
+        "And how long?", messages, history, None, cid, alice
+    )
+    assert same == cid and len(engine.conversations.get(cid, "alice").answers) == 2
+    listing = saved.make_listing(engine)(cid, alice)
+    assert [v for _, v in listing.choices] == [cid] and listing.value == cid
+    assert "(2 turns)" in listing.choices[0][0]
+    reopened, turns, last, current, note = saved.make_reopen(engine)(cid, alice)
+    assert current == cid and turns == history and "Opened" in note
+    assert [m["content"] for m in reopened] == [m["content"] for m in messages]
+    assert "**Sources**" in reopened[-1]["content"] and last[0]["source"] == "tea.txt"
+    path, _ = saved.make_export(engine)(cid, alice)
+    assert Path(path).read_text("utf-8").startswith(f"# {TEA_Q}")
+    # another login sees none of it and cannot open, rename, export or delete it
+    bob = Request("bob")
+    assert saved.make_listing(engine)(None, bob).choices == []
+    assert saved.make_reopen(engine)(cid, bob)[-1].startswith("**no conversation")
+    assert saved.make_rename(engine)(cid, "mine", bob)[1].startswith("**Not renamed")
+    assert saved.make_export(engine)(cid, bob)[0] is None
+    assert saved.make_delete(engine)(cid, "", bob)[-1].startswith("**Not deleted")
+    assert saved.make_rename(engine)(cid, "Tea", alice)[1] == "Renamed."
+    assert saved.make_delete(engine)(cid, cid, alice)[1:5] == ([], [], [], "")
+    assert engine.conversations.list("alice") == []
+
+
+def test_a_bad_question_or_scope_leaves_no_empty_conversation(engine_factory, corpus):
+    engine = engine_factory([TEA_REPLY])
+    engine.index([corpus])
+    for question, sources in (("   ", None), (TEA_Q, ["gone.md"])):
+        *_, (_, messages, _, _, cid) = make_respond(engine)(question, [], [], sources, "")
+        assert messages[-1]["content"].startswith("**Error:**") and cid == ""
+    assert engine.conversations.list() == []
+
+
+def test_the_page_has_the_conversations_panel(engine_factory, corpus):
+    engine = engine_factory()
+    engine.index([corpus])
+    app = build_app(engine)
+    for elem in ("rag-conv-list", "rag-conv-open", "rag-conv-export", "rag-conv-delete"):
+        assert props(app, elem) is not None, elem

@@ -24,7 +24,8 @@ from starlette.responses import PlainTextResponse  # noqa: E402
 from rag import RAG, SUPPORTED_SUFFIXES, Answer, InputError, RagError  # noqa: E402
 from rag.server import is_loopback  # noqa: E402  (one definition for the UI and the API)
 
-from .render import render_answer, render_document, safe_code, safe_text  # noqa: E402
+from . import conversations as saved  # noqa: E402
+from .render import cited, render_answer, render_document, safe_code, safe_text  # noqa: E402
 
 EXAMPLES = [
     "In which city was Meng Wanzhou arrested?",
@@ -56,41 +57,44 @@ def make_respond(engine: RAG):
         messages: ChatMessages | None,
         history: History | None,
         sources: list[str] | None = None,
-    ) -> Iterator[tuple[str, ChatMessages, History, list[dict]]]:
+        conversation: str | None = None,
+        request: gr.Request | None = None,  # Gradio fills it in: the login's user name
+    ) -> Iterator[tuple[str, ChatMessages, History, list[dict], str | None]]:
         messages = list(messages or [])
         history = list(history or [])
         messages.append({"role": "user", "content": safe_text(question or "")})
         messages.append({"role": "assistant", "content": "…"})
-        yield "", messages, history, []
+        yield "", messages, history, [], conversation
         streamed = ""
         try:
-            for event in engine.stream(question or "", history=history, sources=sources or None):
+            saved_to = None
+            if conversation is not None:  # "": the page's first question starts one
+                user = saved.user_of(request)
+                # a bad question or scope must not leave an empty conversation behind
+                engine.standalone_question(question or "")
+                engine.resolve_sources(sources or None)
+                saved_to = conversation or engine.conversations.create(user)
+            events = engine.stream(
+                question or "",
+                history=history,
+                sources=sources or None,
+                conversation=saved_to,
+                user=saved.user_of(request),
+            )  # the answer is saved to the conversation as soon as it is final
+            for event in events:
                 if isinstance(event, Answer):
                     messages[-1] = {"role": "assistant", "content": render_answer(event)}
                     history.append((event.question, event.text))
-                    yield "", messages, history, cited(event)
+                    yield "", messages, history, cited(event), saved_to or conversation
                     return
                 streamed += event
                 messages[-1] = {"role": "assistant", "content": safe_text(streamed)}
-                yield "", messages, history, []
+                yield "", messages, history, [], saved_to or conversation
         except RagError as exc:
             messages[-1] = {"role": "assistant", "content": f"**Error:** {safe_text(str(exc))}"}
-            yield question or "", messages, history, []
+            yield question or "", messages, history, [], conversation
 
     return respond
-
-
-def cited(answer: Answer) -> list[dict]:
-    """What "Open a source" needs of each citation: where its span is, and its heading."""
-    out = []
-    for c in answer.citations:
-        passage = answer.passages[c.n - 1] if c.n <= len(answer.passages) else None
-        heading = passage.heading if passage and passage.source == c.source else ""
-        out.append(
-            {"n": c.n, "source": c.source, "title": c.title, "start": c.start, "end": c.end,
-             "page": c.page, "heading": heading}
-        )  # fmt: skip
-    return out
 
 
 def citation_choices(citations: list[dict] | None) -> Any:
@@ -260,13 +264,29 @@ def build_app(engine: RAG) -> gr.Blocks:
             gr.Examples(EXAMPLES, inputs=box, label="Examples")
         new = gr.Button("New conversation", size="sm")
         last = gr.State([])  # the last answer's citations
+        current = gr.State("")  # the open conversation's id ("": a new one, saved on asking)
         with gr.Accordion("Open a source", open=False, elem_id="rag-open"):
             pick = gr.Dropdown(
                 choices=[], label="A source of the last answer", elem_id="rag-open-choice"
             )
             view = gr.Markdown(elem_id="rag-document")
+        with gr.Accordion("Conversations", open=False, elem_id="rag-conversations"):
+            listed = gr.Dropdown(
+                choices=[], label="Saved conversations (newest first)", elem_id="rag-conv-list"
+            )
+            with gr.Row():
+                reopen = gr.Button("Open", size="sm", elem_id="rag-conv-open")
+                export = gr.Button("Export as Markdown", size="sm", elem_id="rag-conv-export")
+                delete = gr.Button("Delete", size="sm", variant="stop", elem_id="rag-conv-delete")
+            with gr.Row():
+                title = gr.Textbox(
+                    placeholder="New name", show_label=False, scale=4, elem_id="rag-conv-title"
+                )
+                rename = gr.Button("Rename", size="sm", scale=1, elem_id="rag-conv-rename")
+            exported = gr.File(label="Markdown export", elem_id="rag-conv-file")
+            conv_message = gr.Markdown(elem_id="rag-conv-message")
         docs = documents_panel(engine, status, scope)
-        io = ([box, chatbot, history, scope], [box, chatbot, history, last])
+        io = ([box, chatbot, history, scope, current], [box, chatbot, history, last, current])
         # One answer at a time, FIFO across both triggers: the model is serialized anyway,
         # and the queue (unlike a lock) shows each waiting user their position.
         chat = {"concurrency_id": CHAT_GROUP, "concurrency_limit": 1}
@@ -275,12 +295,28 @@ def build_app(engine: RAG) -> gr.Blocks:
             box.submit(respond, *io, api_name="ask", **chat),
             ask.click(respond, *io, api_visibility="private", **chat),
         ):
-            event.then(citation_choices, last, pick, **cheap)
+            event.then(citation_choices, last, pick, **cheap).then(
+                saved.make_listing(engine), current, listed, **cheap
+            )
         pick.change(make_open_source(engine), [pick, last], view, **cheap)
+        reopen.click(
+            saved.make_reopen(engine),
+            listed,
+            [chatbot, history, last, current, conv_message],
+            **cheap,
+        ).then(citation_choices, last, pick, **cheap)
+        rename.click(saved.make_rename(engine), [listed, title], [listed, conv_message], **cheap)
+        delete.click(
+            saved.make_delete(engine),
+            [listed, current],
+            [listed, chatbot, history, last, current, conv_message],
+            **cheap,
+        )
+        export.click(saved.make_export(engine), listed, [exported, conv_message], **cheap)
         new.click(
-            lambda: ([], [], "", []),
+            lambda: ([], [], "", [], ""),
             None,
-            [chatbot, history, box, last],
+            [chatbot, history, box, last, current],
             api_visibility="private",
             concurrency_limit=None,  # cheap: never waits behind an answer
         )
@@ -288,6 +324,7 @@ def build_app(engine: RAG) -> gr.Blocks:
             lambda: describe(engine), None, status, api_visibility="private", concurrency_limit=None
         )
         app.load(docs.refresh, None, docs.outputs, api_visibility="private", concurrency_limit=None)
+        app.load(saved.make_listing(engine), None, listed, **cheap)
     return app
 
 

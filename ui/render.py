@@ -101,3 +101,16 @@ def render_document(doc: Document, start: int, end: int, heading: str = "") -> s
     more = (["*… (earlier text not shown)*"] if lo > 0 and page is None else []) + [body]
     more += ["*… (later text not shown)*"] if hi < len(doc.text) and page is None else []
     return f"### {_plain(doc.title)}\n{' · '.join(where)}\n\n" + "\n\n".join(more)
+
+
+def cited(answer: Answer) -> list[dict]:
+    """What "Open a source" needs of each citation: where its span is, and its heading."""
+    out = []
+    for c in answer.citations:
+        passage = answer.passages[c.n - 1] if c.n <= len(answer.passages) else None
+        heading = passage.heading if passage and passage.source == c.source else ""
+        out.append(
+            {"n": c.n, "source": c.source, "title": c.title, "start": c.start, "end": c.end,
+             "page": c.page, "heading": heading}
+        )  # fmt: skip
+    return out
