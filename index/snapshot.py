@@ -81,6 +81,13 @@ class Snapshots:
     def exists(self) -> bool:
         return self.pointer() is not None
 
+    def published(self) -> float | None:
+        """When the current snapshot was published (the index last changed), epoch seconds."""
+        try:
+            return (self.root / POINTER).stat().st_mtime
+        except OSError:
+            return None
+
     def current(self) -> Snapshot | None:
         """The published snapshot, or None before the first commit."""
         for _ in range(3):  # a writer may replace it between reading the pointer and loading

@@ -537,6 +537,8 @@ class Store:
 
     def _rows(self, ids: Sequence[str], qvec: np.ndarray) -> dict[str, tuple[str, dict, float]]:
         """Text, metadata and cosine to the query of the chunks `ids`."""
+        if not ids:
+            return {}
         got = self._collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
         return {
             cid: (_text(doc, meta), dict(meta), float(np.dot(np.asarray(emb), qvec)))
@@ -553,13 +555,15 @@ class Store:
         window: int = 0,
         also: Sequence[str] = (),
         sources: Collection[str] | None = None,
+        fresh: bool = True,
     ) -> list[Passage]:
         """Hybrid search: dense and BM25 rankings fused by weighted reciprocal rank.
 
         `also`: other wordings of the same need, whose rankings are fused in too (a
         follow-up's rewrite may lose its referent; its words with the previous question's
         keep it). Scores, the exact-match rule and windows follow `query`. `sources`: only
-        these documents are searched, by both rankings (see `resolve_sources`).
+        these documents are searched, by both rankings (see `resolve_sources`). `fresh`:
+        whether a search that raced a commit may run again on the new snapshot (once).
 
         Then exact evidence wins: a chunk holding the whole query verbatim (a pasted line,
         an error message) comes first, and a chunk that nearly repeats a better one (the
@@ -599,6 +603,9 @@ class Store:
         rows = self._rows(look, qvec)
         if len(rows) < min(k, len(ranked)):  # ids gone since the snapshot: look further
             rows.update(self._rows(ranked[3 * k :], qvec))
+            if len(rows) < min(k, len(ranked)) and self._snapshot() is not snap and fresh:
+                # a commit replaced what this snapshot saw: search what it published
+                return self.search(query, k, candidates, window, also, sources, fresh=False)
         order = [cid for cid in ranked if cid in rows]
         exact = _squash(query)
         if len(exact) >= EXACT_MIN_CHARS:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, RagError
+
+if TYPE_CHECKING:
+    from index import IndexReport
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # indexing finished but some files failed
@@ -48,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bars (also off when not a terminal)"
+    )
+    p.add_argument(
+        "-w",
+        "--watch",
+        action="store_true",
+        help="keep indexing: after the first run, index again whenever files in PATHs are "
+        "added, edited, renamed or deleted (one line per run); Ctrl-C stops",
     )
 
     p = sub.add_parser("docs", help="list the indexed documents")
@@ -155,7 +167,40 @@ class _Bars:
             bar.close()
 
 
+def _report_line(report: IndexReport) -> str:
+    counts = ", ".join(f"{v} {k}" for k, v in report.counts().items())
+    return f"{counts} ({report.chunks_added} chunks added, {report.chunks_embedded} embedded)"
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    from index import bundled_corpus
+
+    from .watch import watch
+
+    engine = _engine(args)
+    paths = args.paths or [bundled_corpus()]
+
+    def show(result: IndexReport | RagError) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if isinstance(result, RagError):
+            print(f"{stamp} not indexed: {result}", file=sys.stderr, flush=True)
+            return
+        line = json.dumps(result.to_dict()) if args.json else _report_line(result)
+        print(f"{stamp} {line}", flush=True)
+        for source, reason in result.failed.items():
+            print(f"{stamp} failed: {source}: {reason}", file=sys.stderr, flush=True)
+
+    if not args.json:
+        print(f"watching {', '.join(map(str, paths))} -> {engine.store.path} (Ctrl-C stops)")
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how watching ends
+        watch(engine, paths, show)
+    print("stopped watching", file=sys.stderr)
+    return 0
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
+    if args.watch:
+        return _cmd_watch(args)
     engine = _engine(args)
     bars = None if args.quiet or args.json or not sys.stderr.isatty() else _Bars()
     try:
@@ -166,11 +211,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
-        counts = ", ".join(f"{v} {k}" for k, v in report.counts().items())
-        print(
-            f"{counts} ({report.chunks_added} chunks added, {report.chunks_embedded} embedded)"
-            f" in {report.seconds:.1f}s -> {engine.store.path}"
-        )
+        print(f"{_report_line(report)} in {report.seconds:.1f}s -> {engine.store.path}")
         for source, reason in report.failed.items():
             print(f"failed: {source}: {reason}", file=sys.stderr)
     return EXIT_PARTIAL if report.failed else 0

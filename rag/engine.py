@@ -279,6 +279,7 @@ class RAG:
             "db": str(self.store.path),
             "documents": len(docs),
             "chunks": sum(len(d.chunk_ids) for d in docs.values()),
+            "updated": self.store.snapshots.published(),  # when the index last changed
             # only the bundled news (or nothing yet): the demo's example questions fit
             "demo": all(Path(d.root).resolve() == bundled_corpus() for d in docs.values()),
         }

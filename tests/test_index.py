@@ -306,3 +306,19 @@ def test_overlapping_chunks_of_one_document_reach_the_model_as_one_exact_passage
     assert merged[0].score == 0.7
     inside = Passage("d.txt", "D", doc[15:30], 15, 30, 0.4)
     assert merge_overlapping([a, inside]) == [a]  # nothing new: no second copy
+
+
+def test_a_search_that_races_a_commit_answers_from_the_new_snapshot(tmp_path, corpus, monkeypatch):
+    """The UI searches while an upload or `rag index --watch` commits in the same process:
+    the chunks its snapshot listed may be gone from Chroma by the time it reads them."""
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    old = store._snapshot()
+    (corpus / "tea.txt").write_text("Green tea is brewed at 75 degrees now.\n", "utf-8")
+    (corpus / "paris.md").write_text("# Paris\n\nParis has the Louvre.\n", "utf-8")
+    sync(store, [corpus])  # replaces every chunk: the old ids are garbage-collected
+    new = store._snapshot()
+    snapshots = iter([old])
+    monkeypatch.setattr(store, "_snapshot", lambda: next(snapshots, new))
+    hits = store.search("green tea brewed", k=2)
+    assert hits and "75 degrees" in hits[0].text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +40,13 @@ History = list[tuple[str, str]]
 
 def describe(engine: RAG) -> str:
     info = engine.info()
+    changed = info.get("updated")
+    when = (
+        f", changed {time.strftime('%Y-%m-%d %H:%M', time.localtime(changed))}" if changed else ""
+    )
     return (
         f"Model: `{info['model']}` · Index: `{info['db']}` "
-        f"({info['documents']} documents, {info['chunks']} chunks)"
+        f"({info['documents']} documents, {info['chunks']} chunks{when})"
     )
 
 
