@@ -39,6 +39,10 @@ def _cache_home() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag"
 
 
+# Answers at once against an OpenAI-compatible LLM server when RAG_CONCURRENCY is 0 (auto).
+REMOTE_CONCURRENCY = 4
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob that matters, each with a `RAG_<NAME>` environment variable."""
@@ -74,6 +78,17 @@ class Settings:
     llm_url: str = ""  # an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
     llm_model: str = ""  # model name sent to that server (default: its first model)
     llm_api_key: str = field(default="", repr=False)  # bearer key for that server
+    # Answers generated at once by the UI (0: follow the backend: 1 for the local GGUF,
+    # whose llama.cpp context serves one request at a time, REMOTE_CONCURRENCY for an
+    # LLM server, which queues and batches requests itself).
+    concurrency: int = 0
+
+    @property
+    def answer_slots(self) -> int:
+        """How many answers may be generated at once (see `concurrency`)."""
+        if not self.llm_url:
+            return 1  # a local llama.cpp context: more would only wait on its lock
+        return self.concurrency or REMOTE_CONCURRENCY
 
     _BOUNDS = {
         "top_k": (1, 20),
@@ -87,6 +102,7 @@ class Settings:
         "max_question_chars": (10, 100_000),
         "chunk_chars": (200, 4000),
         "max_file_mb": (1, 2048),
+        "concurrency": (0, 64),
     }
 
     @property

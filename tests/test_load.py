@@ -251,3 +251,21 @@ def test_twenty_users_stream_their_own_answers_and_cheap_requests_stay_fast(agen
     # FIFO: waits spread over the whole run instead of everyone starting at once.
     waits = sorted(r.queue_wait for r in results)
     assert waits[-1] > waits[0] + 10 * generator.delay * 5
+
+
+@pytest.mark.parametrize(
+    ("overrides", "slots"),
+    [
+        ({}, 1),
+        ({"concurrency": 6}, 1),  # a local llama.cpp context: one answer at a time, always
+        ({"llm_url": "http://127.0.0.1:9/v1"}, 4),
+        ({"llm_url": "http://127.0.0.1:9/v1", "concurrency": 8}, 8),
+    ],
+)
+def test_answers_at_once_follow_the_backend(tmp_path, overrides, slots):
+    from conftest import FakeEmbedder
+
+    engine = RAG.open(db=tmp_path / "db", embedder=FakeEmbedder(), **overrides)
+    assert engine.settings.answer_slots == slots
+    chat = [fn for fn in build_app(engine).fns.values() if fn.name == "respond"]
+    assert {(fn.concurrency_id, fn.concurrency_limit) for fn in chat} == {(CHAT_GROUP, slots)}

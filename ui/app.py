@@ -292,9 +292,11 @@ def build_app(engine: RAG) -> gr.Blocks:
             conv_message = gr.Markdown(elem_id="rag-conv-message")
         docs = documents_panel(engine, status, scope)
         io = ([box, chatbot, history, scope, current], [box, chatbot, history, last, current])
-        # One answer at a time, FIFO across both triggers: the model is serialized anyway,
-        # and the queue (unlike a lock) shows each waiting user their position.
-        chat = {"concurrency_id": CHAT_GROUP, "concurrency_limit": 1}
+        # Answers at once as the backend allows (one for the local model, which is
+        # serialized anyway; RAG_CONCURRENCY for an LLM server), FIFO across both
+        # triggers: the queue (unlike a lock) shows each waiting user their position.
+        slots = engine.settings.answer_slots
+        chat = {"concurrency_id": CHAT_GROUP, "concurrency_limit": slots}
         cheap = {"api_visibility": "private", "concurrency_limit": None}
         for event in (
             box.submit(respond, *io, api_name="ask", **chat),
