@@ -1,6 +1,7 @@
 """Load on the web UI: N simultaneous users, each streaming a different question.
 
     .venv/bin/python bench/load.py [--clients 20] [--json] [--db DIR] [--model NAME|PATH]
+    .venv/bin/python bench/load.py --parallel-server [--json]
 
 Indexes the bundled corpus into a fresh index (or `--db`), starts `ui.launch` on a free
 loopback port with the real models, then starts N `gradio_client` users at once, each
@@ -197,13 +198,136 @@ def corpus_questions(n: int) -> tuple[list[str], dict[str, dict]]:
     return questions[:n], {i["question"]: i for i in items}
 
 
+class ParallelLLMServer:
+    """An OpenAI-compatible chat server on loopback that serves requests in parallel (a
+    thread each), like vLLM or llama.cpp's server with several slots: it streams the first
+    sentence of passage [1] with a citation, one word every `delay` seconds."""
+
+    def __init__(self, delay: float = 0.04) -> None:
+        import re
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.active = self.peak = 0  # requests being answered now, and at most
+        lock = threading.Lock()
+        counts = self
+
+        passage = re.compile(
+            r"<<<PASSAGE 1 \w+>>>\n\[1\][^\n]*\n(.*?)(?:(?<=[.!?])\s|\n<<<END)", re.S
+        )
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _json(self, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._json({"object": "list", "data": [{"id": "parallel", "object": "model"}]})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path.endswith("/tokenize"):  # llama_cpp.server's: words as tokens
+                    self._json({"tokens": body.get("input", "").split()})
+                    return
+                prompt = body["messages"][-1]["content"]
+                found = passage.search(prompt)
+                quote = found.group(1).strip().rstrip(".!?") if found else ""
+                reply = f"{quote} [1]." if quote else "I cannot answer that."
+                with lock:
+                    counts.active += 1
+                    counts.peak = max(counts.peak, counts.active)
+                try:
+                    self._stream(reply)
+                finally:
+                    with lock:
+                        counts.active -= 1
+
+            def _stream(self, reply: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for word in reply.split(" "):
+                    time.sleep(delay)
+                    chunk = {"choices": [{"delta": {"content": word + " "}, "finish_reason": None}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                done = {"choices": [{"delta": {}, "finish_reason": "stop"}]}
+                self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def parallel_main(as_json: bool) -> int:
+    """Throughput and latency at 1, 4 and 8 users against a parallel LLM server, with the
+    UI answering one question at a time (before RAG_CONCURRENCY) and as many as it allows."""
+    from rag import RAG
+    from ui import launch
+
+    questions, _ = corpus_questions(8)
+    server = ParallelLLMServer()
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp, redirect_stdout(sys.stderr):
+            RAG.open(db=Path(tmp) / "index").index()
+            for slots in (1, 4, 8):
+                engine = RAG.open(db=Path(tmp) / "index", llm_url=server.url, concurrency=slots)
+                app = launch(engine, port=free_port(), prevent_thread_lock=True, quiet=True)
+                try:
+                    for users in (1, 4, 8):
+                        wall = time.perf_counter()
+                        results = run_clients(app.local_url, questions[:users], timeout=300)
+                        wall = time.perf_counter() - wall
+                        summary = summarize(results)
+                        rows.append(
+                            {"answers_at_once": engine.settings.answer_slots, "users": users,
+                             "answers_per_s": users / wall, "p50_s": summary["total"]["p50"],
+                             "p95_s": summary["total"]["p95"], "errors": summary["errors"],
+                             "crossed": summary["crossed"]}
+                        )  # fmt: skip
+                finally:
+                    app.close()
+    finally:
+        server.close()
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print("answers at once  users  answers/s  p50 s  p95 s  errors  crossed")
+        for r in rows:
+            print(
+                f"{r['answers_at_once']:15d} {r['users']:6d} {r['answers_per_s']:10.2f} "
+                f"{r['p50_s']:6.2f} {r['p95_s']:6.2f} {r['errors']:7d} {r['crossed']:8d}"
+            )
+    return 1 if any(r["errors"] or r["crossed"] for r in rows) else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=20, help="simultaneous users (default 20)")
     parser.add_argument("--json", action="store_true", help="print the summary and rows as JSON")
     parser.add_argument("--db", help="index directory (default: a fresh temporary one)")
     parser.add_argument("--model", help="model preset or .gguf path (default: $RAG_MODEL)")
+    parser.add_argument(
+        "--parallel-server",
+        action="store_true",
+        help="instead: 1, 4 and 8 users against a scripted OpenAI-compatible server that "
+        "answers in parallel, with RAG_CONCURRENCY 1, 4 and 8 (throughput and p95)",
+    )
     args = parser.parse_args(argv)
+    if args.parallel_server:
+        return parallel_main(args.json)
 
     from rag import RAG
     from rag.evaluation import keyword_hit

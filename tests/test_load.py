@@ -269,3 +269,32 @@ def test_answers_at_once_follow_the_backend(tmp_path, overrides, slots):
     assert engine.settings.answer_slots == slots
     chat = [fn for fn in build_app(engine).fns.values() if fn.name == "respond"]
     assert {(fn.concurrency_id, fn.concurrency_limit) for fn in chat} == {(CHAT_GROUP, slots)}
+
+
+def test_against_a_parallel_llm_server_the_ui_answers_several_users_at_once(tmp_path, corpus):
+    """RAG_CONCURRENCY follows the backend: four users, four answers generated at once by
+    a server that serves in parallel, each user with its own question's answer."""
+    from conftest import FakeEmbedder
+
+    server = bench.ParallelLLMServer(delay=0.05)
+    try:
+        engine = RAG.open(db=tmp_path / "db", embedder=FakeEmbedder(), llm_url=server.url,
+                          concurrency=4, min_score=0.05)  # fmt: skip
+        engine.index([corpus])
+        app = launch(engine, port=bench.free_port(), prevent_thread_lock=True, quiet=True)
+        try:
+            questions = [
+                "How hot should green tea be brewed?",
+                "How long should green tea steep?",
+                "When was the Eiffel Tower completed?",
+                "What is the capital of France?",
+            ]
+            results = bench.run_clients(app.local_url, questions, timeout=120)
+        finally:
+            app.close()
+    finally:
+        server.close()
+    summary = bench.summarize(results)
+    assert summary["errors"] == 0 and summary["crossed"] == 0, results
+    assert server.peak >= 2, "the answers were generated one at a time"
+    assert all("[1]" in r.answer for r in results), [r.answer for r in results]
