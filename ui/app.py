@@ -72,9 +72,8 @@ def make_respond(engine: RAG):
         yield "", messages, history, [], conversation
         streamed = ""
         try:
-            saved_to = None
+            saved_to, user = None, saved.user_of(request)
             if conversation is not None:  # "": the page's first question starts one
-                user = saved.user_of(request)
                 # a bad question or scope must not leave an empty conversation behind
                 engine.standalone_question(question or "")
                 engine.resolve_sources(sources or None)
@@ -84,7 +83,7 @@ def make_respond(engine: RAG):
                 history=history,
                 sources=sources or None,
                 conversation=saved_to,
-                user=saved.user_of(request),
+                user=user,
             )  # the answer is saved to the conversation as soon as it is final
             for event in events:
                 if isinstance(event, Answer):

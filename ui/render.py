@@ -41,10 +41,15 @@ def highlight(passage: Passage, citation: Citation) -> str:
     s, e = citation.start - passage.start, citation.end - passage.start
     if passage.source != citation.source or not 0 <= s < e <= len(passage.text):
         return _quote(_plain(passage.text))
+    return _quote(_marked(passage.text, s, e))
+
+
+def _marked(text: str, start: int, end: int) -> str:
+    """Safe text with `text[start:end]` in bold, line by line (bold cannot span lines)."""
     span = "\n".join(
-        f"**{_plain(line)}**" if line.strip() else line for line in passage.text[s:e].split("\n")
+        f"**{_plain(line)}**" if line.strip() else line for line in text[start:end].split("\n")
     )
-    return _quote(_plain(passage.text[:s]) + span + _plain(passage.text[e:]))
+    return _plain(text[:start]) + span + _plain(text[end:])
 
 
 def _quote(text: str) -> str:
@@ -94,10 +99,7 @@ def render_document(doc: Document, start: int, end: int, heading: str = "") -> s
     where = [f"`{safe_code(doc.source)}`"]
     where += [f"page {page} of {len(doc.pages)}"] if page else []
     where += [_plain(heading)] if heading else []
-    span = "\n".join(
-        f"**{_plain(line)}**" if line.strip() else line for line in doc.text[start:end].split("\n")
-    )
-    body = _plain(doc.text[lo:start]) + span + _plain(doc.text[end:hi])
+    body = _marked(doc.text[lo:hi], start - lo, end - lo)
     more = (["*… (earlier text not shown)*"] if lo > 0 and page is None else []) + [body]
     more += ["*… (later text not shown)*"] if hi < len(doc.text) and page is None else []
     return f"### {_plain(doc.title)}\n{' · '.join(where)}\n\n" + "\n\n".join(more)
