@@ -27,7 +27,7 @@ from .errors import (
     UnknownDocumentError,
 )
 from .settings import Settings
-from .types import Answer, Citation
+from .types import Answer, Citation, Event, Sentence
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -39,6 +39,7 @@ __all__ = [
     "Conversations",
     "Document",
     "DocumentError",
+    "Event",
     "IndexDirError",
     "IndexLockedError",
     "IndexReport",
@@ -51,6 +52,7 @@ __all__ = [
     "PathNotFoundError",
     "ProgressEvent",
     "RagError",
+    "Sentence",
     "Settings",
     "StoredDocument",
     "UnknownConversationError",

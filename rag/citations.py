@@ -15,6 +15,7 @@ REFUSAL = "I cannot answer that from the documents."
 _MARKER = re.compile(
     r"\[\s*(?:passages?|sources?|doc(?:ument)?s?)?\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]", re.I
 )
+REFUSAL_HEAD = 200  # where a refusal is looked for: the answer's opening
 _REFUSAL_PATTERNS = re.compile(
     r"cannot answer|can ?not be answered|can't answer|unable to answer"
     r"|(?:do|does) not (?:contain|provide|include|mention|say|specify|state)"
@@ -52,5 +53,14 @@ def is_refusal(text: str) -> bool:
     stripped = text.strip()
     if not stripped:
         return True
-    head = stripped[:200]
+    head = stripped[:REFUSAL_HEAD]
     return bool(_REFUSAL_PATTERNS.search(head)) and not parse_markers(stripped)
+
+
+def refusal_possible(text: str) -> bool:
+    """Whether `text`, still being written, may yet turn out to be a refusal: it has no
+    marker and its opening is not complete or already refuses."""
+    stripped = text.strip()
+    if parse_markers(stripped):
+        return False
+    return len(stripped) < REFUSAL_HEAD or bool(_REFUSAL_PATTERNS.search(stripped[:REFUSAL_HEAD]))

@@ -249,22 +249,14 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         answer = engine.ask(args.question, sources=args.source)
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
-    answer, raw = None, []
-    streamed = sys.stdout.isatty()
+    answer = None
     for event in engine.stream(args.question, sources=args.source):
         if isinstance(event, Answer):
             answer = event
-        else:
-            raw.append(event)
-            if streamed:
-                print(event, end="", flush=True)
+        else:  # a checked sentence, printed as soon as it passed
+            print(event.text, end="", flush=True)
     assert answer is not None
-    if not streamed:
-        print(answer.text)
-    elif "".join(raw).strip() != answer.text:
-        print(f"\n\nChecked answer: {answer.text}")
-    else:
-        print()
+    print()
     for c in answer.citations:
         page = f"page {c.page}, " if c.page else ""
         print(f"\n[{c.n}] {c.title} — {c.source} ({page}chars {c.start}-{c.end})")

@@ -35,6 +35,7 @@ from index.chunking import split_sentences
 from index.readable import readable
 from index.readers import SUPPORTED_SUFFIXES
 
+from .checked import CheckedStream
 from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
 from .conversations import FILE as CONVERSATIONS_FILE
 from .conversations import Conversations
@@ -45,10 +46,9 @@ from .models import resolve_model
 from .prompts import build_messages, build_rewrite_messages
 from .sanitize import strip_active_content
 from .settings import Settings
-from .types import Answer
+from .types import Answer, Event, Sentence
 from .verify import verify
 
-Event = str | Answer
 # Share of the question's (IDF-weighted) terms a passage must hold to count as relevant
 # when its embedding similarity alone is under `min_score`.
 LEXICAL_EVIDENCE = 0.5
@@ -416,22 +416,24 @@ class RAG:
         sources: Sequence[str] | None = None,
         conversation: str | None = None,
         user: str = "",
+        stop: threading.Event | None = None,
     ) -> Iterator[Event]:
-        """Yield text deltas as the model writes, then the final `Answer`.
+        """Yield each checked `Sentence` as soon as it passes, then the final `Answer`.
 
-        Deltas are the model's raw words, for a live preview; render only the `Answer`,
-        whose text is checked, re-cited and stripped of active content. `sources` limits
-        the question to some documents: names or folder prefixes of indexed sources (an
+        Nothing unchecked is ever yielded: the sentences join into `Answer.text` exactly
+        (see `rag.checked`); a refusal comes as one sentence. `sources` limits the
+        question to some documents: names or folder prefixes of indexed sources (an
         unknown name is an `InputError`); a refusal then says the chosen documents do not
         hold the answer. `conversation`: a saved conversation's id (of `user`); its turns
         are the history (unless `history` is given) and the answer is saved to it as soon
-        as it is final.
+        as it is final. Setting `stop` ends the stream between two model tokens, with no
+        `Answer` (a client that left): the model is free at once.
         """
         original = self._check_question(question)
         if conversation is not None:
             saved = self.conversations.get(conversation, user)  # unknown id: error now
             history = saved.history() if history is None else history
-            for event in self.stream(original, history, sources):
+            for event in self.stream(original, history, sources, stop=stop):
                 if isinstance(event, Answer):
                     self.conversations.add(conversation, event, user)
                 yield event
@@ -448,9 +450,9 @@ class RAG:
         timings["retrieval"] = time.perf_counter() - started - timings.get("rewrite", 0.0)
         scoped = {"standalone": asked, "scope": scope or ()}
         if not self._relevant(q, passages):
-            timings["total"] = time.perf_counter() - started
+            timings["total"] = timings["first_sentence"] = time.perf_counter() - started
             answer = _scoped_refusal(replace(self._refusal(original, passages, timings), **scoped))
-            yield answer.text
+            yield Sentence(answer.text)
             yield answer
             return
         # The standalone question carries the conversation, so earlier turns are not resent.
@@ -458,38 +460,68 @@ class RAG:
         wide = passages
         messages, passages, prompt_tokens = self._fit(q, self._tight(passages))
         timings["prompt_tokens"] = prompt_tokens
-        pieces: list[str] = []
         gen_started = time.perf_counter()
         first_at = gen_started
         for attempt in range(2):
+            checked = CheckedStream(passages, self.store.term_weight, asked or original, original)
             deltas = self.generator.stream_chat(
                 messages,
                 max_tokens=self.settings.max_tokens,
                 temperature=0.0,  # greedy: grounded
             )
+            tokens = 0
             for delta in deltas:
-                if not pieces:
+                if stop is not None and stop.is_set():
+                    getattr(deltas, "close", lambda: None)()  # the model's lock, now
+                    return
+                if not tokens:
                     first_at = time.perf_counter()
                     timings["first_token"] = first_at - started
-                pieces.append(delta)
-                yield delta
+                tokens += 1
+                yield from self._released(checked.feed(delta), timings, started)
+            yield from self._released(checked.close(), timings, started)
             # llama.cpp's own count, and how much of the prompt its KV cache already held
             timings.update(getattr(deltas, "usage", None) or {})
-            if attempt or not self._worth_retry(original, "".join(pieces), passages, wide, q):
+            if (
+                checked.shown
+                or attempt
+                or not self._worth_retry(original, checked.raw, passages, wide, q)
+            ):
                 break
             # The answer may be in a passage the budget left out; and a small model
             # sometimes refuses with the answer in front of it: a fresh fence code changes
             # the prompt's tokens, and one more try with every passage usually answers.
+            # Nothing of the first try was shown (it had no sentence that answers).
             timings["retried"] = 1
             messages, passages, prompt_tokens = self._fit(q, wide)
-            pieces = []
-            yield "\n\n"
         timings["generation"] = time.perf_counter() - gen_started
         timings["decode"] = time.perf_counter() - first_at  # after the first token
-        timings["completion_tokens"] = len(pieces)  # llama.cpp streams one token per delta
+        timings["completion_tokens"] = tokens  # llama.cpp streams one token per delta
         timings["total"] = time.perf_counter() - started
-        answer = self._finish(original, "".join(pieces), passages, timings, q)
-        yield _scoped_refusal(replace(answer, **scoped))
+        if checked.shown:
+            answer = Answer(
+                original,
+                checked.text,
+                False,
+                checked.citations(),
+                tuple(passages),
+                self._model_name(),
+                dict(timings),
+                checked.unsupported,
+            )
+        else:  # a refusal, a quote of the passages, or nothing that passed: said at once
+            timings["first_sentence"] = timings["total"]
+            answer = self._finish(original, checked.raw, passages, timings, q)
+        answer = _scoped_refusal(replace(answer, **scoped))
+        if not checked.shown:
+            yield Sentence(answer.text, answer.citations)
+        yield answer
+
+    @staticmethod
+    def _released(sentences: list[Sentence], timings: dict, started: float) -> Iterator[Sentence]:
+        if sentences and "first_sentence" not in timings:
+            timings["first_sentence"] = time.perf_counter() - started
+        yield from sentences
 
     def _tight(self, passages: list[Passage]) -> list[Passage]:
         """The best passages whose text fits `context_tokens` (at least one).

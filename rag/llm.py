@@ -46,6 +46,12 @@ class ChatStream(Iterator[str]):
     def __next__(self) -> str:
         return next(self._deltas)
 
+    def close(self) -> None:
+        """Stop generating now: the model's lock is released at once."""
+        close = getattr(self._deltas, "close", None)
+        if close is not None:
+            close()
+
 
 def _common_prefix(a: Any, b: Any) -> int:
     n = min(len(a), len(b))

@@ -14,14 +14,14 @@ from the passages, cite them, refuse otherwise) are not the client's to override
 Sampling fields (`temperature`, `max_tokens`, ...) and the model name are accepted and
 ignored: answers are greedy and length-capped by `Settings`.
 
-Streaming sends checked text only. `RAG.stream()` yields the model's raw words first, an
-unverified preview, then the final `Answer`, whose text may differ: active content
-stripped, citations re-pointed, unsupported sentences dropped, or a refusal instead. A
-page can repaint a preview; an API client cannot take back text it has received (it may
-already be shown, stored or acted on). So a stream opens at once with an empty assistant
-delta, sends SSE comments (`: keep-alive`, ignored by clients) while the model works, then
-the checked text in word-sized deltas, and a last chunk with `finish_reason: "stop"`,
-`citations`, `refused` and `usage`. The price: the first word arrives with the last.
+Streaming sends checked text only, as soon as it is checked. `RAG.stream()` yields each
+sentence once it has passed the checks (active content stripped, citations re-pointed,
+unsupported sentences dropped; see `rag.checked`), and those sentences join into the
+final answer exactly: an API client cannot take back text it has received (it may already
+be shown, stored or acted on), so nothing unchecked is ever sent. A stream opens at once
+with an empty assistant delta, sends each checked sentence in word-sized deltas as it
+passes, SSE comments (`: keep-alive`, ignored by clients) while the model works, and a
+last chunk with `finish_reason: "stop"`, `citations`, `refused` and `usage`.
 
 Safe on a laptop: loopback by default, and any other address needs an API key
 (`RAG_API_KEY` or `rag serve --api-key-file`), then checked on every request. A foreign
@@ -33,6 +33,7 @@ CORS preflight, and no CORS headers are ever sent. The API only reads the index.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import json
@@ -58,7 +59,7 @@ from index import StoredDocument
 
 from .engine import RAG
 from .errors import DocumentError, InputError, RagError, UnknownDocumentError
-from .types import Answer
+from .types import Answer, Sentence
 
 __all__ = ["MODEL_ID", "create_app", "is_loopback", "serve"]
 
@@ -274,29 +275,36 @@ class _Job:
     """One answer computed in the threadpool, stoppable between model deltas.
 
     The whole `RAG.stream()` runs in one worker thread (the generator holds the model's
-    lock while it iterates), and only its final `Answer` comes back: raw deltas never
-    leave this class. `stop` ends a job whose client has gone, freeing the model.
+    lock while it iterates); its checked sentences are handed to the event loop as they
+    pass (`sentences`, ended by None) and its final `Answer` is the task's result. `stop`
+    ends a job whose client has gone, freeing the model.
     """
 
     def __init__(self, engine: RAG, request: ChatRequest) -> None:
         self.stop = threading.Event()
+        self.sentences: asyncio.Queue[Sentence | None] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
         self.task = asyncio.ensure_future(run_in_threadpool(self._run, engine, request))
         # A job abandoned by its client may still fail later: nobody will ask, so consume it.
         self.task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
+    def _hand_over(self, sentence: Sentence | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody left to tell
+            self._loop.call_soon_threadsafe(self.sentences.put_nowait, sentence)
+
     def _run(self, engine: RAG, request: ChatRequest) -> Answer | None:
-        events = engine.stream(request.question, request.history, request.sources)
+        events = engine.stream(request.question, request.history, request.sources, stop=self.stop)
         try:
             for event in events:
                 if isinstance(event, Answer):
                     return event
-                if self.stop.is_set():
-                    return None
+                self._hand_over(event)
         finally:
             events.close()  # releases the model's lock now, not at garbage collection
-        raise RagError("the engine ended without an answer")
+            self._hand_over(None)
+        return None  # stopped: its client has gone
 
-    async def wait(self, timeout: float) -> bool:
+    async def wait(self, timeout: float | None) -> bool:
         """True once the answer (or its error) is ready; False after `timeout` seconds."""
         done, _ = await asyncio.wait({self.task}, timeout=timeout)
         return bool(done)
@@ -309,11 +317,21 @@ class _Job:
 
 
 async def _stream_events(job: _Job, cid: str, created: int) -> AsyncIterator[str]:
-    """The SSE body: opening delta, keep-alives, checked text, closing chunk, [DONE]."""
+    """The SSE body: opening delta, checked sentences as they pass (keep-alives between),
+    closing chunk, [DONE]. An error after some sentences ends the stream with its body."""
     try:
         yield _sse(_chunk(cid, created, {"role": "assistant", "content": ""}))
-        while not await job.wait(KEEP_ALIVE_SECONDS):
-            yield ": keep-alive\n\n"
+        while True:
+            try:
+                sentence = await asyncio.wait_for(job.sentences.get(), KEEP_ALIVE_SECONDS)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if sentence is None:
+                break
+            for piece in words(sentence.text):
+                yield _sse(_chunk(cid, created, {"content": piece}))
+        await job.wait(None)
         answer = job.result()
     except InputError as exc:
         yield _sse(_error_body(str(exc), "invalid_request_error"))
@@ -327,8 +345,6 @@ async def _stream_events(job: _Job, cid: str, created: int) -> AsyncIterator[str
         return
     finally:
         job.stop.set()  # a no-op when done; frees the model when the client has left
-    for piece in words(answer.text):
-        yield _sse(_chunk(cid, created, {"content": piece}))
     last = _chunk(cid, created, {}, "stop")
     last.update(citations=_citations(answer), refused=answer.refused, usage=_usage(answer))
     yield _sse(last)

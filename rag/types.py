@@ -26,6 +26,19 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """A checked sentence of an answer being streamed, released once it passed the checks.
+
+    `text` starts with the space or line break that separates it from the sentence before
+    (none for the first), so the texts of a stream join into the final `Answer.text`.
+    `citations` are the passages this sentence cites, each with the span backing it.
+    """
+
+    text: str
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
 class Answer:
     """A grounded answer: text with [n] markers, the citations they resolve to, the passages."""
 
@@ -71,3 +84,7 @@ class Answer:
             "standalone": self.standalone,
             "scope": list(self.scope),
         }
+
+
+# What `RAG.stream` yields: checked sentences as they are ready, then the final answer.
+Event = Sentence | Answer

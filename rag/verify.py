@@ -223,7 +223,7 @@ class _Scorer:
         return -neg_n, score
 
 
-def _segments(text: str) -> list[tuple[int, int]]:
+def segments(text: str) -> list[tuple[int, int]]:
     """Sentence spans of the answer: trailing marker-only pieces merged backwards, a list
     enumerator ("2.") forwards into the item it numbers, so it stands or falls with it."""
     spans: list[tuple[int, int]] = []
@@ -264,37 +264,35 @@ def _span(passage: Passage, sentences: Sequence[str]) -> tuple[int, int]:
     return spans[min(chosen)][0], spans[max(chosen)][1]
 
 
-def verify(
-    text: str,
-    passages: Sequence[Passage],
-    weight: Callable[[str], float] | None = None,
-    question: str = "",
-) -> Verified:
-    """Re-cite or drop each sentence of `text`; see the module docstring.
+class Checker:
+    """Checks an answer one sentence at a time, in order: what `verify` does to a whole
+    text, usable on a stream (a sentence is judged the moment it is complete)."""
 
-    `weight(token)` says how much a word counts (IDF from the index); default: equally.
-    """
-    scorer = _Scorer(passages, weight or (lambda _: 1.0), question)
-    out, pos = [], 0
-    unsupported: list[str] = []
-    supported = 0
-    citing: dict[int, list[str]] = {}
-    for start, end in _segments(text):
-        out.append(text[pos:start])
-        pos = end
-        piece = text[start:end]
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        weight: Callable[[str], float] | None = None,
+        question: str = "",
+    ) -> None:
+        self.passages = passages
+        self.scorer = _Scorer(passages, weight or (lambda _: 1.0), question)
+        self.unsupported: list[str] = []
+        self.supported = 0  # kept sentences that add something to the question
+        self.citing: dict[int, list[str]] = {}
+
+    def check(self, piece: str) -> tuple[str, tuple[int, ...]] | None:
+        """One answer sentence as shown (markers re-pointed) and the passages it cites,
+        or None when it is dropped (unsupported, cut short, a bare list number)."""
+        passages, scorer = self.passages, self.scorer
         cited = [n for n in dict.fromkeys(parse_markers(piece)) if 1 <= n <= len(passages)]
         bare = _MARKER.sub("", piece).strip()
         bare = re.sub(r"\s+([.,;:!?])", r"\1", bare)
         if _ENUMERATOR.fullmatch(bare):  # a list number left without its item
-            if out and out[-1].strip() == "":
-                out.pop()
-            continue
+            return None
         claim = re.sub(r"^" + _ENUMERATOR.pattern + r"\s+", "", bare)  # "2. X": judged as X
         if len(_stems(claim)) < 2 and not (required_terms(claim) or _numbers(claim)):
             # "Yes." or a lone connective: nothing to verify
-            out.append(_with_markers(bare, cited))
-            continue
+            return _with_markers(bare, cited), tuple(cited)
         last = re.findall(r"[\w']+", claim.lower())[-1:]
         # Cut short, whatever it was meant to say is missing: no passage can support it.
         cut_short = bool(last) and last[0] in _DANGLING
@@ -313,20 +311,48 @@ def verify(
         else:
             keep = [best] if best_score >= SUPPORT_THRESHOLD else []
         if cut_short or not keep:
-            unsupported.append(bare)
+            self.unsupported.append(bare)
+            return None
+        self.supported += scorer.adds_to_question(claim)
+        for n in keep:
+            self.citing.setdefault(n, []).append(claim)
+        return _with_markers(bare, keep), tuple(keep)
+
+    def citation(self, n: int, sentences: Sequence[str] | None = None) -> Citation:
+        """Passage `n` as cited by `sentences` (default: every kept sentence citing it)."""
+        p = self.passages[n - 1]
+        s, e = _span(p, self.citing[n] if sentences is None else sentences)
+        return Citation(n, p.source, p.title, p.text[s:e], p.start + s, p.start + e, p.page)
+
+    def citations(self) -> tuple[Citation, ...]:
+        return tuple(self.citation(n) for n in self.citing)
+
+
+def verify(
+    text: str,
+    passages: Sequence[Passage],
+    weight: Callable[[str], float] | None = None,
+    question: str = "",
+) -> Verified:
+    """Re-cite or drop each sentence of `text`; see the module docstring.
+
+    `weight(token)` says how much a word counts (IDF from the index); default: equally.
+    """
+    checker = Checker(passages, weight, question)
+    out, pos = [], 0
+    for start, end in segments(text):
+        out.append(text[pos:start])
+        pos = end
+        shown = checker.check(text[start:end])
+        if shown is None:
             if out and out[-1].strip() == "":
                 out.pop()  # the space before the dropped sentence goes with it
             continue
-        supported += scorer.adds_to_question(claim)
-        for n in keep:
-            citing.setdefault(n, []).append(claim)
-        out.append(_with_markers(bare, keep))
+        out.append(shown[0])
     out.append(text[pos:])
-    citations = []
-    for n, sentences in citing.items():
-        p = passages[n - 1]
-        s, e = _span(p, sentences)
-        citations.append(
-            Citation(n, p.source, p.title, p.text[s:e], p.start + s, p.start + e, p.page)
-        )
-    return Verified("".join(out).strip(), tuple(citations), tuple(unsupported), supported)
+    return Verified(
+        "".join(out).strip(),
+        checker.citations(),
+        tuple(checker.unsupported),
+        checker.supported,
+    )

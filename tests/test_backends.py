@@ -34,7 +34,7 @@ from test_offline import free_port, outbound_in_trace
 
 from index import SentenceTransformerEmbedder, bundled_corpus
 from index.store import SERVER_FORMAT
-from rag import RAG, Answer, IndexDirError, Settings
+from rag import RAG, Answer, IndexDirError, Sentence, Settings
 from rag.models import resolve_model
 
 pytestmark = pytest.mark.real
@@ -217,11 +217,13 @@ def test_reindexing_a_server_index_changes_nothing(served, embedder, chroma_serv
 
 
 def ask(engine: RAG, question: str, history: list | None = None) -> tuple[Answer, str]:
-    """The answer, and the model's raw words (the stream's deltas) for failure messages."""
+    """The answer, and the sentences streamed before it (they join into its text)."""
     events = list(engine.stream(question, history))
     answer = events[-1]
     assert isinstance(answer, Answer)
-    return answer, "".join(e for e in events[:-1] if isinstance(e, str))
+    streamed = "".join(e.text for e in events[:-1] if isinstance(e, Sentence))
+    assert streamed == answer.text
+    return answer, streamed
 
 
 def test_an_answer_through_both_servers_cites_real_spans(served):

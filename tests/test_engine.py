@@ -10,7 +10,7 @@ from conftest import FakeGenerator
 
 import rag
 from index import IndexReport, Passage
-from rag import RAG, Answer, Citation, InputError, PathNotFoundError, RagError
+from rag import RAG, Answer, Citation, InputError, PathNotFoundError, RagError, Sentence
 
 
 def test_public_api_is_declared_once():
@@ -84,15 +84,24 @@ def test_passages_are_fenced_with_a_fresh_code_they_cannot_forge(engine_factory,
     assert "fence" in engine.generator.prompts[0][0]["content"]  # the rule is in the system turn
 
 
-def test_stream_yields_deltas_then_the_final_answer(engine_factory, corpus):
-    engine = engine_factory(["Paris is the capital of France [1]."])
+def test_stream_yields_checked_sentences_then_the_final_answer(engine_factory, corpus):
+    engine = engine_factory(
+        ["Paris is the capital of France [1]. The Eiffel Tower was completed in 1889 [1]."]
+    )
     engine.index([corpus])
     events = list(engine.stream("What is the capital of France?"))
-    *deltas, final = events
-    assert all(isinstance(d, str) for d in deltas) and len(deltas) > 1
-    assert "".join(deltas) == "Paris is the capital of France [1]."
+    *sentences, final = events
+    assert all(isinstance(s, Sentence) for s in sentences) and len(sentences) == 2
+    assert [s.text for s in sentences] == [
+        "Paris is the capital of France [1].",
+        " The Eiffel Tower was completed in 1889 [1].",
+    ]
+    assert "".join(s.text for s in sentences) == final.text
+    assert sentences[0].citations[0].text == "Paris is the capital of France."
+    assert sentences[1].citations[0].text == "The Eiffel Tower was completed in 1889."
     assert isinstance(final, Answer) and final.citations[0].source == "paris.md"
-    assert final.timings["first_token"] <= final.timings["total"]
+    t = final.timings
+    assert t["first_token"] <= t["first_sentence"] <= t["total"]
 
 
 def test_model_refusal_sets_refused_and_drops_citations(engine_factory, corpus):

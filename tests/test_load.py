@@ -247,7 +247,8 @@ def test_twenty_users_stream_their_own_answers_and_cheap_requests_stay_fast(agen
     assert (summary["clients"], summary["crossed"], summary["correct"]) == (USERS, 0, USERS)
     assert all(r.echoed == r.question for r in results)
     assert generator.peak == 1  # one generation at a time, across both chat triggers
-    assert all(r.updates > 3 for r in results)  # each user saw its answer stream in
+    # each user saw its answer come in: the placeholder, the checked sentence, the answer
+    assert all(r.updates >= 3 for r in results)
     # FIFO: waits spread over the whole run instead of everyone starting at once.
     waits = sorted(r.queue_wait for r in results)
     assert waits[-1] > waits[0] + 10 * generator.delay * 5

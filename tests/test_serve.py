@@ -552,6 +552,28 @@ def test_stream_opens_at_once_and_keep_alives_are_ignored_by_the_client(start, m
     assert raw.count(": keep-alive") >= 3 and raw.rstrip().endswith("data: [DONE]")
 
 
+def test_each_checked_sentence_is_sent_while_the_model_is_still_writing(start):
+    from test_streaming import GatedGenerator
+
+    gen = GatedGenerator(TEA_ANSWER, "Steep it for two minutes [1].")
+    srv = start(generator=gen)
+    body = {"model": "x", "stream": True, "messages": [{"role": "user", "content": TEA_Q}]}
+    text = ""
+    with httpx.stream("POST", f"{srv.base}/v1/chat/completions", json=body, timeout=20) as resp:
+        for line in resp.iter_lines():
+            if not line.startswith("data: {"):
+                continue
+            chunk = json.loads(line.removeprefix("data: "))
+            text += chunk["choices"][0]["delta"].get("content") or ""
+            if text == TEA_ANSWER:  # the whole first sentence, and the model is waiting
+                assert not gen.gate.is_set()
+                gen.gate.set()
+            last = chunk
+    assert gen.waited, "the first sentence was not sent until the model had finished"
+    assert text == TEA_ANSWER + " Steep it for two minutes [1]."
+    assert last["choices"][0]["finish_reason"] == "stop" and last["citations"]
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_client_that_leaves_frees_the_model(start, stream):
     total = len(TEA_ANSWER) * 100

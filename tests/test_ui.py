@@ -23,22 +23,40 @@ def test_app_builds_without_launching(engine_factory, corpus):
 
 
 def test_chat_streams_then_shows_sources_under_the_answer(engine_factory, corpus):
-    engine = engine_factory(["Green tea is brewed at 80 degrees Celsius [1]."])
+    engine = engine_factory(
+        [
+            "Green tea is brewed at 80 degrees Celsius [1]. It was first brewed by Napoleon "
+            "in 1802 [1]. Steep it for two minutes [1]."
+        ]
+    )
     engine.index([corpus])
     respond = make_respond(engine)
-    steps = list(respond("How hot should green tea be?", [], []))
-    assert len(steps) > 3  # the page updates while the answer streams
+    steps, shown = [], []
+    for step in respond("How hot should green tea be?", [], []):
+        steps.append(step)
+        shown.append(step[1][-1]["content"])  # the same list is updated in place
+    shown = shown[1:-1]  # between the placeholder and the rendered answer
+    # The page shows each checked sentence as it passes; never the one the checks dropped.
+    assert shown == [
+        "Green tea is brewed at 80 degrees Celsius [1]. …",
+        "Green tea is brewed at 80 degrees Celsius [1]. Steep it for two minutes [1]. …",
+    ]
     box, messages, history, citations, conversation = steps[-1]
     assert conversation is None  # not asked to save: nothing saved
     assert [(c["n"], c["source"]) for c in citations] == [(1, "tea.txt")]
     assert box == ""
     assert messages[0] == {"role": "user", "content": "How hot should green tea be?"}
     final = messages[-1]["content"]
-    assert final.startswith("Green tea is brewed at 80 degrees Celsius [1].")
+    assert final.startswith(
+        "Green tea is brewed at 80 degrees Celsius [1]. Steep it for two minutes [1].\n\n"
+        "*(1 sentence left out: not supported by the documents)*"
+    )
     assert "**Sources**" in final and "**[1] Green Tea Brewing Guide**" in final
     assert "`tea.txt`" in final
-    assert "> **Green tea should be brewed at 80 degrees Celsius.** Steep it" in final
-    assert history == [("How hot should green tea be?", final.split("\n\n---")[0])]
+    # both sentences cite passage 1: its span covers what each stands on
+    span = "Green tea should be brewed at 80 degrees Celsius. Steep it for two minutes."
+    assert f"> **{span}**" in final
+    assert history == [("How hot should green tea be?", final.split("\n\n*(")[0])]
 
 
 def test_follow_up_passes_the_conversation(engine_factory, corpus):

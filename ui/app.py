@@ -91,8 +91,8 @@ def make_respond(engine: RAG):
                     history.append((event.question, event.text))
                     yield "", messages, history, cited(event), saved_to or conversation
                     return
-                streamed += event
-                messages[-1] = {"role": "assistant", "content": safe_text(streamed)}
+                streamed += event.text  # checked: the answer's own words, shown as they pass
+                messages[-1] = {"role": "assistant", "content": safe_text(streamed) + " …"}
                 yield "", messages, history, [], saved_to or conversation
         except RagError as exc:
             messages[-1] = {"role": "assistant", "content": f"**Error:** {safe_text(str(exc))}"}
