@@ -240,6 +240,8 @@ COLUMNS = (
     ("mrr", "mrr"),
     ("median s", "median_seconds"),
     ("median ttft", "median_first_token"),
+    ("median 1st sent", "median_first_sentence"),
+    ("1st sent/total", "first_sentence_share"),
     ("rewrites used", "rewrites_used"),
 )
 
@@ -332,7 +334,8 @@ def main() -> None:
             if args.retrieval_only:
                 for key in ("answer_accuracy", "refusal_accuracy", "false_refusals",
                             "cited_share", "citation_precision", "median_seconds",
-                            "median_first_token"):  # fmt: skip
+                            "median_first_token", "median_first_sentence",
+                            "first_sentence_share"):  # fmt: skip
                     metrics[key] = None
             results[name][pipeline] = metrics
             rows[name][pipeline] = report.to_dict()["rows"]

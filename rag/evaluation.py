@@ -102,6 +102,7 @@ class Row:
     # previous question prepended); None for first questions
     rewritten: bool | None = None
     standalone: str = ""  # follow-ups: the question searched and answered
+    first_sentence: float | None = None  # seconds to the first checked sentence streamed
 
 
 @dataclass
@@ -138,6 +139,11 @@ class EvalReport:
             else None,
             "median_first_token": _median([r.first_token for r in self.rows]),
             "median_prompt_tokens": _median([r.prompt_tokens for r in self.rows]),
+            "median_first_sentence": _median([r.first_sentence for r in self.rows]),
+            # each answer's first checked sentence as a share of its whole time, median
+            "first_sentence_share": _median(
+                [r.first_sentence / r.seconds for r in self.rows if r.first_sentence and r.seconds]
+            ),
             "rewrites_used": share(
                 sum(bool(r.rewritten) for r in self.rows),
                 sum(r.rewritten is not None for r in self.rows),
@@ -204,6 +210,7 @@ def evaluate(
             if history
             else None,
             standalone=answer.standalone,
+            first_sentence=answer.timings.get("first_sentence"),
         )
         report.rows.append(row)
         if on_row:
