@@ -181,10 +181,14 @@ def test_question_streams_an_answer_with_its_quoted_source(browser, server):
         cited = re.search(r"\[(\d+)\]", answer).group(1)
         assert re.search(rf"^\[{cited}\] ", final, re.M), f"source [{cited}] not listed: {final!r}"
 
+        # It came in as checked sentences: every state shown before the sources is a
+        # beginning of the final answer (nothing was shown that was later taken back).
         seen = page.evaluate("window.__ragSeen")
-        partial = [t for t in seen if t.strip() not in ("", "…") and "Sources" not in t]
-        assert len(partial) >= 2, f"the answer did not stream; states seen: {seen!r}"
-        assert partial[0] != partial[-1] and final != partial[-1], seen
+        partial = [t.strip().removesuffix("…").strip() for t in seen if "Sources" not in t]
+        partial = [t for t in partial if t]
+        assert partial, f"no checked sentence was shown before the answer; seen: {seen!r}"
+        assert all(answer.strip().startswith(t) for t in partial), (partial, answer)
+        source = re.search(r"^(\S+) · ", final, re.M).group(1)  # the cited file
 
         # Open the cited source: its document, with the supporting span in bold.
         page.locator("#rag-open").get_by_text("Open a source").click()
@@ -206,6 +210,25 @@ def test_question_streams_an_answer_with_its_quoted_source(browser, server):
         page.locator("#rag-conv-open").click()
         expect(page.locator(BOT).last).to_contain_text("Vancouver", timeout=30_000)
         expect(page.locator(BOT).last.get_by_text("Sources", exact=True)).to_be_visible()
+
+        # Ask only another document: the one holding the answer is not searched.
+        page.get_by_role("button", name="New conversation").click()
+        expect(page.locator(BOT)).to_have_count(0, timeout=30_000)
+        page.locator("#rag-scope input").click()
+        other = page.get_by_role("option").filter(has_not_text=source).first
+        chosen = other.inner_text().strip()
+        other.click()
+        page.keyboard.press("Escape")
+        box.fill(QUESTION)
+        box.press("Enter")
+        scoped = page.locator(BOT).last
+        expect(scoped).to_contain_text(
+            re.compile("Sources|chosen documents"), timeout=ANSWER_TIMEOUT_MS
+        )
+        text = scoped.inner_text()
+        assert source not in text, text
+        listed = re.findall(r"^(\S+) · ", text, re.M)
+        assert listed == [chosen] * len(listed), (chosen, text)
 
         remote = [u for u in requested if not _local(u)]
         assert not remote, f"the page contacted hosts other than this machine: {remote}"
