@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 from index.chunking import split_sentences
 
+from .skeleton import skeleton
+
 QUARANTINED = "[instruction to AI systems removed]"
 
 _ADDRESSEE = (
@@ -82,8 +84,14 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
 def is_instruction(sentence: str) -> bool:
-    """Does this sentence address an AI system or dictate what answers must contain?"""
-    return bool(_INSTRUCTION.search(sentence))
+    """Does this sentence address an AI system or dictate what answers must contain?
+    Judged on its skeleton: lookalike letters and hidden characters do not hide it."""
+    return bool(_INSTRUCTION.search(skeleton(sentence)))
+
+
+def _words(text: str) -> set[str]:
+    """Lowercased words of the skeleton: a canary in Greek capitals is the Latin word."""
+    return {t.lower() for t in _TOKEN.findall(skeleton(text))}
 
 
 def _sentences(text: str) -> list[str]:
@@ -104,11 +112,10 @@ def quarantine(text: str) -> str:
 def planted_tokens(passages: Iterable[str], question: str = "") -> set[str]:
     """Words found only inside quarantined sentences: an answer has no business using them."""
     inside: set[str] = set()
-    outside = {t.lower() for t in _TOKEN.findall(question)}
+    outside = _words(question)
     for text in passages:
         for sentence in _sentences(text):
-            words = {t.lower() for t in _TOKEN.findall(sentence)}
-            (inside if is_instruction(sentence) else outside).update(words)
+            (inside if is_instruction(sentence) else outside).update(_words(sentence))
     return {w for w in inside - outside if len(w) > 3 or any(c.isdigit() for c in w)}
 
 
@@ -117,5 +124,5 @@ def drop_planted(answer: str, passages: Iterable[str], question: str = "") -> st
     planted = planted_tokens(passages, question)
     if not planted:
         return answer
-    kept = [s for s in _sentences(answer) if not planted & {t.lower() for t in _TOKEN.findall(s)}]
+    kept = [s for s in _sentences(answer) if not planted & _words(s)]
     return " ".join(k.strip() for k in kept).strip()
