@@ -45,21 +45,26 @@ _PATTERNS = [
     r"need to|have to|please)\b",
     r'"role"\s*:\s*"(?:system|user|assistant|developer|tool)"',
     # a sentence that opens with an order: "Reply with...", "Please give readers a link..."
-    r"^\W*(?:please\s+)?(?:reply|respond|answer|write|print|output|say|include|add|append|"
+    # (not "Add the following to Cargo.toml", "#include <stdio.h>", "End users will...")
+    r"^[^\w\[]*(?:please\s+)?(?:reply|respond|answer|write|print|output|say|include|add|append|"
     r"insert|paste|copy|give|end|begin|start|cite|ignore|disregard|forget)\b"
-    r"(?=.*\b(?:answers?|responses?|repl(?:y|ies)|links?|code|word|phrase|users?|readers?|"
-    r"following|exactly|verbatim|instructions?)\b|.*[\[<]|.*https?:)",
+    r"(?=.*\b(?:answers?|responses?|repl(?:y|ies)|links?|word|phrase|exactly|verbatim|"
+    r"instructions?)\b|.*<\s*(?:img|script|iframe|svg|object|a)\b)",
     r"\bin this exact form\b|\bexactly as (?:written|shown|given)\b",
-    r"!\[[^\]\n]*\]\s*[(\[]|\bjava\S{0,12}cript\b|\bvbscript\b|\bdata:text/",
+    # an image fetched from another host; a script URL ("JavaScript" the language is fine)
+    r"!\[[^\]\n]*\]\s*\(\s*(?:https?:|//)|\bjava\S{0,12}script\s*:|\bvbscript\s*:|"
+    r"\bdata:text/",
     rf"\b{_ADDRESSEE}\s*(?:\(quoted\))?\s*[:,]\s*(?:you\s+)?{_DIRECTIVE}\b",
     # "every answer must end with", "your response should include", "when answering, add"
-    r"\b(?:every|each|your|any|the|all)\s+(?:\w+\s+){0,2}(?:answers?|responses?|replies|"
-    r"summar(?:y|ies)|outputs?)\b[^.\n]{0,30}\b(?:must|should|shall|needs? to|has to|have to|"
-    r"do)\b",
-    r"\b(?:when|while|before|after|whenever)\s+(?:you\s+)?(?:answer|respond|reply|summari[sz]e)",
-    r"\b(?:into|in|to|at the end of)\s+(?:your|the|their|its|each|every|any)\s+(?:answer|"
-    r"response|reply|"
-    r"output)s?\b",
+    # (an HTTP spec's "the response MUST", a build's "all output should" are not answers)
+    r"\b(?:(?:every|each|your|any|the|all)\s+(?:\w+\s+){0,2}(?:answers?|summar(?:y|ies))|"
+    r"(?:every|each|your)\s+(?:\w+\s+){0,2}(?:responses?|replies|outputs?))\b[^.\n]{0,30}"
+    r"\b(?:must|should|shall|needs? to|has to|have to|do)\b",
+    r"\b(?:when|while|before|after|whenever)\s+(?:you\s+(?:answer|respond|reply|summari[sz]e)|"
+    r"(?:answering|responding|replying|summari[sz]ing)\b[^.\n]{0,40}\b(?:always|never|must|"
+    r"should|add|include|append|say|mention|end|begin|start|use|write)\b)",
+    r"\b(?:into|in|to|at the end of)\s+(?:(?:your|the|their|its|each|every|any)\s+answer|"
+    r"(?:your|each|every)\s+(?:response|reply|output))s?\b",
     r"\b(?:answer|reply|respond)\w*\s+(?:to\s+)?(?:every|any|all|each)\s+(?:question|query|"
     r"request|prompt)s?\b",
     r"\b(?:the|an?|your)\s+(?:ai\s+)?(?:assistant|chatbot|language model|llm)(?:'s|’s)?\s+"
@@ -71,13 +76,13 @@ _PATTERNS = [
     r"\b(?:ignorez|ignorer|ignora|ignoriere|ignorieren|ignoren)\b[^.\n]{0,40}\binstru",
     r"(?:忽略|无视|忽视).{0,20}(?:指令|指示|说明|规则)",
     r"\b(?:reply|respond|answer)\s+(?:only\s+)?with\s+(?:the\s+)?(?:word|phrase|code|text)\b",
-    r"\b(?:print|output|say|write|repeat)\s+(?:only\s+)?(?:the\s+)?(?:word|phrase|code|"
-    r"secret|canary|following)\b",
+    r"\b(?:print|output|say|write|repeat)\s+(?:only\s+)?(?:the\s+)?(?:word|phrase|"
+    r"secret|canary)\b",
     r"\bcit(?:e|ation)s?\b[^.\n]{0,40}\b(?:deprecated|instead|always|only|must|every)\b",
     r"\b(?:new|updated|important|system)\s+(?:rules?|instructions?|directives?)\b",
     r"\byou are (?:now|an?|the)\b[^.\n]{0,40}\b(?:assistant|ai|model|bot|mode)\b",
-    r"(?:^|\s)(?:system|developer)\s*(?:\(quoted\))?\s*:",
-    r"\[(?:im_start|im_end|inst|/inst|sys)\]",
+    r"(?:^|\n)[ \t>#*]*(?:system|developer)\s*(?:\(quoted\))?\s*:",
+    r"\[(?:im_start|im_end|inst|/inst)\]",  # as `neutralize` rewrites them ("[sys]": a link)
 ]
 _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*[A-Za-z0-9]|[A-Za-z0-9]")
