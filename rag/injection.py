@@ -75,6 +75,27 @@ _PATTERNS = [
     r"\b(?:user|assistant|human|ai|system|developer|tool)\s+\(quoted\)\s*:",
     r"\b(?:ignorez|ignorer|ignora|ignoriere|ignorieren|ignoren)\b[^.\n]{0,40}\binstru",
     r"(?:忽略|无视|忽视).{0,20}(?:指令|指示|说明|规则)",
+    # Structure, not phrasing: a JSON/YAML key or banner that carries "the answer"...
+    r"[\"']?\b(?:final[_ -]?answer|answer[_ -]?override|override[_ -]?answer|required[_ -]?"
+    r"answer|answer[_ -]?template|response[_ -]?template|answer[_ -]?format|assistant[_ -]?"
+    r"instructions?|system[_ -]?prompt)\b[\"']?\s*[:=|]",
+    r"\b(?:answer|response|summary)\s+(?:template|override)\b|\btemplate\s*\((?:required|"
+    r"mandatory)\)",
+    # ...text addressed to automatic summarizers (news about AI rules is not addressed)...
+    r"\b(?:automatic|automated|ai)\s+summari[sz](?:ers?|ation\s+(?:tools?|systems?))\b[^.\n]{0,40}"
+    r"\b(?:must|should|shall|are (?:asked|required|instructed)|please|need to|have to|always|"
+    r"never)\b",
+    r"\b(?:note|notice|message|attention)\s+(?:to|for)\s+(?:all\s+|any\s+)?(?:automatic\s+|"
+    r"automated\s+)?(?:summari[sz]ers?|crawlers?|scrapers?)\b",
+    # ...and notes addressed to AI in other languages: French, Spanish, Italian, German,
+    # Chinese (an addressing form, so an article about AI policy is not one).
+    r"\b(?:note|remarque|avis|nota|aviso|hinweis|achtung|notiz)\s+(?:pour|aux|à|para|per|für|"
+    r"an)\s+(?:les\s+|la\s+|los\s+|las\s+|gli\s+|le\s+|die\s+|alle\s+|todos\s+los\s+)?"
+    r"(?:ia|ki|llm|assistants?\s+(?:ia|virtuels?)|asistentes?\s+(?:de\s+)?ia|assistenti\s+"
+    r"(?:di\s+)?ia|ki-\w+|résumeurs?|outils\s+de\s+résumé)\b",
+    r"(?:致|提醒)\s*(?:所有)?(?:人工智能|AI|自动摘要|摘要工具|摘要程序|语言模型|智能助手|聊天机器人)",
+    r"(?:自动摘要|摘要工具|摘要程序|智能助手|语言模型|人工智能)(?:工具|程序|系统|助手)?(?:们)?\s*"
+    r"[：:，,]\s*(?:请|务必|必须)",
     r"\b(?:reply|respond|answer)\s+(?:only\s+)?with\s+(?:the\s+)?(?:word|phrase|code|text)\b",
     r"\b(?:print|output|say|write|repeat)\s+(?:only\s+)?(?:the\s+)?(?:word|phrase|"
     r"secret|canary)\b",
