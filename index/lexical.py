@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import IndexDirError
+
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 STOPWORDS = frozenset(
     (
@@ -52,8 +54,9 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-class LexicalFormatError(ValueError):
-    """A snapshot written by an older version (bm25s files): rebuild from the texts."""
+class LexicalFormatError(IndexDirError, ValueError):
+    """A snapshot written by an older version (bm25s files): rebuild from the texts.
+    (A ValueError too: readers of damaged snapshots catch both alike.)"""
 
 
 @dataclass(frozen=True)

@@ -94,8 +94,9 @@ def check_binding(host: str, api_key: str) -> None:
         )
 
 
-class ApiError(Exception):
-    """A request the API refuses, with its HTTP status and OpenAI error type."""
+class ApiError(InputError):
+    """A request the API refuses, with its HTTP status and OpenAI error type (bad input,
+    so an `InputError`; its own handler gives the status)."""
 
     def __init__(
         self,

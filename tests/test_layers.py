@@ -38,3 +38,26 @@ def test_chroma_default_embedding_function_is_never_used():
         assert "DefaultEmbeddingFunction" not in source
         if "get_or_create_collection" in source:
             assert "embedding_function=ChromaEmbedding(" in source
+
+
+def test_every_error_we_define_is_a_rag_error():
+    """One hierarchy: `except RagError` catches whatever our code raises on purpose."""
+    import importlib
+    import inspect
+
+    from rag import RagError
+
+    defined = []
+    for package in ("index", "rag", "ui"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path.name == "__main__.py":
+                continue  # runs the CLI
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            module = importlib.import_module(name.removesuffix(".__init__"))
+            defined += [
+                c
+                for _, c in inspect.getmembers(module, inspect.isclass)
+                if issubclass(c, Exception) and c.__module__ == module.__name__
+            ]
+    assert len(defined) >= 12
+    assert [c.__qualname__ for c in defined if not issubclass(c, RagError)] == []
