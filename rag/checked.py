@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from index.types import Passage
 
 from .citations import clean_markers, is_refusal, refusal_possible
-from .injection import drop_planted
+from .injection import planted_tokens, without_planted
 from .sanitize import strip_active_content
 from .types import Citation, Sentence
 from .verify import _ENUMERATOR, Checker, segments
@@ -57,8 +57,8 @@ class CheckedStream:
         by the checks; `original`: the question as asked, whose words are no plant."""
         self.passages = passages
         self.checker = Checker(passages, weight, question)
-        self.original = original or question
-        self.texts = [p.text for p in passages]
+        # words only quarantined sentences hold: the same for every sentence of the answer
+        self.planted = planted_tokens([p.text for p in passages], original or question)
         self.raw = ""
         self.done = 0  # raw[:done] has been judged
         self.held: list[Sentence] = []  # passed, waiting for the rules above
@@ -105,13 +105,12 @@ class CheckedStream:
 
     def _judge(self, space: str, piece: str) -> None:
         piece = strip_active_content(piece)
-        piece = drop_planted(piece, self.texts, self.original)
+        piece = without_planted(piece, self.planted)
         piece = clean_markers(piece, len(self.passages))
         checked = self.checker.check(piece) if piece else None
         if checked is None:
             return
-        text, numbers = checked
-        claim = re.sub(r"\s*\[\d+\]", "", text)
+        text, numbers, claim = checked
         sep = _separator(space) if self.shown or self.held else ""
         cites = tuple(self.checker.citation(n, [claim]) for n in numbers)
         self.held.append(Sentence(sep + text, cites))

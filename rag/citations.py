@@ -61,6 +61,4 @@ def refusal_possible(text: str) -> bool:
     """Whether `text`, still being written, may yet turn out to be a refusal: it has no
     marker and its opening is not complete or already refuses."""
     stripped = text.strip()
-    if parse_markers(stripped):
-        return False
-    return len(stripped) < REFUSAL_HEAD or bool(_REFUSAL_PATTERNS.search(stripped[:REFUSAL_HEAD]))
+    return is_refusal(stripped) or (len(stripped) < REFUSAL_HEAD and not parse_markers(stripped))

@@ -147,7 +147,12 @@ def planted_tokens(passages: Iterable[str], question: str = "") -> set[str]:
 
 def drop_planted(answer: str, passages: Iterable[str], question: str = "") -> str:
     """Remove answer sentences that repeat words only a quarantined sentence holds."""
-    planted = planted_tokens(passages, question)
+    return without_planted(answer, planted_tokens(passages, question))
+
+
+def without_planted(answer: str, planted: set[str]) -> str:
+    """`drop_planted` with the `planted_tokens` already known (a stream judges each
+    sentence against the same passages)."""
     if not planted:
         return answer
     kept = [s for s in _sentences(answer) if not planted & _words(s)]

@@ -280,9 +280,10 @@ class Checker:
         self.supported = 0  # kept sentences that add something to the question
         self.citing: dict[int, list[str]] = {}
 
-    def check(self, piece: str) -> tuple[str, tuple[int, ...]] | None:
-        """One answer sentence as shown (markers re-pointed) and the passages it cites,
-        or None when it is dropped (unsupported, cut short, a bare list number)."""
+    def check(self, piece: str) -> tuple[str, tuple[int, ...], str] | None:
+        """One answer sentence as shown (markers re-pointed), the passages it cites and
+        the claim judged (no markers, no list number), or None when it is dropped
+        (unsupported, cut short, a bare list number)."""
         passages, scorer = self.passages, self.scorer
         cited = [n for n in dict.fromkeys(parse_markers(piece)) if 1 <= n <= len(passages)]
         bare = _MARKER.sub("", piece).strip()
@@ -292,7 +293,7 @@ class Checker:
         claim = re.sub(r"^" + _ENUMERATOR.pattern + r"\s+", "", bare)  # "2. X": judged as X
         if len(_stems(claim)) < 2 and not (required_terms(claim) or _numbers(claim)):
             # "Yes." or a lone connective: nothing to verify
-            return _with_markers(bare, cited), tuple(cited)
+            return _with_markers(bare, cited), tuple(cited), claim
         last = re.findall(r"[\w']+", claim.lower())[-1:]
         # Cut short, whatever it was meant to say is missing: no passage can support it.
         cut_short = bool(last) and last[0] in _DANGLING
@@ -316,7 +317,7 @@ class Checker:
         self.supported += scorer.adds_to_question(claim)
         for n in keep:
             self.citing.setdefault(n, []).append(claim)
-        return _with_markers(bare, keep), tuple(keep)
+        return _with_markers(bare, keep), tuple(keep), claim
 
     def citation(self, n: int, sentences: Sequence[str] | None = None) -> Citation:
         """Passage `n` as cited by `sentences` (default: every kept sentence citing it)."""
