@@ -16,6 +16,7 @@ from typing import Any
 
 from .clean import looks_like_headline
 from .errors import DocumentError
+from .visible import hidden_chars, visible_run_text
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,28 @@ def _pdfium_text(raw: str) -> str:
     return _OWN_HYPHEN.sub("-", raw).translate(_PDFIUM_MARKS)
 
 
+def _visible_text(page: Any, textpage: Any) -> str:
+    """The page's text without what a reader cannot see (`visible`); a line that was
+    all hidden goes with its line break, so no blank line marks where it was."""
+    hidden = hidden_chars(page, textpage)
+    if not hidden:
+        return textpage.get_text_bounded()
+    raw = textpage.get_text_range()  # one character per index, as `hidden` counts them
+    kept, line, had_text = [], [], False
+    for i, char in enumerate(raw):
+        if char == "\n":
+            if "".join(line).strip() or not had_text:
+                kept.append("".join(line) + "\n")
+            line, had_text = [], False
+            continue
+        had_text = had_text or not char.isspace()
+        if i not in hidden:
+            line.append(char)
+    if "".join(line).strip() or not had_text:
+        kept.append("".join(line))
+    return "".join(kept)
+
+
 def pdf_text(data: bytes, name: str = "file") -> Extracted:
     """Text per page; encrypted, truncated and image-only PDFs are refused with a reason."""
     import pypdfium2 as pdfium
@@ -216,7 +239,7 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
             texts = []
             for page in document:
                 textpage = page.get_textpage()
-                texts.append(_pdfium_text(textpage.get_text_bounded()))
+                texts.append(_pdfium_text(_visible_text(page, textpage)))
                 textpage.close()
                 page.close()
             meta_title = _meta_title(document.get_metadata_dict(skip_empty=True))
@@ -329,7 +352,8 @@ def docx_text(data: bytes, name: str = "file") -> Extracted:
     paragraphs = [_docx_paragraph(p) for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:
-            paragraphs.append(" | ".join(cell.text.strip() for cell in row.cells))
+            cells = ("\n".join(visible_run_text(p, c) for p in c.paragraphs) for c in row.cells)
+            paragraphs.append(" | ".join(cell.strip() for cell in cells))
     try:
         title = " ".join((document.core_properties.title or "").split())
     except Exception:  # noqa: BLE001  (damaged core properties: no title, not no document)
@@ -340,7 +364,7 @@ def docx_text(data: bytes, name: str = "file") -> Extracted:
 
 def _docx_paragraph(paragraph: Any) -> str:
     """A paragraph, with Word's "Heading N" and "Title" styles written as `#` headings."""
-    text = " ".join(paragraph.text.split())
+    text = " ".join(visible_run_text(paragraph).split())
     style = (getattr(paragraph.style, "name", "") or "") if text else ""
     match = re.match(r"heading (\d)", style, re.I)
     if match:

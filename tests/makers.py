@@ -15,15 +15,30 @@ def _pdf_string(line: str) -> str:
 
 def pdf_bytes(pages: Sequence[str]) -> bytes:
     """A valid PDF with one text page per item (Helvetica, one line per text line)."""
+    streams = []
+    for text in pages:
+        lines = " ".join(f"({_pdf_string(line)}) Tj T*" for line in text.split("\n"))
+        streams.append(f"BT /F1 11 Tf 14 TL 50 760 Td {lines} ET")
+    return pdf_from_content(streams)
+
+
+def pdf_text_op(
+    text: str, x: float, y: float, size: float = 11, ops: str = "0 0 0 rg 0 Tr"
+) -> str:
+    """Content-stream operators that draw one line of Helvetica (`ops`: colour, render mode)."""
+    return f"BT {ops} /F1 {size} Tf {x} {y} Td ({_pdf_string(text)}) Tj ET "
+
+
+def pdf_from_content(streams: Sequence[str]) -> bytes:
+    """A valid PDF with one page per raw content stream (font /F1 is Helvetica)."""
     objects: list[bytes] = []
-    n_pages = len(pages)
+    n_pages = len(streams)
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(n_pages))
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>".encode())
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    for i, text in enumerate(pages):
-        lines = " ".join(f"({_pdf_string(line)}) Tj T*" for line in text.split("\n"))
-        stream = f"BT /F1 11 Tf 14 TL 50 760 Td {lines} ET".encode("latin-1")
+    for i, content in enumerate(streams):
+        stream = content.encode("latin-1")
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode()
