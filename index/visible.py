@@ -179,9 +179,7 @@ def _run_hidden(run: Any, paragraph: Any, shaded: bool) -> bool:
         return True
     color = _style_value(run, paragraph, "color")
     rgb = getattr(color, "rgb", None) if color is not None else None
-    if rgb is not None and min(rgb) >= 0xF0 and not (shaded or _shaded(run._r)):
-        return True
-    return False
+    return rgb is not None and min(rgb) >= 0xF0 and not (shaded or _shaded(run._r))
 
 
 def visible_run_text(paragraph: Any, cell: Any = None) -> str:
