@@ -22,9 +22,7 @@ def pdf_bytes(pages: Sequence[str]) -> bytes:
     return pdf_from_content(streams)
 
 
-def pdf_text_op(
-    text: str, x: float, y: float, size: float = 11, ops: str = "0 0 0 rg 0 Tr"
-) -> str:
+def pdf_text_op(text: str, x: float, y: float, size: float = 11, ops: str = "0 0 0 rg 0 Tr") -> str:
     """Content-stream operators that draw one line of Helvetica (`ops`: colour, render mode)."""
     return f"BT {ops} /F1 {size} Tf {x} {y} Td ({_pdf_string(text)}) Tj ET "
 
