@@ -37,13 +37,15 @@ EMBED_BATCH = 256
 # (p2: outlines and heading paths; p3: ligatures and line-end hyphens read as words in
 # what is embedded) no longer looks unchanged, so it is parsed and embedded again.
 PARSER = "+p3"
-# p4, PDFs only: text through PDFium, which keeps words whole where pypdf glued or broke them.
-PDF_PARSER = "+p4"
+# By type, where later versions changed only some: p4, PDFs: text through PDFium, which
+# keeps words whole where pypdf glued or broke them. p5, PDF, Word and Markdown: text a
+# reader cannot see (hidden, white, microscopic, off-page, hidden HTML) is left out.
+_PARSERS = {".pdf": "+p5", ".docx": "+p5", ".md": "+p5", ".markdown": "+p5"}
 
 
 def parser_mark(file: Path) -> str:
     """The parsing code's version for this kind of file: only files it changed are redone."""
-    return PDF_PARSER if file.suffix.lower() == ".pdf" else PARSER
+    return _PARSERS.get(file.suffix.lower(), PARSER)
 
 
 @dataclass(frozen=True)

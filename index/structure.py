@@ -157,7 +157,60 @@ def outline(text: str) -> Outline:
         else:
             merged.append(sec)
     first = first_heading or next((sec.path[0] for sec in merged if sec.path), "")
-    return Outline(tuple(merged), title or first)
+    return Outline(tuple(_without(text, merged, hidden_spans(text))), title or first)
+
+
+# HTML inside Markdown that a renderer hides: a comment anywhere in a line, or an element
+# marked hidden (`hidden`, `aria-hidden="true"`, `display:none`, `visibility:hidden`)
+# up to its closing tag. Whole-line comments are already left out by `outline`.
+_HIDDEN_HTML = re.compile(
+    r"<!--.*?-->"
+    r"|<(?P<tag>[a-z][a-z0-9]*)\b[^>]*?(?:\shidden\b|aria-hidden\s*=\s*[\"']?true"
+    r"|style\s*=\s*[\"'][^\"']*(?:display\s*:\s*none|visibility\s*:\s*hidden))[^>]*>"
+    r".*?</(?P=tag)\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def hidden_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of hidden HTML in Markdown text, outside code fences and inline code."""
+    fenced, fence, pos = [], None, 0
+    for line in text.splitlines(keepends=True):
+        marker = _FENCE.match(line)
+        if marker and (fence is None or line.strip().startswith(fence)):
+            fence = marker.group(1)[0] * 3 if fence is None else None
+            fenced.append(pos)  # boundaries alternate: open, close, open...
+        pos += len(line)
+    spans = []
+    for match in _HIDDEN_HTML.finditer(text):
+        start = match.start()
+        if sum(b <= start for b in fenced) % 2:
+            continue  # inside a fence: code that shows the markup
+        line_start = text.rfind("\n", 0, start) + 1
+        if text.count("`", line_start, start) % 2:
+            continue  # inside `inline code`
+        spans.append((start, match.end()))
+    return spans
+
+
+def _without(text: str, sections: list[Section], holes: list[tuple[int, int]]) -> list[Section]:
+    """`sections` with the `holes` cut out (a section may become two), spaces trimmed."""
+    for hs, he in holes:
+        cut = []
+        for sec in sections:
+            if he <= sec.start or hs >= sec.end:
+                cut.append(sec)
+                continue
+            for a, b in ((sec.start, hs), (he, sec.end)):
+                a, b = max(a, sec.start), min(b, sec.end)
+                while a < b and text[a].isspace():
+                    a += 1
+                while b > a and text[b - 1].isspace():
+                    b -= 1
+                if a < b:
+                    cut.append(Section(a, b, sec.path))
+        sections = cut
+    return sections
 
 
 def _only_space(text: str, a: int, b: int) -> bool:
