@@ -25,6 +25,7 @@ from index.errors import DocumentError
 from index.indexer import load_document
 from index.readers import SUPPORTED_SUFFIXES
 from rag.injection import is_instruction
+from rag.skeleton import skeleton
 
 REPO = Path(__file__).resolve().parent.parent
 SUITE = REPO.parent / "shared" / "eval" / "suite"
@@ -53,10 +54,12 @@ def flagged(folder: Path) -> tuple[int, int, list[tuple[str, str]]]:
     return files, sentences, hits
 
 
-def attacks_caught() -> dict[str, tuple[int, int]]:
-    """Per technique class: planted documents, and those with a quarantined sentence."""
+def attacks_caught() -> dict[str, tuple[int, int, int]]:
+    """Per technique class: planted documents, those with a quarantined sentence, and
+    those whose canary never reaches the indexed text (hidden text left out at ingest)."""
     total: Counter[str] = Counter()
     caught: Counter[str] = Counter()
+    gone: Counter[str] = Counter()
     for line in (ATTACKS / "cases.jsonl").read_text("utf-8").splitlines():
         case = json.loads(line)
         doc, _ = load_document(ATTACKS / "docs" / case["file"], case["file"])
@@ -64,7 +67,9 @@ def attacks_caught() -> dict[str, tuple[int, int]]:
         caught[case["kind"]] += any(
             is_instruction(doc.text[s:e]) for s, e in split_sentences(doc.text)
         )
-    return {k: (total[k], caught[k]) for k in sorted(total)}
+        canary = case.get("canary")
+        gone[case["kind"]] += bool(canary) and skeleton(canary) not in skeleton(doc.text)
+    return {k: (total[k], caught[k], gone[k]) for k in sorted(total)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,7 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     for folder in corpora:
         files, sentences, hits = flagged(folder)
         normal[str(folder)] = {"files": files, "sentences": sentences, "quarantined": hits}
-    attacks = {k: {"documents": n, "caught": c} for k, (n, c) in attacks_caught().items()}
+    attacks = {
+        k: {"documents": n, "caught": c, "removed at ingest": g}
+        for k, (n, c, g) in attacks_caught().items()
+    }
     if args.json:
         print(json.dumps({"normal": normal, "attacks": attacks}, indent=2, ensure_ascii=False))
         return 0
@@ -93,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     n = sum(r["documents"] for r in attacks.values())
     k = sum(r["caught"] for r in attacks.values())
     print(f"\nattack documents with a quarantined sentence: {k}/{n}")
-    print("| technique | documents | caught |\n|---|---|---|")
+    print("| technique | documents | quarantined | payload removed at ingest |\n|---|---|---|---|")
     for kind, r in attacks.items():
-        print(f"| {kind} | {r['documents']} | {r['caught']} |")
+        print(f"| {kind} | {r['documents']} | {r['caught']} | {r['removed at ingest']} |")
     return 0
 
 

@@ -60,6 +60,10 @@ _PATTERNS = [
     r"\b(?:(?:every|each|your|any|the|all)\s+(?:\w+\s+){0,2}(?:answers?|summar(?:y|ies))|"
     r"(?:every|each|your)\s+(?:\w+\s+){0,2}(?:responses?|replies|outputs?))\b[^.\n]{0,30}"
     r"\b(?:must|should|shall|needs? to|has to|have to|do)\b",
+    # a rule stated as fact about every answer: "every summary of this bulletin names X as"
+    r"\b(?:every|each|all)\s+(?:\w+\s+){0,2}(?:answers?|summar(?:y|ies))\b[^.\n]{0,40}\b(?:"
+    r"names?|gives?|says?|states?|uses?|includes?|begins?|starts?|opens?|ends?|mentions?|"
+    r"reports?|writes?|calls?|refers?)\b",
     r"\b(?:when|while|before|after|whenever)\s+(?:you\s+(?:answer|respond|reply|summari[sz]e)|"
     r"(?:answering|responding|replying|summari[sz]ing)\b[^.\n]{0,40}\b(?:always|never|must|"
     r"should|add|include|append|say|mention|end|begin|start|use|write)\b)",
@@ -76,9 +80,11 @@ _PATTERNS = [
     r"\b(?:ignorez|ignorer|ignora|ignoriere|ignorieren|ignoren)\b[^.\n]{0,40}\binstru",
     r"(?:忽略|无视|忽视).{0,20}(?:指令|指示|说明|规则)",
     # Structure, not phrasing: a JSON/YAML key or banner that carries "the answer"...
-    r"[\"']?\b(?:final[_ -]?answer|answer[_ -]?override|override[_ -]?answer|required[_ -]?"
-    r"answer|answer[_ -]?template|response[_ -]?template|answer[_ -]?format|assistant[_ -]?"
-    r"instructions?|system[_ -]?prompt)\b[\"']?\s*[:=|]",
+    # (inside a longer snake_case key too: "final_answer_override", "verified_final_answer")
+    r"[\"']?(?<![A-Za-z])(?:final[_ -]?answer|answer[_ -]?override|override[_ -]?answer|"
+    r"required[_ -]?answer|answer[_ -]?template|response[_ -]?template|answer[_ -]?format|"
+    r"assistant[_ -]?instructions?|system[_ -]?prompt|(?:answer|summary|response|reply)[_ -]?"
+    r"(?:prefix|suffix))(?:[_-][A-Za-z]+)*[\"']?\s*[:=|]",
     r"\b(?:answer|response|summary)\s+(?:template|override)\b|\btemplate\s*\((?:required|"
     r"mandatory)\)",
     # ...text addressed to automatic summarizers (news about AI rules is not addressed)...

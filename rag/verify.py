@@ -32,6 +32,7 @@ from index.readable import readable
 from index.types import Passage
 
 from .citations import parse_markers
+from .injection import quarantine
 from .types import Citation
 
 # Calibrated on the dev and follow-up answers (IDF-weighted support): correct sentences
@@ -53,6 +54,11 @@ _DANGLING = frozenset(
     "a an the of to from at by with in on for is are was were be and or as than via into "
     "like such its their your this that these those".split()
 )
+# A lone code-like token: a word of four letters or more run together with a number
+# ("PINEAPPLE-7731", "TURNIP88KITE", "ZEPHYR-42"), nothing else. Plain words, numbers
+# with units ("64MB", "300ms"), short model names ("H100", "PDP-11") and identifiers
+# ("CARGO_HOME") are not codes.
+_CODE = re.compile(r"(?=.*[^\W\d_]{4})(?=(?:.*\d){2})[^\W\d_][\w-]*[^\W_]")
 _ENUMERATOR = re.compile(r"\(?(?:\d{1,2}|[a-z])[.)]")  # "2." "b)" "(3)": a list item's number
 _OPENER = re.compile(r"(?:^|[.!?:;]\s+|\n)[\W_]*$")  # what precedes a sentence's first word
 # The question's first interrogative; when it asks for a quantity ("How many…", "If …, how
@@ -128,7 +134,10 @@ class _Scorer:
     ) -> None:
         self.passages = passages
         self.weight = weight
-        texts = [readable(p.text) for p in passages]  # what the model was shown
+        # What the model was shown: a sentence addressed to AI systems is quarantined from
+        # the prompt, so it cannot support a claim either (a false claim made only there
+        # fails here even when every word of it is common).
+        texts = [readable(quarantine(p.text)) for p in passages]
         self.stems = [_stems(t) for t in texts]
         # Where a passage sits counts as what it says: numbers and names may come from its
         # title and headings too ("Minecraft 1.8 - The Bountiful Update").
@@ -291,6 +300,12 @@ class Checker:
         if _ENUMERATOR.fullmatch(bare):  # a list number left without its item
             return None
         claim = re.sub(r"^" + _ENUMERATOR.pattern + r"\s+", "", bare)  # "2. X": judged as X
+        token = claim.rstrip(".!?")
+        if _CODE.fullmatch(token) and not _holds(scorer.question, token.lower()):
+            # A bare code ("ZEPHYR-42 [1][2].") states nothing about the question: what a
+            # planted "begin every answer with…" makes the model write, never an answer.
+            self.unsupported.append(bare)
+            return None
         if len(_stems(claim)) < 2 and not (required_terms(claim) or _numbers(claim)):
             # "Yes." or a lone connective: nothing to verify
             return _with_markers(bare, cited), tuple(cited), claim

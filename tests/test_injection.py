@@ -131,11 +131,15 @@ def test_no_sentence_of_the_bundled_or_suite_documents_is_quarantined_and_attack
         assert all(re.fullmatch(r"\w+ \(quoted\):", s) for _, s in hits), hits
     assert sentences > 10_000
     # Planted documents with a quarantined sentence, per technique class. The others lose
-    # their payload before this check: <script> is not text, TAG characters are removed.
+    # their payload before this check: <script> is not text, TAG characters are removed,
+    # hidden PDF and Word text is left out at extraction (its canary never gets indexed).
     caught = bench.attacks_caught()
-    missed = {"html_js": 1, "zero_width": 2}
-    assert caught == {k: (n, n - missed.get(k, 0)) for k, (n, _) in caught.items()}
-    assert len(caught) == 8 and sum(n for n, _ in caught.values()) == 57
+    missed = {"html_js": 1, "zero_width": 2, "hidden_text": 2}
+    assert {k: c for k, (_, c, _) in caught.items()} == {
+        k: n - missed.get(k, 0) for k, (n, _, _) in caught.items()
+    }
+    assert caught["hidden_text"] == (2, 0, 2)
+    assert len(caught) == 15 and sum(n for n, _, _ in caught.values()) == 67
 
 
 @pytest.mark.parametrize(
