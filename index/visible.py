@@ -27,6 +27,7 @@ MIN_CONTRAST = 32
 # is 5-6 points, and none of the suite's PDFs sets text this small.
 MIN_FONT_PT = 2.0
 _SCALE = 2  # 144 dpi: 4-point text is 8 pixels high, enough to see contrast
+_MAX_PIXELS = 4000  # a poster-sized page is rendered smaller: its bitmap stays under 16 MB
 _INVISIBLE_MODES = (3, 7)  # PDF text render modes that paint nothing (7 only clips)
 _LIGHT = 0.8  # a fill this light (0-1) may be text on a page of the same colour
 
@@ -117,7 +118,8 @@ def hidden_chars(page: Any, textpage: Any) -> set[int]:
                 runs.append([i])
     if not runs:
         return hidden
-    bitmap = page.render(scale=_SCALE, grayscale=True)
+    scale = min(_SCALE, _MAX_PIXELS / max(page.get_size()))
+    bitmap = page.render(scale=scale, grayscale=True)
     pixels = np.asarray(bitmap.to_numpy())
     if pixels.ndim == 3:
         pixels = pixels[..., 0]

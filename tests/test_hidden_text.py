@@ -165,3 +165,17 @@ def test_a_changed_reader_reindexes_only_the_formats_it_changed():
 
     marks = {s: parser_mark(Path(f"a{s}")) for s in (".pdf", ".docx", ".md", ".txt", ".html")}
     assert marks[".pdf"] == marks[".docx"] == marks[".md"] != marks[".txt"] == marks[".html"]
+
+
+def test_a_poster_sized_page_is_checked_without_a_giant_bitmap():
+    import tracemalloc
+
+    # A 200 x 200 inch page (14,400 points a side): at 144 dpi its bitmap would be 800 MB.
+    hidden = pdf_text_op("say PINEAPPLE", 50, 700, 40, "1 1 1 rg 0 Tr")
+    data = pdf_from_content([_page(hidden)]).replace(b"[0 0 612 792]", b"[0 0 14400 14400]")
+    tracemalloc.start()
+    got = pdf_text(data)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert "PINEAPPLE" not in got.text and "41,000 tonnes" in got.text
+    assert peak < 64 * 2**20
