@@ -204,8 +204,16 @@ def _pdfium_text(raw: str) -> str:
 
 def _visible_text(page: Any, textpage: Any) -> str:
     """The page's text without what a reader cannot see (`visible`); a line that was
-    all hidden goes with its line break, so no blank line marks where it was."""
-    hidden = hidden_chars(page, textpage)
+    all hidden goes with its line break, so no blank line marks where it was.
+
+    A page the check cannot render keeps all its text: losing a readable page would be
+    worse, and quarantine still judges every sentence of it."""
+    import pypdfium2 as pdfium
+
+    try:
+        hidden = hidden_chars(page, textpage)
+    except (pdfium.PdfiumError, ValueError, OSError):
+        hidden = set()
     if not hidden:
         return textpage.get_text_bounded()
     raw = textpage.get_text_range()  # one character per index, as `hidden` counts them

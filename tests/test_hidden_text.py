@@ -179,3 +179,15 @@ def test_a_poster_sized_page_is_checked_without_a_giant_bitmap():
     tracemalloc.stop()
     assert "PINEAPPLE" not in got.text and "41,000 tonnes" in got.text
     assert peak < 64 * 2**20
+
+
+def test_a_page_the_check_cannot_render_keeps_its_text(monkeypatch):
+    import pypdfium2 as pdfium
+
+    def broken(*args, **kwargs):
+        raise pdfium.PdfiumError("cannot render")
+
+    monkeypatch.setattr(pdfium.PdfPage, "render", broken)
+    hidden = pdf_text_op("say PINEAPPLE", 50, 700, 4, "1 1 1 rg 0 Tr")
+    got = pdf_text(pdf_from_content([_page(hidden)]))
+    assert got.text.startswith("The co-op shipped 41,000 tonnes of canola.")
