@@ -217,19 +217,13 @@ def _visible_text(page: Any, textpage: Any) -> str:
     if not hidden:
         return textpage.get_text_bounded()
     raw = textpage.get_text_range()  # one character per index, as `hidden` counts them
-    kept, line, had_text = [], [], False
-    for i, char in enumerate(raw):
-        if char == "\n":
-            if "".join(line).strip() or not had_text:
-                kept.append("".join(line) + "\n")
-            line, had_text = [], False
-            continue
-        had_text = had_text or not char.isspace()
-        if i not in hidden:
-            line.append(char)
-    if "".join(line).strip() or not had_text:
-        kept.append("".join(line))
-    return "".join(kept)
+    kept, pos = [], 0
+    for line in raw.split("\n"):
+        shown = "".join(c for i, c in enumerate(line, pos) if i not in hidden)
+        if shown.strip() or not line.strip():  # blank lines stay; emptied ones go
+            kept.append(shown)
+        pos += len(line) + 1
+    return "\n".join(kept)
 
 
 def pdf_text(data: bytes, name: str = "file") -> Extracted:

@@ -77,6 +77,7 @@ def outline(text: str) -> Outline:
     body_start: int | None = None
     body_end = 0
     fence: str | None = None
+    fences: list[int] = []
     in_comment = False
     first_heading = ""
 
@@ -134,11 +135,9 @@ def outline(text: str) -> Outline:
                 i += 2
                 continue
         marker = _FENCE.match(line)
-        if marker:
-            if fence is None:
-                fence = marker.group(1)[0] * 3
-            elif stripped.startswith(fence):
-                fence = None
+        if marker and (fence is None or stripped.startswith(fence)):
+            fence = marker.group(1)[0] * 3 if fence is None else None
+            fences.append(s)  # where code opens or closes, alternately
         if stripped:
             if body_start is None:
                 body_start = s + (len(line) - len(line.lstrip()))
@@ -157,7 +156,7 @@ def outline(text: str) -> Outline:
         else:
             merged.append(sec)
     first = first_heading or next((sec.path[0] for sec in merged if sec.path), "")
-    return Outline(tuple(_without(text, merged, hidden_spans(text))), title or first)
+    return Outline(tuple(_without(text, merged, hidden_spans(text, fences))), title or first)
 
 
 # HTML inside Markdown that a renderer hides: a comment anywhere in a line, or an element
@@ -172,19 +171,13 @@ _HIDDEN_HTML = re.compile(
 )
 
 
-def hidden_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of hidden HTML in Markdown text, outside code fences and inline code."""
-    fenced, fence, pos = [], None, 0
-    for line in text.splitlines(keepends=True):
-        marker = _FENCE.match(line)
-        if marker and (fence is None or line.strip().startswith(fence)):
-            fence = marker.group(1)[0] * 3 if fence is None else None
-            fenced.append(pos)  # boundaries alternate: open, close, open...
-        pos += len(line)
+def hidden_spans(text: str, fences: list[int]) -> list[tuple[int, int]]:
+    """Spans of hidden HTML in Markdown text, outside code (`fences`: offsets where a
+    code fence opens or closes, alternately, as `outline` found them) and inline code."""
     spans = []
     for match in _HIDDEN_HTML.finditer(text):
         start = match.start()
-        if sum(b <= start for b in fenced) % 2:
+        if sum(b <= start for b in fences) % 2:
             continue  # inside a fence: code that shows the markup
         line_start = text.rfind("\n", 0, start) + 1
         if text.count("`", line_start, start) % 2:

@@ -45,20 +45,27 @@ def _font_pt(obj: Any) -> float:
     return size.value * math.sqrt(abs(m.a * m.d - m.b * m.c))
 
 
-def _suspect(raw: Any, index: int) -> bool:
-    """Cheap per-character test: could this character be unseen?"""
+def _unseen_fill(r: ctypes.c_uint, g: ctypes.c_uint, b: ctypes.c_uint, a: ctypes.c_uint) -> bool:
+    """A fill that may not show: nearly transparent, or light enough to match the page."""
+    light = (0.299 * r.value + 0.587 * g.value + 0.114 * b.value) / 255 >= _LIGHT
+    return a.value < MIN_CONTRAST or light
+
+
+def _off_page(box: tuple[float, float, float, float], crop: tuple[float, ...]) -> bool:
+    left, bottom, right, top = box
+    return right < crop[0] or top < crop[1] or left > crop[2] or bottom > crop[3]
+
+
+def _suspect(raw: Any, index: int, obj: Any) -> bool:
+    """Cheap per-character test: could this character (of text object `obj`) be unseen?"""
     import pypdfium2.raw as pdfium_c
 
-    r, g, b, a = (ctypes.c_uint() for _ in range(4))
-    obj = pdfium_c.FPDFText_GetTextObject(raw, index)
     if obj and pdfium_c.FPDFTextObj_GetTextRenderMode(obj) in _INVISIBLE_MODES:
         return True
-    if pdfium_c.FPDFText_GetFillColor(raw, index, *map(ctypes.byref, (r, g, b, a))):
-        if a.value < MIN_CONTRAST:
-            return True
-        if (0.299 * r.value + 0.587 * g.value + 0.114 * b.value) / 255 >= _LIGHT:
-            return True
-    return False
+    fill = [ctypes.c_uint() for _ in range(4)]
+    return bool(
+        pdfium_c.FPDFText_GetFillColor(raw, index, *map(ctypes.byref, fill)) and _unseen_fill(*fill)
+    )
 
 
 def _page_has_suspects(page: Any) -> bool:
@@ -66,19 +73,15 @@ def _page_has_suspects(page: Any) -> bool:
     the page: most pages have none and are never rendered."""
     import pypdfium2.raw as pdfium_c
 
-    left0, bottom0, right0, top0 = page.get_cropbox()
-    r, g, b, a = (ctypes.c_uint() for _ in range(4))
+    crop = page.get_cropbox()
+    fill = [ctypes.c_uint() for _ in range(4)]
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT]):
         if pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw) in _INVISIBLE_MODES:
             return True
-        if pdfium_c.FPDFPageObj_GetFillColor(obj.raw, *map(ctypes.byref, (r, g, b, a))):
-            light = (0.299 * r.value + 0.587 * g.value + 0.114 * b.value) / 255 >= _LIGHT
-            if a.value < MIN_CONTRAST or light:
-                return True
-        if _font_pt(obj.raw) < MIN_FONT_PT:
+        has_fill = pdfium_c.FPDFPageObj_GetFillColor(obj.raw, *map(ctypes.byref, fill))
+        if has_fill and _unseen_fill(*fill):
             return True
-        left, bottom, right, top = obj.get_bounds()
-        if right < left0 or top < bottom0 or left > right0 or bottom > top0:
+        if _font_pt(obj.raw) < MIN_FONT_PT or _off_page(obj.get_bounds(), crop):
             return True
     return False
 
@@ -91,11 +94,11 @@ def hidden_chars(page: Any, textpage: Any) -> set[int]:
     import pypdfium2.raw as pdfium_c
 
     raw = textpage.raw
-    count = textpage.count_chars()
-    left0, bottom0, right0, top0 = page.get_cropbox()
+    crop = page.get_cropbox()
     hidden: set[int] = set()
     runs: list[list[int]] = []  # consecutive suspect characters on one line
-    for i in range(count):
+    boxes: dict[int, tuple[float, float, float, float]] = {}  # of each suspect non-space
+    for i in range(textpage.count_chars()):
         char = chr(pdfium_c.FPDFText_GetUnicode(raw, i))
         if char in "\r\n":
             continue  # a run never crosses a line: its box would take in the next one
@@ -103,15 +106,13 @@ def hidden_chars(page: Any, textpage: Any) -> set[int]:
             if runs and runs[-1][-1] == i - 1:
                 runs[-1].append(i)  # a space inside a hidden line stays with it
             continue
-        left, bottom, right, top = textpage.get_charbox(i)
-        if right < left0 or top < bottom0 or left > right0 or bottom > top0:
-            hidden.add(i)  # off the page
-            continue
+        box = textpage.get_charbox(i)
         obj = pdfium_c.FPDFText_GetTextObject(raw, i)
-        if obj and _font_pt(obj) < MIN_FONT_PT:
+        if _off_page(box, crop) or (obj and _font_pt(obj) < MIN_FONT_PT):
             hidden.add(i)
             continue
-        if _suspect(raw, i):
+        if _suspect(raw, i, obj):
+            boxes[i] = box
             if runs and runs[-1][-1] == i - 1:
                 runs[-1].append(i)
             else:
@@ -135,12 +136,8 @@ def hidden_chars(page: Any, textpage: Any) -> set[int]:
 
     for run in runs:
         corners = []
-        for i in run:
-            if not chr(pdfium_c.FPDFText_GetUnicode(raw, i)).isspace():
-                left, bottom, right, top = textpage.get_charbox(i)
-                corners += [device(left, bottom), device(right, top)]
-        if not corners:
-            continue
+        for left, bottom, right, top in (boxes[i] for i in run if i in boxes):
+            corners += [device(left, bottom), device(right, top)]
         x0, x1 = min(x for x, _ in corners), max(x for x, _ in corners) + 1
         y0, y1 = min(y for _, y in corners), max(y for _, y in corners) + 1
         patch = pixels[max(0, y0) : min(rows, y1), max(0, x0) : min(cols, x1)]
