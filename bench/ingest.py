@@ -38,10 +38,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from index import SentenceTransformerEmbedder, Store, sync
+from index import Store, make_embedder, sync
 from index.chunking import chunk_document, split_sentences
 from index.embedding import bundled_minilm_dir
 from index.indexer import load_document
+from index.onnx_embedder import BACKENDS
+from rag.settings import Settings
 
 SCALES = {"full": 2000, "small": 200, "tiny": 20}
 STAGE_TARGETS = (1_000, 10_000, 100_000)
@@ -484,19 +486,19 @@ def time_retrieval(store: Store, queries: list[tuple[str, str | None]], warmup: 
 READER = """
 import json, sys
 import ingest
-from index import SentenceTransformerEmbedder, Store
+from index import Store, make_embedder
 queries = [tuple(q) for q in json.load(sys.stdin)]
-store = Store(sys.argv[1], SentenceTransformerEmbedder())
+store = Store(sys.argv[1], make_embedder(sys.argv[2]))
 print(json.dumps(ingest.time_retrieval(store, queries)))
 """
 
 
-def reader_retrieval(db: Path, queries: list[tuple[str, str | None]]) -> dict:
+def reader_retrieval(db: Path, queries: list[tuple[str, str | None]], backend: str) -> dict:
     """`time_retrieval` in a fresh process that only opens the index, as `rag ui` or
     `rag ask` would after `rag index`; this long-running writer measures slower."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)}
     done = subprocess.run(
-        [sys.executable, "-c", READER, str(db)],
+        [sys.executable, "-c", READER, str(db), backend],
         input=json.dumps(queries),
         capture_output=True,
         text=True,
@@ -588,8 +590,8 @@ def run(args: argparse.Namespace, work: Path, log: Callable[[str], None]) -> dic
         f"{stage_set} files"
     )
 
-    embedder = SentenceTransformerEmbedder()
-    model_dir = embedder.model_dir or bundled_minilm_dir()
+    embedder = make_embedder(args.backend)
+    model_dir = bundled_minilm_dir()
     raw_model = SentenceTransformer(str(model_dir), device="cpu")
     warm = sample[:64] or ["warm-up"]
     embedder.embed(warm)  # loads and hash-checks the weights outside any timing
@@ -647,7 +649,7 @@ def run(args: argparse.Namespace, work: Path, log: Callable[[str], None]) -> dic
             f"{retrieval['search_k5_window0']['p50']} ms, window1 "
             f"{retrieval['search_k5_window1']['p50']} ms"
         )
-        reader = reader_retrieval(db, queries) if bound == stage_set[-1] else None
+        reader = reader_retrieval(db, queries, args.backend) if bound == stage_set[-1] else None
         if reader:
             log(f"in a fresh reader process: p50 window0 {reader['search_k5_window0']['p50']} ms")
         disk = disk_usage(db)
@@ -691,6 +693,7 @@ def run(args: argparse.Namespace, work: Path, log: Callable[[str], None]) -> dic
             "chunk_chars": chunk_chars,
             "overlap_sentences": overlap,
             "embedder": embedder.name,
+            "backend": args.backend,
             "batch_size": embedder.batch_size,
             "torch_threads": torch.get_num_threads(),
             "timed_store_methods": timed_methods,
@@ -840,6 +843,12 @@ def main() -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), default="full")
     parser.add_argument("--docs", type=int, default=None, help="documents (overrides --scale)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=Settings.from_env().embed_backend,
+        help="embedder runtime indexed with (raw encode stays torch fp32: the baseline)",
+    )
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument(
         "--raw-sample", type=int, default=5_000, help="chunk texts timed with raw encode"

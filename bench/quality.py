@@ -51,6 +51,7 @@ from rag.evaluation import (
     load_questions,
     quote_in,
 )
+from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "eval"
@@ -94,7 +95,9 @@ def code_hash(settings: dict[str, str]) -> str:
     h = hashlib.sha256()
     for path in sorted((ROOT / "index").glob("*.py")):
         h.update(path.read_bytes())
-    h.update(json.dumps({k: v for k, v in settings.items() if k == "chunk_chars"}).encode())
+    kept = {k: v for k, v in settings.items() if k == "chunk_chars"}
+    kept["embed_backend"] = settings.get("embed_backend") or Settings.from_env().embed_backend
+    h.update(json.dumps(kept).encode())
     return h.hexdigest()[:12]
 
 
@@ -137,7 +140,8 @@ class Naive:
                 continue
             source = file.relative_to(corpus).as_posix()
             self.chunks += [(source, c) for c in paragraph_chunks(text)]
-        key = hashlib.sha256("\x00".join(t for _, t in self.chunks).encode()).hexdigest()[:12]
+        texts = "\x00".join([embedder.name, *(t for _, t in self.chunks)])
+        key = hashlib.sha256(texts.encode()).hexdigest()[:12]
         path = cache / f"naive-{key}.npy"
         if path.exists():
             self.vectors = np.load(path)

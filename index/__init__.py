@@ -2,7 +2,7 @@
 
 from . import offline  # noqa: F401  (first: sets offline switches before chromadb loads)
 from .corpus import bundled_corpus
-from .embedding import Embedder, EmbedderError, SentenceTransformerEmbedder
+from .embedding import Embedder, EmbedderError, SentenceTransformerEmbedder, make_embedder
 from .errors import (
     DocumentError,
     IndexDirError,
@@ -36,6 +36,7 @@ __all__ = [
     "RagError",
     "UnknownDocumentError",
     "SentenceTransformerEmbedder",
+    "make_embedder",
     "Store",
     "StoredDocument",
     "bundled_corpus",

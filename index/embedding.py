@@ -105,6 +105,17 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+def make_embedder(backend: str = "torch", cache_dir: Path | str | None = None) -> Embedder:
+    """The embedder for a `RAG_EMBED_BACKEND` value: `torch`, `onnx` or `onnx-int8`."""
+    if backend == "torch":
+        return SentenceTransformerEmbedder()
+    from .onnx_embedder import BACKENDS, OnnxEmbedder
+
+    if backend not in BACKENDS:
+        raise EmbedderError(f"unknown embedder backend {backend!r}; choose one of {BACKENDS}")
+    return OnnxEmbedder(backend, cache_dir)
+
+
 @register_embedding_function
 class ChromaEmbedding(EmbeddingFunction[Documents]):
     """Chroma's `EmbeddingFunction` protocol around one of our embedders."""
@@ -135,6 +146,8 @@ class ChromaEmbedding(EmbeddingFunction[Documents]):
         name = str(config.get("embedder"))
         if name == MINILM_NAME:
             return ChromaEmbedding(SentenceTransformerEmbedder())
+        if name.startswith(f"{MINILM_NAME}+"):
+            return ChromaEmbedding(make_embedder(name.partition("+")[2]))
         return ChromaEmbedding(_Unavailable(name))
 
 

@@ -19,6 +19,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from .types import Chunk, Passage
 from .window import SentenceVectors, merge_overlapping, sentence_windows
 
 MARKER = "rag-index.json"
+REEMBEDDING = "reembedding"  # marker key: the embedder an unfinished re-embedding is for
 # 4: chunk texts in Chroma metadata (its full-text index of documents, which we never
 # query, was 40 % of every write at 100k chunks). Older formats are upgraded on the first
 # write: 1 had no snapshot manifest; 2 kept texts as Chroma documents, which are still
@@ -75,8 +77,9 @@ def chunk_id(chunk: Chunk) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def _check_dir(path: Path, embedder_name: str) -> dict | None:
-    """Return the existing marker, None for a fresh directory; refuse anything else."""
+def _check_dir(path: Path, embedder_name: str, reembed: bool = False) -> dict | None:
+    """Return the existing marker, None for a fresh directory; refuse anything else.
+    With `reembed`, an index of another embedder is returned, to be embedded again."""
     if path.exists() and not path.is_dir():
         raise NotAnIndexError(f"{path} is a file, not an index directory")
     marker = path / MARKER
@@ -87,10 +90,16 @@ def _check_dir(path: Path, embedder_name: str) -> dict | None:
             raise IndexDirError(f"{marker} is unreadable; the index may be damaged") from exc
         if info.get("format") not in (1, FORMAT, SERVER_FORMAT, *_UPGRADES):
             raise IndexDirError(f"{path}: index format {info.get('format')} is not supported")
-        if info.get("embedder") != embedder_name:
+        if info.get(REEMBEDDING) and not reembed:
+            raise IndexDirError(
+                f"{path}: embedding it again with {info[REEMBEDDING]!r} was interrupted; "
+                "finish it with `rag index --reembed`"
+            )
+        if info.get("embedder") != embedder_name and not reembed:
             raise IndexDirError(
                 f"{path} was built with the embedder {info.get('embedder')!r}, not "
-                f"{embedder_name!r}; index into a new directory instead"
+                f"{embedder_name!r} (RAG_EMBED_BACKEND): embed it again with "
+                "`rag index --reembed`, set RAG_EMBED_BACKEND back, or use a new directory"
             )
         return info
     if path.is_dir() and any(path.iterdir()):
@@ -179,6 +188,9 @@ class _ServerCollection:
     def upsert(self, **kwargs: Any) -> None:
         self._call("upsert", **kwargs)
 
+    def update(self, **kwargs: Any) -> None:
+        self._call("update", **kwargs)
+
     def delete(self, **kwargs: Any) -> None:
         self._call("delete", **kwargs)
 
@@ -196,14 +208,16 @@ class Store:
     With `chroma_url` the vectors live on that Chroma server instead of in `path`.
     """
 
-    def __init__(self, path: Path | str, embedder: Embedder, chroma_url: str = "") -> None:
+    def __init__(
+        self, path: Path | str, embedder: Embedder, chroma_url: str = "", reembed: bool = False
+    ) -> None:
         self.path = Path(path).expanduser().resolve()
         self.embedder = embedder
         self._sentences = SentenceVectors(embedder)  # windows re-read the same sentences
         self.chroma_url = chroma_url.strip().rstrip("/")
         if self.chroma_url:
             parse_chroma_url(self.chroma_url)  # a bad URL fails before anything is created
-        info = _check_dir(self.path, embedder.name)
+        info = _check_dir(self.path, embedder.name, reembed)
         _check_backend(self.path, info, self.chroma_url)
         marker = info or {"format": FORMAT, "embedder": embedder.name}
         if info is None and self.chroma_url:
@@ -224,6 +238,29 @@ class Store:
         self._seen = self.snapshots.pointer()
         self._reopen_lock = threading.Lock()
         self._empty = Lexical([], [])
+        self.reembedded = 0  # chunks embedded again when opened with `reembed`
+        if info is not None and (info.get(REEMBEDDING) or info.get("embedder") != embedder.name):
+            self.reembedded = self._reembed()
+
+    def _reembed(self) -> int:
+        """Replace every stored vector with this embedder's, from the stored texts.
+
+        The marker names the new embedder only when all vectors are its own; until then it
+        says a re-embedding is under way, and the index opens for nothing but finishing it,
+        so old and new vectors are never searched together.
+        """
+        with self.writing():
+            self._marker = {**self._marker, REEMBEDDING: self.embedder.name}
+            _write_json_atomic(self.path / MARKER, self._marker)
+            ids = list(self._collection.get(include=[])["ids"])
+            for batch in _batches(ids, _ADD_BATCH):
+                vectors = self.embedder.embed(self._texts(batch))
+                self._collection.update(ids=batch, embeddings=vectors)
+            self._marker = {k: v for k, v in self._marker.items() if k != REEMBEDDING} | {
+                "embedder": self.embedder.name
+            }
+            _write_json_atomic(self.path / MARKER, self._marker)
+        return len(ids)
 
     def _open_chroma(self, fresh: bool = False) -> None:
         """Open the collection; `fresh` drops chromadb's per-path cache of loaded state.
@@ -423,17 +460,26 @@ class Store:
             if c.heading:
                 meta[HEADING] = c.heading
             metadatas.append(meta)
-        for i in range(0, len(chunks), _ADD_BATCH):
-            part = slice(i, i + _ADD_BATCH)
-            if embeddings is None:
-                vectors = self.embedder.embed([searchable(c) for c in chunks[part]])
-            else:
-                vectors = np.asarray(embeddings[part], dtype=np.float32)
-            self._collection.upsert(
-                ids=ids[part],
-                embeddings=vectors,
-                metadatas=metadatas[part],  # type: ignore[arg-type]
-            )
+        # Chroma writes one batch while the next is embedded (both release the GIL); one
+        # write in flight at most, and all done before returning: `commit` comes after.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-write") as writer:
+            pending: Future[None] | None = None
+            for i in range(0, len(chunks), _ADD_BATCH):
+                part = slice(i, i + _ADD_BATCH)
+                if embeddings is None:
+                    vectors = self.embedder.embed([searchable(c) for c in chunks[part]])
+                else:
+                    vectors = np.asarray(embeddings[part], dtype=np.float32)
+                if pending is not None:
+                    pending.result()  # a failed write stops the run here
+                pending = writer.submit(
+                    self._collection.upsert,
+                    ids=ids[part],
+                    embeddings=vectors,
+                    metadatas=metadatas[part],  # type: ignore[arg-type]
+                )
+            if pending is not None:
+                pending.result()
         return ids
 
     def commit(self, documents: dict[str, StoredDocument]) -> None:

@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", help="no progress bars (also off when not a terminal)"
     )
     p.add_argument(
+        "--reembed",
+        action="store_true",
+        help="an index built by another embedder (RAG_EMBED_BACKEND) is embedded again with "
+        "this one from its stored texts, before indexing",
+    )
+    p.add_argument(
         "-w",
         "--watch",
         action="store_true",
@@ -201,7 +207,9 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 def _cmd_index(args: argparse.Namespace) -> int:
     if args.watch:
         return _cmd_watch(args)
-    engine = _engine(args)
+    engine = _engine(args, reembed=args.reembed)
+    if engine.store.reembedded and not args.json:
+        print(f"embedded {engine.store.reembedded} chunks again with {engine.store.embedder.name}")
     bars = None if args.quiet or args.json or not sys.stderr.isatty() else _Bars()
     try:
         report = engine.index(args.paths or None, progress=bars)

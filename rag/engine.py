@@ -23,11 +23,11 @@ from index import (
     IndexReport,
     Passage,
     Progress,
-    SentenceTransformerEmbedder,
     Store,
     StoredDocument,
     UnknownDocumentError,
     bundled_corpus,
+    make_embedder,
     read_indexed,
 )
 from index import sync as _sync
@@ -130,13 +130,14 @@ class RAG:
         embedder: Embedder | None = None,
         generator: Generator | None = None,
         settings: Settings | None = None,
+        reembed: bool = False,
         **overrides: Any,
     ) -> RAG:
-        """Open (or create) the index at `db`; every argument defaults from `Settings`."""
+        """Open (or create) the index at `db`; every argument defaults from `Settings`.
+        `reembed`: an index built by another embedder is embedded again with this one."""
         settings = settings or Settings.from_env(db=db, model=model, **overrides)
-        store = Store(
-            settings.db, embedder or SentenceTransformerEmbedder(), chroma_url=settings.chroma_url
-        )
+        embedder = embedder or make_embedder(settings.embed_backend, settings.cache_dir)
+        store = Store(settings.db, embedder, chroma_url=settings.chroma_url, reembed=reembed)
         return cls(settings, store, generator)
 
     # -- models ------------------------------------------------------------------

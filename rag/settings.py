@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from index.onnx_embedder import BACKENDS
+
 from .errors import InputError
 
 
@@ -68,6 +70,8 @@ class Settings:
     # sentences on): whole chunks raised recall@5 on docs from 0.47 to 0.82, pdf 0.24-0.65.
     window: int = 0
     max_question_chars: int = 1000  # longer questions are refused with an error
+    # Embedding runtime: torch, onnx (the same vectors) or onnx-int8 (see index.onnx_embedder).
+    embed_backend: str = "onnx-int8"
     chunk_chars: int = 700  # longest chunk when indexing (200-4000)
     max_file_mb: int = 20  # larger files are skipped when indexing and refused on upload
     ui_username: str = ""  # web UI login; required (with the password) off loopback
@@ -105,6 +109,8 @@ class Settings:
         "concurrency": (0, 64),
     }
 
+    _CHOICES = {"embed_backend": BACKENDS}
+
     @property
     def max_file_bytes(self) -> int:
         return self.max_file_mb * 1024 * 1024
@@ -134,11 +140,16 @@ class Settings:
                 value = int(value)
             elif kind == "float":
                 value = float(value)
+            elif name in cls._CHOICES:
+                if str(value) not in cls._CHOICES[name]:
+                    raise ValueError
+                return str(value)
             else:
                 return str(value)
         except (TypeError, ValueError) as exc:
+            what = " or ".join(cls._CHOICES[name]) if name in cls._CHOICES else f"a {kind}"
             raise InputError(
-                f"setting {name} (RAG_{name.upper()}): {value!r} is not a {kind}"
+                f"setting {name} (RAG_{name.upper()}): {value!r} is not {what}"
             ) from exc
         lo, hi = cls._BOUNDS[name]
         if not lo <= value <= hi:
