@@ -53,7 +53,8 @@ def peak_rss_mb(backend: str, texts: list[str]) -> float:
     code = (
         "import json, resource, sys; from index import make_embedder; "
         f"e = make_embedder({backend!r}); e.embed(json.load(sys.stdin)); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        # VmHWM, not ru_maxrss: the latter keeps the forking parent's peak across exec.
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],

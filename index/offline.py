@@ -1,6 +1,7 @@
 """Offline switches, set by the product itself before any library that might phone home.
 
-Imported for its side effect by the modules that load chromadb or sentence-transformers,
+Imported for its side effect by the modules that load chromadb, sentence-transformers or
+ONNX Runtime,
 so the guarantee does not depend on the caller's environment.
 """
 
@@ -13,6 +14,9 @@ _SWITCHES = {
     "ANONYMIZED_TELEMETRY": "False",
     "GRADIO_ANALYTICS_ENABLED": "False",
     "TOKENIZERS_PARALLELISM": "false",
+    # ONNX Runtime 1.29+ sends telemetry on Linux too (a DNS lookup from a worker thread,
+    # caught by tests/test_offline.py's strace); read when its environment is created.
+    "ORT_DISABLE_TELEMETRY": "1",
 }
 
 for _key, _value in _SWITCHES.items():

@@ -40,6 +40,7 @@ SWITCHES = {  # variable -> must be on (True) or off (False) in the product's pr
     "HF_HUB_DISABLE_TELEMETRY": True,
     "ANONYMIZED_TELEMETRY": False,
     "GRADIO_ANALYTICS_ENABLED": False,
+    "ORT_DISABLE_TELEMETRY": True,
 }
 QUESTION = "In which city was Meng Wanzhou arrested?"
 
