@@ -9,7 +9,6 @@ into the cache directory with its sha256 beside it; every later load checks that
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -23,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from . import offline  # noqa: F401  (ONNX Runtime's telemetry off before it loads)
-from .embedding import MINILM_NAME, MINILM_SHA256, EmbedderError, bundled_minilm_dir
+from .embedding import MINILM_NAME, MINILM_SHA256, EmbedderError, _sha256, bundled_minilm_dir
+from .store import _write_json_atomic
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 DIM = 384
@@ -44,14 +44,6 @@ def embedder_name(backend: str) -> str:
     """The name an index records. fp32 ONNX makes torch's vectors (to 1e-6), so an index
     built by either opens with the other; int8 vectors differ, so they never mix."""
     return MINILM_NAME if backend in ("torch", "onnx") else f"{MINILM_NAME}+{backend}"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _torch_model(model_dir: Path) -> tuple[Any, Any]:
@@ -118,9 +110,7 @@ def export(model_dir: Path, target: Path, backend: str) -> None:
                 fp32, out, weight_type=QuantType.QInt8, per_channel=True,
                 op_types_to_quantize=["MatMul"], nodes_to_exclude=keep,
             )  # fmt: skip
-        got = OnnxEmbedder(backend, target.parent, model_dir)._embed_with(
-            _session(out), list(PROBES)
-        )
+        got = _embed(_session(out), _tokenizer(model_dir), list(PROBES))
         worst = float((got * reference).sum(axis=1).min())
         if worst < MIN_PROBE_COSINE[backend]:
             raise EmbedderError(
@@ -129,16 +119,7 @@ def export(model_dir: Path, target: Path, backend: str) -> None:
             )
         sidecar = target.with_suffix(".json")
         os.replace(out, target)
-        _write_atomic(sidecar, {"sha256": _sha256(target), "probe_cosine": round(worst, 5)})
-
-
-def _write_atomic(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+        _write_json_atomic(sidecar, {"sha256": _sha256(target), "probe_cosine": round(worst, 5)})
 
 
 def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -154,6 +135,30 @@ def _session(path: Path) -> Any:
     options = ort.SessionOptions()
     options.log_severity_level = 3  # no warnings on stderr for every load
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _tokenizer(model_dir: Path) -> Any:
+    from tokenizers import Tokenizer
+
+    config = json.loads((model_dir / "sentence_bert_config.json").read_text("utf-8"))
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.enable_truncation(int(config.get("max_seq_length", 256)))
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
+    return tokenizer
+
+
+def _embed(session: Any, tokenizer: Any, texts: list[str], batch_size: int = 16) -> np.ndarray:
+    """Length-sorted batches pad least; rows come back in the order of `texts`."""
+    out = np.zeros((len(texts), DIM), dtype=np.float32)
+    order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch
+    for start in range(0, len(texts), batch_size):
+        rows = order[start : start + batch_size]
+        encoded = tokenizer.encode_batch([texts[i] for i in rows])
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        out[rows] = _pool(session.run(None, feeds)[0], mask)
+    return out
 
 
 class OnnxEmbedder:
@@ -195,7 +200,7 @@ class OnnxEmbedder:
                     export(model_dir, target, self.backend)
                     if not self._verified(target):
                         raise EmbedderError(f"the exported embedder at {target} fails its check")
-                self._tokenizer = self._make_tokenizer(model_dir)
+                self._tokenizer = _tokenizer(model_dir)
                 self._session = _session(target)
             return self._session
 
@@ -210,31 +215,8 @@ class OnnxEmbedder:
             return False
         return _sha256(target) == expected  # else re-export: a damaged file is replaced
 
-    @staticmethod
-    def _make_tokenizer(model_dir: Path) -> Any:
-        from tokenizers import Tokenizer
-
-        config = json.loads((model_dir / "sentence_bert_config.json").read_text("utf-8"))
-        tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        tokenizer.enable_truncation(int(config.get("max_seq_length", 256)))
-        tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
-        return tokenizer
-
-    def _embed_with(self, session: Any, texts: list[str]) -> np.ndarray:
-        tokenizer = self._tokenizer or self._make_tokenizer(self.model_dir or bundled_minilm_dir())
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch
-        for start in range(0, len(texts), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            encoded = tokenizer.encode_batch([texts[i] for i in rows])
-            ids = np.array([e.ids for e in encoded], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            out[rows] = _pool(session.run(None, feeds)[0], mask)
-        return out
-
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         session = self._load()
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        return self._embed_with(session, list(texts))
+        return _embed(session, self._tokenizer, list(texts), self.batch_size)
