@@ -656,20 +656,21 @@ class Store:
         exact = _squash(query)
         if len(exact) >= EXACT_MIN_CHARS:
             order.sort(key=lambda cid: exact not in _squash(rows[cid][0]))  # stable
-        best: list[str] = []
+        passages: list[Passage] = []
         seen: list[set[str]] = []
         for cid in order:
             words = set(tokenize(rows[cid][0]))
             if any(_near_duplicate(words, other) for other in seen):
                 continue
-            best.append(cid)
             seen.append(words)
-            if len(best) == k:
+            passages.append(self._passage(*rows[cid]))
+            # k counts what the model is given: neighbouring chunks (they share a
+            # sentence) join into one passage, and the next chunk fills the place.
+            if len(passages) >= k and (window or len(merge_overlapping(passages)) >= k):
                 break
-        passages = [self._passage(*rows[cid]) for cid in best]
         if window:
             cover = lambda text: lexical.coverage(query, text)  # noqa: E731
-            return sentence_windows(passages, qvec, self._sentences, window, cover)
+            return sentence_windows(passages[:k], qvec, self._sentences, window, cover)
         return merge_overlapping(passages)
 
     def resolve_sources(self, names: Iterable[str]) -> list[str]:

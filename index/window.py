@@ -54,21 +54,28 @@ class SentenceVectors:
 def merge_overlapping(passages: Sequence[Passage]) -> list[Passage]:
     """Join retrieved chunks of one document whose spans overlap (chunks share a sentence
     with their neighbours) into one passage at the better rank: an answer that runs over
-    a chunk edge reaches the model whole, and no sentence is sent twice."""
+    a chunk edge reaches the model whole, and no sentence is sent twice. A chunk that
+    bridges two passages joins all three."""
     out: list[Passage] = []
     for p in passages:
-        for i, o in enumerate(out):
-            if o.source == p.source and o.page == p.page and p.start <= o.end and o.start <= p.end:
-                first, second = (o, p) if o.start <= p.start else (p, o)
-                if second.end <= first.end:
-                    merged = first
-                else:
-                    text = first.text + second.text[first.end - second.start :]
-                    merged = replace(first, text=text, end=second.end)
-                out[i] = replace(merged, score=max(o.score, p.score))
-                break
-        else:
+        touching = [
+            i
+            for i, o in enumerate(out)
+            if o.source == p.source and o.page == p.page and p.start <= o.end and o.start <= p.end
+        ]
+        if not touching:
             out.append(p)
+            continue
+        pieces = sorted([p, *(out[i] for i in touching)], key=lambda q: q.start)
+        merged = pieces[0]
+        for q in pieces[1:]:
+            if q.end > merged.end:
+                merged = replace(
+                    merged, text=merged.text + q.text[merged.end - q.start :], end=q.end
+                )
+        out[touching[0]] = replace(merged, score=max(q.score for q in pieces))
+        for i in reversed(touching[1:]):
+            del out[i]
     return out
 
 

@@ -306,6 +306,10 @@ def test_overlapping_chunks_of_one_document_reach_the_model_as_one_exact_passage
     assert merged[0].score == 0.7
     inside = Passage("d.txt", "D", doc[15:30], 15, 30, 0.4)
     assert merge_overlapping([a, inside]) == [a]  # nothing new: no second copy
+    first, last = Passage("d.txt", "D", doc[:30], 0, 30, 0.6), b
+    bridge = Passage("d.txt", "D", doc[15:48], 15, 48, 0.5)  # overlaps both
+    (whole,) = merge_overlapping([first, last, bridge])
+    assert (whole.text, whole.start, whole.end, whole.score) == (doc, 0, len(doc), 0.7)
 
 
 def test_a_search_that_races_a_commit_answers_from_the_new_snapshot(tmp_path, corpus, monkeypatch):
@@ -322,3 +326,25 @@ def test_a_search_that_races_a_commit_answers_from_the_new_snapshot(tmp_path, co
     monkeypatch.setattr(store, "_snapshot", lambda: next(snapshots, new))
     hits = store.search("green tea brewed", k=2)
     assert hits and "75 degrees" in hits[0].text
+
+
+def test_k_counts_passages_after_neighbouring_chunks_join(tmp_path):
+    """Two chunks of one section sharing a sentence are one passage; the model still gets
+    k passages, the next best chunk taking the place the join freed."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "long.txt").write_text(
+        " ".join(f"Kestrel note {i} hovers over the meadow." for i in range(12)), "utf-8"
+    )
+    for name in ("a", "b", "c"):
+        (folder / f"{name}.txt").write_text(f"Kestrel {name} nests on a cliff.", "utf-8")
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [folder], chunk_chars=120)
+    chunks = store.search("kestrel hovers over the meadow", k=20)
+    assert any(p.source == "long.txt" and p.text.count("Kestrel note") > 3 for p in chunks)
+    for k in (2, 3, 4):
+        passages = store.search("kestrel hovers over the meadow", k=k)
+        assert len(passages) == k
+        spans = [(p.source, p.start, p.end) for p in passages]
+        for i, (s, a, b) in enumerate(spans):  # no two overlap: joined, not repeated
+            assert not any(s == t and a <= d and c <= b for t, c, d in spans[i + 1 :]), spans
