@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -13,6 +15,20 @@ import pytest
 from rag import RAG
 
 DATA = Path(__file__).resolve().parent / "data"
+
+
+def artifacts() -> Path:
+    """Where tests leave what a person reads after a run: $RAG_ARTIFACTS or tests/artifacts."""
+    folder = Path(os.environ.get("RAG_ARTIFACTS") or DATA.parent / "artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_report(name: str, report) -> None:
+    """A quality gate's metrics and rows, kept whether it passes or not: a passing run is
+    also a measurement (`rag eval`'s own table and metrics)."""
+    path = artifacts() / f"quality-{name}.txt"
+    path.write_text(json.dumps(report.metrics(), indent=1) + "\n" + report.table() + "\n", "utf-8")
 
 
 class FakeEmbedder:

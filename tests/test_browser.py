@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import artifacts
 
 pytestmark = pytest.mark.real
 
@@ -143,12 +144,6 @@ def _local(url: str) -> bool:
     return parts.scheme in ("data", "blob", "about") or parts.hostname in LOCAL_HOSTS
 
 
-def _artifacts() -> Path:
-    folder = Path(os.environ.get("RAG_ARTIFACTS") or REPO / "tests" / "artifacts")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def test_question_streams_an_answer_with_its_quoted_source(browser, server):
     from playwright.sync_api import expect
 
@@ -157,7 +152,7 @@ def test_question_streams_an_answer_with_its_quoted_source(browser, server):
     context.on("request", lambda r: requested.append(r.url))
     page = context.new_page()
     page.on("websocket", lambda ws: requested.append(ws.url))
-    shot = _artifacts() / "browser-answer.png"
+    shot = artifacts() / "browser-answer.png"
     try:
         page.goto(server.url, wait_until="load", timeout=60_000)
         box = page.locator("#rag-question textarea")

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import FakeEmbedder
 
 from index import Store, sync
@@ -92,6 +93,7 @@ def run_child(db: Path, folder: Path, kill_after: float | None) -> tuple[bool, f
     return "done" in out, time.perf_counter() - ready
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_never_leaves_a_half_indexed_document(tmp_path):
     rng = random.Random(20261122)
     folder, db = tmp_path / "docs", tmp_path / "db"

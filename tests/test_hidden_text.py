@@ -66,6 +66,7 @@ def test_pdf_offsets_and_pages_stay_exact_when_hidden_text_is_removed():
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SHARED_PDFS, reason="../shared is not beside the project")
 def test_no_visible_text_of_the_suite_pdfs_is_dropped():
     """Every suite PDF keeps its text; only one has unseen text (a printer's slug line)."""

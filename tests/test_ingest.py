@@ -142,6 +142,7 @@ def test_bad_files_are_skipped_with_reasons_and_nothing_indexed_is_lost(tmp_path
     assert not report.changed
 
 
+@pytest.mark.slow
 def test_cli_exit_code_says_some_files_failed(tmp_path, corpus, monkeypatch):
     (corpus / "junk.txt").write_bytes(b"\x00\x00\x00")
     monkeypatch.setenv("RAG_DB", str(tmp_path / "db"))
@@ -225,6 +226,7 @@ def test_a_second_writer_fails_at_once_while_readers_keep_working(tmp_path, corp
     assert sync(other, [corpus]).unchanged == ["paris.md", "tea.txt"]  # released
 
 
+@pytest.mark.slow
 def test_the_lock_is_released_when_the_writer_is_killed(tmp_path, corpus, store):
     sync(store, [corpus])
     holder = subprocess.Popen(

@@ -114,6 +114,7 @@ def test_instructions_are_still_instructions(sentence):
     assert is_instruction(sentence)
 
 
+@pytest.mark.slow
 def test_no_sentence_of_the_bundled_or_suite_documents_is_quarantined_and_attacks_are():
     """`bench/quarantine.py` over real corpora nobody here wrote: only a line that is
     literally a chat-role marker may be cut; every class of planted attack is still caught."""

@@ -201,6 +201,7 @@ def join_queue(port: int, fn_index: int, session: str) -> tuple[float, dict]:
     raise AssertionError("the event never completed")
 
 
+@pytest.mark.slow
 def test_twenty_users_stream_their_own_answers_and_cheap_requests_stay_fast(agents_engine, capsys):
     engine, generator = agents_engine
     generator.delay = 0.03  # ~0.3 s per answer: 20 queued answers take ~6 s in all
@@ -272,6 +273,7 @@ def test_answers_at_once_follow_the_backend(tmp_path, overrides, slots):
     assert {(fn.concurrency_id, fn.concurrency_limit) for fn in chat} == {(CHAT_GROUP, slots)}
 
 
+@pytest.mark.slow
 def test_against_a_parallel_llm_server_the_ui_answers_several_users_at_once(tmp_path, corpus):
     """RAG_CONCURRENCY follows the backend: four users, four answers generated at once by
     a server that serves in parallel, each user with its own question's answer."""

@@ -17,7 +17,7 @@ import time
 
 import openai
 import pytest
-from conftest import DATA
+from conftest import DATA, save_report
 
 from index import bundled_corpus
 from rag import RAG
@@ -90,6 +90,7 @@ def test_a_follow_up_reuses_the_kv_cache_of_the_shared_prompt_prefix(engine):
 
 
 def test_dev_set_meets_the_quality_floors(dev):
+    save_report("dev", dev)
     _check(dev, DEV_FLOORS)
     assert dev.metrics()["false_refusals"] <= 1
 
@@ -101,7 +102,9 @@ def test_world_knowledge_questions_are_refused(dev):
 
 
 def test_follow_up_conversations_meet_the_quality_floors(engine):
-    _check(evaluate(engine, load_questions(DATA / "followups.jsonl")), FOLLOWUP_FLOORS)
+    report = evaluate(engine, load_questions(DATA / "followups.jsonl"))
+    save_report("news-followups", report)
+    _check(report, FOLLOWUP_FLOORS)
 
 
 def test_every_citation_points_into_a_retrieved_passage(engine):

@@ -220,6 +220,7 @@ class PacedGenerator(FakeGenerator):
             yield word if i == 0 else " " + word
 
 
+@pytest.mark.slow
 def test_the_stream_benchmark_sees_the_first_sentence_early_in_ui_and_api(tmp_path, corpus):
     """`bench/stream.py`'s drivers, against the real UI and API over a paced fake model."""
     spec = importlib.util.spec_from_file_location("bench_stream", REPO / "bench" / "stream.py")

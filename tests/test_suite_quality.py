@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import save_report
 
 from rag import RAG
 from rag.evaluation import EvalReport, evaluate, load_questions
@@ -55,6 +56,7 @@ def engines(tmp_path_factory) -> dict[str, RAG]:
 
 
 def _check(name: str, report: EvalReport) -> None:
+    save_report(name, report)
     metrics = report.metrics()
     floors = {"citation_precision": CITATION_PRECISION, **FLOORS[name]}
     low = {k: metrics[k] for k, floor in floors.items() if (metrics[k] or 0) < floor}

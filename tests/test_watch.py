@@ -29,6 +29,7 @@ def settled(reports: list, quiet: float = 0.6) -> int:
     return n
 
 
+@pytest.mark.slow
 def test_the_index_follows_a_folder_until_stopped(tmp_path, corpus):
     engine = make_engine(tmp_path)
     reports: list = []
