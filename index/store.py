@@ -656,22 +656,24 @@ class Store:
         exact = _squash(query)
         if len(exact) >= EXACT_MIN_CHARS:
             order.sort(key=lambda cid: exact not in _squash(rows[cid][0]))  # stable
-        passages: list[Passage] = []
+        chunks: list[Passage] = []
+        given: list[Passage] = []  # what the model is given: k of them
         seen: list[set[str]] = []
         for cid in order:
             words = set(tokenize(rows[cid][0]))
             if any(_near_duplicate(words, other) for other in seen):
                 continue
             seen.append(words)
-            passages.append(self._passage(*rows[cid]))
-            # k counts what the model is given: neighbouring chunks (they share a
-            # sentence) join into one passage, and the next chunk fills the place.
-            if len(passages) >= k and (window or len(merge_overlapping(passages)) >= k):
+            chunks.append(self._passage(*rows[cid]))
+            # Without windows, neighbouring chunks (they share a sentence) join into one
+            # passage, and the next chunk fills the place the join freed.
+            given = chunks if window else merge_overlapping(chunks)
+            if len(given) >= k:
                 break
         if window:
             cover = lambda text: lexical.coverage(query, text)  # noqa: E731
-            return sentence_windows(passages[:k], qvec, self._sentences, window, cover)
-        return merge_overlapping(passages)
+            return sentence_windows(given, qvec, self._sentences, window, cover)
+        return given
 
     def resolve_sources(self, names: Iterable[str]) -> list[str]:
         """Indexed documents named by `names`: a source ("report.pdf", "guide/intro.md") or

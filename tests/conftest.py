@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from rag import RAG
+from rag.evaluation import EvalReport
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -24,7 +25,7 @@ def artifacts() -> Path:
     return folder
 
 
-def save_report(name: str, report) -> None:
+def save_report(name: str, report: EvalReport) -> None:
     """A quality gate's metrics and rows, kept whether it passes or not: a passing run is
     also a measurement (`rag eval`'s own table and metrics)."""
     path = artifacts() / f"quality-{name}.txt"
