@@ -43,7 +43,7 @@ from .errors import InputError
 from .injection import drop_planted, is_instruction
 from .llm import Generator, LlamaCppGenerator
 from .models import resolve_model
-from .prompts import build_messages, build_rewrite_messages
+from .prompts import build_messages, build_rewrite_messages, new_fence_code
 from .sanitize import strip_active_content
 from .settings import Settings
 from .types import Answer, Event, Sentence
@@ -373,7 +373,9 @@ class RAG:
             return True
         return any(self.store.term_coverage(question, p.text) >= LEXICAL_EVIDENCE for p in passages)
 
-    def _fit(self, question: str, passages: list[Passage]) -> tuple[list[dict], list[Passage], int]:
+    def _fit(
+        self, question: str, passages: list[Passage], code: str
+    ) -> tuple[list[dict], list[Passage], int]:
         """Make the prompt fit the context with room for the answer, whatever the corpus.
 
         The weakest passages go first; a single passage that is still too long (huge
@@ -381,7 +383,7 @@ class RAG:
         """
         budget = self.settings.ctx - self.settings.max_tokens
         while True:
-            messages = build_messages(question, passages)
+            messages = build_messages(question, passages, code)
             tokens = self.generator.count_tokens(messages)
             if tokens <= budget:
                 return messages, passages, tokens
@@ -459,7 +461,8 @@ class RAG:
         # The standalone question carries the conversation, so earlier turns are not resent.
         # The best passages first, within a token budget; all of them only if that fails.
         wide = passages
-        messages, passages, prompt_tokens = self._fit(q, self._tight(passages))
+        code = new_fence_code()
+        messages, passages, prompt_tokens = self._fit(q, self._tight(passages), code)
         timings["prompt_tokens"] = prompt_tokens
         gen_started = time.perf_counter()
         first_at = gen_started
@@ -489,12 +492,16 @@ class RAG:
                 or not self._worth_retry(original, checked.raw, passages, wide, q)
             ):
                 break
-            # The answer may be in a passage the budget left out; and a small model
-            # sometimes refuses with the answer in front of it: a fresh fence code changes
-            # the prompt's tokens, and one more try with every passage usually answers.
-            # Nothing of the first try was shown (it had no sentence that answers).
+            # The answer may be in a passage the budget left out: the retry sends every
+            # passage, in the same order under the same fence code, so the first try's
+            # passages are still in llama.cpp's KV cache and only the new ones are
+            # evaluated. With no passage left out, a fresh code changes the prompt's
+            # tokens instead: a small model sometimes refuses with the answer in front of
+            # it, and one more try usually answers. Nothing of the first try was shown.
             timings["retried"] = 1
-            messages, passages, prompt_tokens = self._fit(q, wide)
+            if len(passages) >= len(wide):
+                code = new_fence_code()
+            messages, passages, prompt_tokens = self._fit(q, wide, code)
         timings["generation"] = time.perf_counter() - gen_started
         timings["decode"] = time.perf_counter() - first_at  # after the first token
         timings["completion_tokens"] = tokens  # llama.cpp streams one token per delta

@@ -405,6 +405,10 @@ def test_a_refusal_on_the_tight_context_is_retried_with_every_passage(engine_fac
     first, second = (p[-1]["content"] for p in engine.generator.prompts)
     assert first.count("<<<PASSAGE ") == 1 < second.count("<<<PASSAGE ")
     assert answer.timings["retried"] == 1 and len(answer.passages) > 1
+    # Same fence code, same order: the retry starts with the first try's passages, so
+    # llama.cpp's KV cache already holds them and only the passages added are evaluated.
+    shared = first[: first.index("\n\nQuestion: ")]
+    assert second.startswith(shared) and len(second) > len(first)
 
 
 def test_the_extractive_fallback_never_quotes_an_instruction_to_the_model(engine_factory, tmp_path):
