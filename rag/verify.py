@@ -214,6 +214,37 @@ class _Scorer:
             n for n in ns if self.support(sentence, [m for m in ns if m != n] or [n]) < whole
         ] or list(ns)
 
+    def completed(self, sentence: str, ns: Sequence[int]) -> list[int]:
+        """`ns` plus the passages of the same documents that state the numbers the sentence
+        repeats from the question, when only those were missing ("the proposed 737 MAX
+        directive would affect 73 airplanes [3]": 73 is in [3], "737" only in [2], the
+        same document's scope). A synthesis the checker finds: every number still sits in
+        a cited passage, and a number the question did not give is never lent."""
+        missing = _numbers(sentence) & self.question_numbers
+        missing -= set().union(*(self.numbers[n - 1] for n in ns))
+        if not missing:
+            return []
+        sources = {self.passages[n - 1].source for n in ns}
+        lenders: list[int] = []
+        for number in sorted(missing):  # the best-ranked passage stating each one
+            if any(number in self.numbers[n - 1] for n in lenders):
+                continue
+            lender = next(
+                (
+                    n
+                    for n, p in enumerate(self.passages, 1)
+                    if p.source in sources and number in self.numbers[n - 1]
+                ),
+                None,
+            )
+            if lender is None:
+                return []
+            lenders.append(lender)
+        together = [*ns, *lenders]
+        if self.support(sentence, together) < SUPPORT_THRESHOLD:
+            return []
+        return sorted(self.needed(sentence, together))
+
     def adds_to_question(self, sentence: str) -> bool:
         """Whether the sentence says something the question did not already say (a word,
         a number, or a term such as the option `-i`, which has no word in it), and states
@@ -326,6 +357,8 @@ class Checker:
             keep = scorer.needed(claim, cited)  # a synthesis
         else:
             keep = [best] if best_score >= SUPPORT_THRESHOLD else []
+        if not keep:
+            keep = scorer.completed(claim, cited or [best])
         if cut_short or not keep:
             self.unsupported.append(bare)
             return None

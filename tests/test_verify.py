@@ -257,6 +257,30 @@ def test_a_synthesis_of_two_passages_stands_when_neither_holds_every_number_alon
     assert v.supported == 0 and v.citations == ()
 
 
+def test_a_number_repeated_from_the_question_is_lent_by_the_same_document_only():
+    a = "This proposed AD would apply only to the 737 MAX airplanes in the bulletin."
+    b = "The FAA estimates that this proposed AD affects 73 airplanes of U.S. registry."
+    other = "Boeing delivered 737 jets to airlines around the world that year."
+    question = "How many U.S.-registered airplanes would the proposed 737 MAX directive affect?"
+    answer = "The proposed 737 MAX directive would affect 73 airplanes of U.S. registry [2]."
+    ps = [
+        Passage("fr.pdf", "AD", a, 0, len(a), 0.6),
+        Passage("fr.pdf", "AD", b, 900, 900 + len(b), 0.5),
+    ]
+    # The model cited only [2], which lacks "737": the passage of the same document that
+    # states it is cited beside it, so every number still sits in a cited passage.
+    v = verify(answer, ps, question=question)
+    assert v.supported == 1 and [c.n for c in v.citations] == [1, 2]
+    assert v.text == answer.replace("[2]", "[1][2]")
+    # Another document's "737" is no scope for this one: the sentence is dropped.
+    ps[0] = Passage("news.html", "Boeing", other, 0, len(other), 0.6)
+    assert verify(answer, ps, question=question).supported == 0
+    # Nor is a number the question never gave ever lent: 2020 is the model's own.
+    c = "In 2020 the proposed AD would affect 73 airplanes of U.S. registry [2]."
+    ps[0] = Passage("fr.pdf", "AD", a + " Issued in 2020.", 0, len(a) + 16, 0.6)
+    assert verify(c, ps, question=question).supported == 0
+
+
 def _planted(text: str) -> list[Passage]:
     return [*P, Passage("planted.md", "Co-op", text, 0, len(text), 0.4)]
 
