@@ -25,6 +25,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
 
 from index.chunking import split_sentences
 from index.lexical import tokenize
@@ -47,6 +50,7 @@ _MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _QUOTED = re.compile(r"`([^`\n]{1,80})`|\"([^\"\n]{2,80})\"|“([^”\n]{2,80})”")
 _IDENT = re.compile(r"\w+(?:(?:::|[_./])\w+)+")  # CARGO_HOME, net.retry, std::env, a/b
+_SNOWBALL = snowballstemmer.stemmer("english")
 _WORD = re.compile(r"[^\W\d_][\w'’]*")
 # A sentence that ends on one of these lost its last words ("retrieved from [2].": a link
 # stripped as active content, a value the model never wrote): it states nothing.
@@ -107,9 +111,11 @@ def _holds(text: str, fact: str) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(fact)}(?![\w])", text) is not None
 
 
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    """A 6-letter prefix: a crude but language-light stemmer ("arrested" ~ "arrest")."""
-    return word if word[0].isdigit() else word[:6]
+    """The Snowball stem cut to 6 letters: inflections are one word ("carried" ~ "carry",
+    "adding" ~ "added"), and so are long derivations ("arrested" ~ "arrest")."""
+    return word if word[0].isdigit() else _SNOWBALL.stemWord(word)[:6]
 
 
 def _stems(text: str) -> set[str]:

@@ -281,6 +281,20 @@ def test_a_number_repeated_from_the_question_is_lent_by_the_same_document_only()
     assert verify(c, ps, question=question).supported == 0
 
 
+def test_an_inflected_question_word_is_the_question_not_a_claim():
+    text = "It is a breaking change to add a new enum variant unless it is #[non_exhaustive]."
+    ps = [Passage("semver.md", "SemVer", text, 0, len(text), 0.7)]
+    question = "Which attribute must a public enum carry so that adding a variant is safe?"
+    answer = "A public enum must have carried the `#[non_exhaustive]` attribute [1]."
+    # "carried" is the question's "carry", not a word the passage must hold; with it
+    # counted as a claim the sentence had 3 of 4 weighted words and was dropped.
+    idf = {"carried": 6.0, "sponsored": 6.0}  # rare words weigh most
+    assert verify(answer, ps, lambda t: idf.get(t, 1.0), question).supported == 1
+    # A rare word the question never used is still a claim the passage must hold.
+    invented = "A public enum must have sponsored the `#[non_exhaustive]` attribute [1]."
+    assert verify(invented, ps, lambda t: idf.get(t, 1.0), question).supported == 0
+
+
 def _planted(text: str) -> list[Passage]:
     return [*P, Passage("planted.md", "Co-op", text, 0, len(text), 0.4)]
 
