@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from . import offline  # noqa: F401  (ONNX Runtime's telemetry off before it loads)
+from .atomic import write_json_atomic
 from .embedding import MINILM_NAME, MINILM_SHA256, EmbedderError, _sha256, bundled_minilm_dir
-from .store import _write_json_atomic
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 DIM = 384
@@ -119,7 +119,7 @@ def export(model_dir: Path, target: Path, backend: str) -> None:
             )
         sidecar = target.with_suffix(".json")
         os.replace(out, target)
-        _write_json_atomic(sidecar, {"sha256": _sha256(target), "probe_cosine": round(worst, 5)})
+        write_json_atomic(sidecar, {"sha256": _sha256(target), "probe_cosine": round(worst, 5)})
 
 
 def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .atomic import fsync, write_synced
 from .lexical import Lexical, TextsOf
 
 POINTER = "snapshot.json"
@@ -43,21 +44,6 @@ class Snapshot:
     documents: dict[str, StoredDocument]
     lexical: Lexical
     chunk_ids: frozenset[str]
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write(path: Path, text: str) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 class Snapshots:
@@ -137,14 +123,14 @@ class Snapshots:
             lexical = Lexical.build(folder, ids, self.texts_of, previous and previous.lexical)
         except (OSError, ValueError):  # the previous counts are damaged: count every chunk
             lexical = Lexical.build(folder, ids, self.texts_of)
-        _write(folder / "documents.json", json.dumps([asdict(d) for d in docs]))
+        write_synced(folder / "documents.json", json.dumps([asdict(d) for d in docs]))
         for file in folder.iterdir():
-            _fsync(file)
-        _fsync(folder)
+            fsync(file)
+        fsync(folder)
         tmp = self.root / (POINTER + ".tmp")
-        _write(tmp, json.dumps({"dir": name}))
+        write_synced(tmp, json.dumps({"dir": name}))
         os.replace(tmp, self.root / POINTER)
-        _fsync(self.root)
+        fsync(self.root)
         self._loaded = Snapshot(name, {d.source: d for d in docs}, lexical, frozenset(ids))
         self.remove_stale()
         return self._loaded

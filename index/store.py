@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import threading
 import uuid
@@ -29,6 +28,7 @@ import httpx
 import numpy as np
 
 from . import offline  # noqa: F401  (sets the offline switches before chromadb loads)
+from .atomic import write_json_atomic
 from .embedding import ChromaEmbedding, Embedder
 from .errors import IndexDirError, InputError, NotAnIndexError, RagError, UnknownDocumentError
 from .lexical import Lexical, tokenize
@@ -234,7 +234,7 @@ class Store:
         self._legacy = info is not None and info.get("format") == 1
         self._marker = marker
         if info is None:
-            _write_json_atomic(self.path / MARKER, marker)
+            write_json_atomic(self.path / MARKER, marker)
         self._seen = self.snapshots.pointer()
         self._reopen_lock = threading.Lock()
         self._empty = Lexical([], [])
@@ -251,7 +251,7 @@ class Store:
         """
         with self.writing():
             self._marker = {**self._marker, REEMBEDDING: self.embedder.name}
-            _write_json_atomic(self.path / MARKER, self._marker)
+            write_json_atomic(self.path / MARKER, self._marker)
             ids = list(self._collection.get(include=[])["ids"])
             for batch in _batches(ids, _ADD_BATCH):
                 vectors = self.embedder.embed(self._texts(batch))
@@ -259,7 +259,7 @@ class Store:
             self._marker = {k: v for k, v in self._marker.items() if k != REEMBEDDING} | {
                 "embedder": self.embedder.name
             }
-            _write_json_atomic(self.path / MARKER, self._marker)
+            write_json_atomic(self.path / MARKER, self._marker)
         return len(ids)
 
     def _open_chroma(self, fresh: bool = False) -> None:
@@ -410,11 +410,11 @@ class Store:
             newer = _UPGRADES.get(self._marker.get("format", 0))
             if newer:  # texts now go to metadata; those already in documents stay readable
                 self._marker = {**self._marker, "format": newer}
-                _write_json_atomic(self.path / MARKER, self._marker)
+                write_json_atomic(self.path / MARKER, self._marker)
             if self._legacy:
                 self.commit(self._legacy_documents())
                 self._marker = {"format": FORMAT, "embedder": self.embedder.name}
-                _write_json_atomic(self.path / MARKER, self._marker)
+                write_json_atomic(self.path / MARKER, self._marker)
                 (self.path / "lexical.json").unlink(missing_ok=True)
                 for old in self.path.glob("lexical-*"):
                     shutil.rmtree(old, ignore_errors=True)
@@ -753,9 +753,3 @@ def _text(document: str | None, meta: Any) -> str:
     """A chunk's text: in its metadata since format 4, its Chroma document before."""
     text = meta.get(TEXT) if meta else None
     return str(text if text is not None else document)
-
-
-def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2), "utf-8")
-    os.replace(tmp, path)
