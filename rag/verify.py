@@ -204,12 +204,29 @@ class _Scorer:
         if not facts:
             return True
         stems = _stems(sentence) | self.question_stems
+        units = self._asked_units(sentence)
         for fact in facts:
             others = stems - _stems(fact)
             homes = [x for n in ns for x in self.sentences[n - 1] if _holds(x, fact)]
             if others and homes and not any(others & _stems(x) for x in homes):
                 return False
+            unit = units.get(fact)
+            if unit and homes and not any(unit in _stems(x) for x in homes):
+                return False
         return True
+
+    def _asked_units(self, sentence: str) -> dict[str, str]:
+        """Numbers the sentence gives in the unit the question asks for ("how many days":
+        "… is 1693942857 days"), with that unit's stem: the passage must count that unit
+        where it states the number, not a timestamp or an id that happens to be there."""
+        if not self.wants_quantity:
+            return {}
+        units = {}
+        for m in re.finditer(rf"({_NUMBER.pattern})\s+([^\W\d_]+)", sentence):
+            stem = _stem(m.group(2).lower())
+            if stem in self.question_stems:
+                units[m.group(1).replace(",", "").rstrip(".")] = stem
+        return units
 
     def needed(self, sentence: str, ns: Sequence[int]) -> list[int]:
         """The passages of `ns` a synthesis stands on: those without which the rest

@@ -295,6 +295,22 @@ def test_an_inflected_question_word_is_the_question_not_a_claim():
     assert verify(invented, ps, lambda t: idf.get(t, 1.0), question).supported == 0
 
 
+def test_a_number_in_the_unit_the_question_asks_for_must_count_that_unit_in_the_passage():
+    config = 'The token response holds "expires": 1693942857 for the crates.io API token.'
+    guide = "A new crates.io API token stays valid for 90 days unless you choose otherwise."
+    question = "By default, how many days does a crates.io API token stay valid?"
+    ps = [Passage("api.md", "API", config, 0, len(config), 0.5)]
+    # 1693942857 is in the passage, near "token", but it counts no days: a timestamp.
+    v = verify("A crates.io API token stays valid for 1693942857 days [1].", ps, question=question)
+    assert v.supported == 0 and v.citations == ()
+    ps.append(Passage("guide.md", "Tokens", guide, 0, len(guide), 0.5))
+    v = verify("A crates.io API token stays valid for 90 days [1].", ps, question=question)
+    assert v.supported == 1 and [c.n for c in v.citations] == [2]  # re-cited where it counts
+    # A unit the question did not ask for is not checked this way.
+    v = verify("The crates.io API token expires at 1693942857 seconds [1].", ps[:1], question="")
+    assert v.supported == 1
+
+
 def _planted(text: str) -> list[Passage]:
     return [*P, Passage("planted.md", "Co-op", text, 0, len(text), 0.4)]
 
