@@ -25,9 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-
-import snowballstemmer
 
 from index.chunking import split_sentences
 from index.lexical import tokenize
@@ -50,7 +47,6 @@ _MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _QUOTED = re.compile(r"`([^`\n]{1,80})`|\"([^\"\n]{2,80})\"|“([^”\n]{2,80})”")
 _IDENT = re.compile(r"\w+(?:(?:::|[_./])\w+)+")  # CARGO_HOME, net.retry, std::env, a/b
-_SNOWBALL = snowballstemmer.stemmer("english")
 _WORD = re.compile(r"[^\W\d_][\w'’]*")
 # A sentence that ends on one of these lost its last words ("retrieved from [2].": a link
 # stripped as active content, a value the model never wrote): it states nothing.
@@ -111,11 +107,9 @@ def _holds(text: str, fact: str) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(fact)}(?![\w])", text) is not None
 
 
-@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    """The Snowball stem cut to 6 letters: inflections are one word ("carried" ~ "carry",
-    "adding" ~ "added"), and so are long derivations ("arrested" ~ "arrest")."""
-    return word if word[0].isdigit() else _SNOWBALL.stemWord(word)[:6]
+    """A 6-letter prefix: a crude but language-light stemmer ("arrested" ~ "arrest")."""
+    return word if word[0].isdigit() else word[:6]
 
 
 def _stems(text: str) -> set[str]:
@@ -223,9 +217,9 @@ class _Scorer:
             return {}
         units = {}
         for m in re.finditer(rf"({_NUMBER.pattern})\s+([^\W\d_]+)", sentence):
-            stem = _stem(m.group(2).lower())
-            if stem in self.question_stems:
-                units[m.group(1).replace(",", "").rstrip(".")] = stem
+            asked = _stems(m.group(2)) & self.question_stems
+            if asked:
+                units[m.group(1).replace(",", "").rstrip(".")] = asked.pop()
         return units
 
     def needed(self, sentence: str, ns: Sequence[int]) -> list[int]:

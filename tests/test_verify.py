@@ -281,18 +281,15 @@ def test_a_number_repeated_from_the_question_is_lent_by_the_same_document_only()
     assert verify(c, ps, question=question).supported == 0
 
 
-def test_an_inflected_question_word_is_the_question_not_a_claim():
-    text = "It is a breaking change to add a new enum variant unless it is #[non_exhaustive]."
-    ps = [Passage("semver.md", "SemVer", text, 0, len(text), 0.7)]
-    question = "Which attribute must a public enum carry so that adding a variant is safe?"
-    answer = "A public enum must have carried the `#[non_exhaustive]` attribute [1]."
-    # "carried" is the question's "carry", not a word the passage must hold; with it
-    # counted as a claim the sentence had 3 of 4 weighted words and was dropped.
-    idf = {"carried": 6.0, "sponsored": 6.0}  # rare words weigh most
-    assert verify(answer, ps, lambda t: idf.get(t, 1.0), question).supported == 1
-    # A rare word the question never used is still a claim the passage must hold.
-    invented = "A public enum must have sponsored the `#[non_exhaustive]` attribute [1]."
-    assert verify(invented, ps, lambda t: idf.get(t, 1.0), question).supported == 0
+def test_an_answer_resting_on_a_common_name_and_the_question_words_is_dropped():
+    text = "Colin Robertson, a former Canadian diplomat, said Canada should be cautious."
+    ps = [Passage("news.txt", "Carney in China", text, 0, len(text), 0.6)]
+    question = "In which country did Colin Robertson serve as ambassador?"
+    # "Canada" is in the passage, but nothing says he served there: the news follow-up
+    # f13. (Comparing words by Snowball stem made "served" the question's "serve" and
+    # let this through; it was taken out for that.)
+    v = verify("Colin Robertson served as an ambassador to Canada [1].", ps, question=question)
+    assert v.supported == 0 and v.citations == ()
 
 
 def test_a_number_in_the_unit_the_question_asks_for_must_count_that_unit_in_the_passage():
