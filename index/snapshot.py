@@ -11,14 +11,13 @@ half-indexed document, and the vector and lexical sides always agree.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .atomic import fsync, write_synced
+from .atomic import fsync, write_json_atomic, write_synced
 from .lexical import Lexical, TextsOf
 
 POINTER = "snapshot.json"
@@ -127,10 +126,7 @@ class Snapshots:
         for file in folder.iterdir():
             fsync(file)
         fsync(folder)
-        tmp = self.root / (POINTER + ".tmp")
-        write_synced(tmp, json.dumps({"dir": name}))
-        os.replace(tmp, self.root / POINTER)
-        fsync(self.root)
+        write_json_atomic(self.root / POINTER, {"dir": name})  # the switch, all or nothing
         self._loaded = Snapshot(name, {d.source: d for d in docs}, lexical, frozenset(ids))
         self.remove_stale()
         return self._loaded
