@@ -17,6 +17,7 @@ import numpy as np
 
 from .chunking import split_sentences
 from .embedding import Embedder
+from .readable import readable
 from .types import Passage
 
 
@@ -49,6 +50,27 @@ class SentenceVectors:
                 while len(self._vectors) > self.size:
                     self._vectors.popitem(last=False)
         return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
+
+
+def best_sentence_similarity(
+    texts: Sequence[str], query_vec: np.ndarray, embedder: Embedder
+) -> np.ndarray:
+    """Each text's highest cosine between one of its sentences and the query: how
+    strongly it states something asked, however much else it is about."""
+    pieces = []
+    for text in texts:
+        plain = readable(text)
+        spans = [" ".join(plain[a:b].split()) for a, b in split_sentences(plain)]
+        pieces.append([s for s in spans if s] or [" ".join(plain.split()) or text])
+    flat = [s for ss in pieces for s in ss]
+    if not flat:
+        return np.zeros(0, dtype=np.float32)
+    sims = embedder.embed(flat) @ query_vec
+    out, at = np.empty(len(texts), dtype=np.float32), 0
+    for i, ss in enumerate(pieces):
+        out[i] = sims[at : at + len(ss)].max()
+        at += len(ss)
+    return out
 
 
 def merge_overlapping(passages: Sequence[Passage]) -> list[Passage]:

@@ -203,6 +203,32 @@ def test_rare_words_are_found_by_bm25_when_embeddings_cannot(tmp_path, corpus):
     assert store.term_coverage("capital of Australia", hits[0].text) == 0.0
 
 
+def test_a_chunk_stating_the_answer_among_other_matter_outranks_chunks_about_the_topic(
+    tmp_path, monkeypatch
+):
+    """The second stage: a chunk whose vector is mostly about lunch still ranks first when
+    one of its sentences says what was asked; chunks about the master throughout, which
+    never say it, ranked above it by the fusion alone."""
+    from index import store as store_module
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    filler = " ".join(f"Filler line {i} talks about weather and lunch plans." for i in range(7))
+    (folder / "a.txt").write_text(f"{filler} The master keeps metadata for each chunk.", "utf-8")
+    for name in "bc":
+        (folder / f"{name}.txt").write_text(
+            f"The master stores metadata on disk. The master and the chunk servers trade "
+            f"{name} metadata messages. Each chunk is named by the master.",
+            "utf-8",
+        )
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [folder])
+    question = "What metadata does the master keep for each chunk?"
+    assert [p.source for p in store.search(question, k=3)] == ["a.txt", "b.txt", "c.txt"]
+    monkeypatch.setattr(store_module, "SENTENCE_WEIGHT", 0.0)  # the fusion alone
+    assert [p.source for p in store.search(question, k=3)][0] == "b.txt"
+
+
 def test_windows_keep_the_best_sentence_with_exact_offsets(tmp_path, corpus):
     text = " ".join(f"Filler sentence number {i} about nothing." for i in range(6))
     text += " The Eiffel Tower was completed in 1889. " + text
