@@ -73,9 +73,13 @@ DENSE_WEIGHT, LEXICAL_WEIGHT = 1.0, 1.5
 # to the question, that ranking fused in as a third vote. A chunk's vector averages all
 # its sentences, so one that states the answer among other matter ("less than 64 bytes
 # of metadata for each 64 MB chunk") ranks below chunks that are about the topic
-# throughout. Chosen on every set together (bench/quality.py --retrieval-only): pool 20,
-# weight 1.0 raised recall@5 on pdf 0.647 -> 0.824 and MRR on every set, with no set's
-# recall or share in the top 2 lower; weight 2.0 pushed dev's d02 from rank 1 to 3.
+# throughout. Chosen on every set together (bench/quality.py --retrieval-only): weight
+# 1.0 raised recall@5 on pdf 0.647 -> 0.824 and MRR on every set (html 0.78 -> 0.81,
+# docs 0.72 -> 0.75, pdf 0.53 -> 0.61), with no set's recall or share in the top 2
+# lower; weight 2.0 pushed dev's d02 from rank 1 to 3. A pool of 10 embeds half the
+# sentences (median retrieval 0.5 s against 0.7-0.9 s for 20, measured beside a CI run;
+# sentences are cached for follow-ups) but ranked pdf12's answer out of the top 5 (pdf
+# recall 0.765); 30 ranked as 20.
 SENTENCE_POOL = 20
 SENTENCE_WEIGHT = 1.0
 EXACT_MIN_CHARS = 16  # a query this long found verbatim in a chunk is a known-item lookup
