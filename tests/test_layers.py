@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -61,3 +65,30 @@ def test_every_error_we_define_is_a_rag_error():
             ]
     assert len(defined) >= 12
     assert [c.__qualname__ for c in defined if not issubclass(c, RagError)] == []
+
+
+# The CPU build of torch is installed before the package on purpose (see pyproject.toml).
+INSTALLED_FIRST = {"torch"}
+
+
+def _name(requirement: str) -> str:
+    return re.sub(r"[-_.]+", "-", re.split(r"[\s<>=!~\[;]", requirement, maxsplit=1)[0]).lower()
+
+
+def test_every_library_our_code_imports_is_a_declared_dependency():
+    """An import that only works because another package pulled it in breaks the day
+    that package drops it: each one is listed in pyproject.toml."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    declared = {_name(r) for r in project["dependencies"]}
+    owners = importlib.metadata.packages_distributions()
+    ours = {"rag", "index", "ui"}
+    missing = {}
+    for package in sorted(ours):
+        for path in (ROOT / package).rglob("*.py"):
+            for root in imported_roots(path) - ours - set(sys.stdlib_module_names):
+                if root in INSTALLED_FIRST:
+                    continue
+                dists = {_name(d) for d in owners.get(root, [root])}
+                if not dists & declared:
+                    missing.setdefault(root, str(path.relative_to(ROOT)))
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"
