@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import types
 
 import pytest
 from conftest import FakeGenerator
@@ -15,6 +16,10 @@ from rag import RAG, Answer, Citation, InputError, PathNotFoundError, RagError, 
 
 def test_public_api_is_declared_once():
     assert {"RAG", "Answer", "Citation", "Passage", "RagError", "Settings"} <= set(rag.__all__)
+    # Exactly: a name imported into `rag` is public only if `__all__` says so (httpx's rule)
+    public = {n for n, v in vars(rag).items() if not n.startswith("_")}
+    public -= {n for n, v in vars(rag).items() if isinstance(v, types.ModuleType)}
+    assert public == set(rag.__all__)
     for name in rag.__all__:
         assert getattr(rag, name) is not None
     assert issubclass(InputError, RagError) and issubclass(PathNotFoundError, RagError)
