@@ -18,12 +18,12 @@ from collections import Counter
 from urllib.parse import urlparse
 
 import pytest
-from conftest import DATA
 
 from index import bundled_corpus
 from rag import RAG, Answer
 from rag.citations import parse_markers
 from rag.skeleton import skeleton
+from tests.fakes import DATA
 from ui.render import render_answer
 
 pytestmark = pytest.mark.real

@@ -29,13 +29,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import DATA
-from test_offline import free_port, outbound_in_trace
 
 from index import SentenceTransformerEmbedder, bundled_corpus
 from index.store import SERVER_FORMAT
 from rag import RAG, Answer, IndexDirError, Sentence, Settings
 from rag.models import resolve_model
+from tests.fakes import DATA
+from tests.test_offline import free_port, outbound_in_trace
 
 pytestmark = pytest.mark.real
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import artifacts
+
+from tests.fakes import artifacts
 
 pytestmark = pytest.mark.real
 

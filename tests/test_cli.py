@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_engine
 
 from rag import cli
+from tests.fakes import make_engine
 
 
 @pytest.fixture

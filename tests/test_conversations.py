@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import make_engine
 
 from rag import Answer, UnknownConversationError
 from rag.conversations import FILE
+from tests.fakes import make_engine
 
 TEA = "How hot should green tea be?"
 TEA_ANSWER = "Green tea is brewed at 80 degrees Celsius [1]."
@@ -97,8 +97,7 @@ def test_bad_ids_and_names_are_clear_errors_that_change_nothing(tmp_path, corpus
 
 SLOW_WRITER = """
 import sys, time
-sys.path.insert(0, {tests!r})
-from conftest import FakeEmbedder, FakeGenerator
+from tests.fakes import FakeEmbedder, FakeGenerator
 from rag import RAG
 
 class Slow(FakeGenerator):

@@ -17,18 +17,17 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
 
 from index import Store, sync
 from index.lexical import tokenize
+from tests.fakes import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = 24
 
 CHILD = """
 import sys, time
-sys.path.insert(0, "tests")
-from conftest import FakeEmbedder
+from tests.fakes import FakeEmbedder
 from index import Store, sync
 
 class SlowEmbedder(FakeEmbedder):

@@ -7,13 +7,13 @@ import hashlib
 import random
 
 import pytest
-from makers import pdf_bytes
 
 from index import DocumentError, bundled_corpus
 from index.chunking import chunk_document, split_sentences
 from index.clean import clean, is_boilerplate
 from index.indexer import load_document
 from index.readers import decode, read_text
+from tests.makers import pdf_bytes
 
 BOILERPLATE = [
     "ON NOW",

@@ -7,11 +7,11 @@ import threading
 import types
 
 import pytest
-from conftest import FakeGenerator
 
 import rag
 from index import IndexReport, Passage
 from rag import RAG, Answer, Citation, InputError, PathNotFoundError, RagError, Sentence
+from tests.fakes import FakeGenerator
 
 
 def test_public_api_is_declared_once():

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import make_engine
-
 from rag.evaluation import EvalReport, Row, evaluate, keyword_hit, load_questions, quote_in
+from tests.fakes import make_engine
 
 
 def test_gold_quotes_match_with_whitespace_collapsed_on_both_sides():

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import make_engine
-from makers import fetch
 
 from rag import InputError, cli
+from tests.fakes import make_engine
+from tests.makers import fetch
 from ui import launch
 from ui.app import is_loopback, ui_login
 

@@ -12,9 +12,9 @@ import io
 from pathlib import Path
 
 import pytest
-from makers import pdf_from_content, pdf_text_op
 
 from index.extract import docx_text, html_text, pdf_text
+from tests.makers import pdf_from_content, pdf_text_op
 
 SHARED_PDFS = sorted((Path(__file__).resolve().parents[2] / "shared").glob("**/*.pdf"))
 

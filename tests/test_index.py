@@ -6,10 +6,10 @@ import json
 from dataclasses import replace
 
 import pytest
-from conftest import FakeEmbedder
 
 from index import IndexDirError, NotAnIndexError, PathNotFoundError, Store, sync
 from index.store import FORMAT, MARKER, TEXT
+from tests.fakes import FakeEmbedder
 
 
 def snapshot(store: Store) -> dict[str, tuple]:
@@ -247,9 +247,9 @@ def test_windows_keep_the_best_sentence_with_exact_offsets(tmp_path, corpus):
 
 def test_sentence_vectors_are_embedded_once_and_evicted_oldest_first():
     import numpy as np
-    from conftest import FakeEmbedder
 
     from index.window import SentenceVectors
+    from tests.fakes import FakeEmbedder
 
     fake = FakeEmbedder()
     cache = SentenceVectors(fake, size=3)

@@ -9,12 +9,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
-from makers import encrypted_pdf_bytes, pdf_bytes, write_docx
 
 from index import IndexLockedError, ProgressEvent, Store, sync
 from index.indexer import load_document
 from index.neutralize import neutralize
+from tests.fakes import FakeEmbedder
+from tests.makers import encrypted_pdf_bytes, pdf_bytes, write_docx
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,8 +156,7 @@ def test_cli_exit_code_says_some_files_failed(tmp_path, corpus, monkeypatch):
 _FAKE_INDEX = textwrap.dedent(
     """
     import sys
-    sys.path.insert(0, "tests")
-    from conftest import FakeEmbedder
+    from tests.fakes import FakeEmbedder
     import rag.cli, rag.engine
     from rag.engine import RAG
     real_open = RAG.open

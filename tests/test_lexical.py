@@ -8,11 +8,11 @@ import random
 from collections import Counter
 
 import pytest
-from conftest import FakeEmbedder
-from test_index import ConstantEmbedder
 
 from index import Store, sync
 from index.lexical import ARRAYS, K1, META, B, Lexical, tokenize
+from tests.fakes import FakeEmbedder
+from tests.test_index import ConstantEmbedder
 
 WORDS = "harbour council tariff storm rent ferry pupils quota bridge levy grain wind".split()
 

@@ -14,9 +14,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
 
 from rag import RAG
+from tests.fakes import FakeEmbedder
 from ui import build_app, launch
 from ui.app import CHAT_GROUP
 
@@ -265,7 +265,7 @@ def test_twenty_users_stream_their_own_answers_and_cheap_requests_stay_fast(agen
     ],
 )
 def test_answers_at_once_follow_the_backend(tmp_path, overrides, slots):
-    from conftest import FakeEmbedder
+    from tests.fakes import FakeEmbedder
 
     engine = RAG.open(db=tmp_path / "db", embedder=FakeEmbedder(), **overrides)
     assert engine.settings.answer_slots == slots
@@ -277,7 +277,7 @@ def test_answers_at_once_follow_the_backend(tmp_path, overrides, slots):
 def test_against_a_parallel_llm_server_the_ui_answers_several_users_at_once(tmp_path, corpus):
     """RAG_CONCURRENCY follows the backend: four users, four answers generated at once by
     a server that serves in parallel, each user with its own question's answer."""
-    from conftest import FakeEmbedder
+    from tests.fakes import FakeEmbedder
 
     server = bench.ParallelLLMServer(delay=0.05)
     try:

@@ -17,11 +17,11 @@ import time
 
 import openai
 import pytest
-from conftest import DATA, save_report
 
 from index import bundled_corpus
 from rag import RAG
 from rag.evaluation import EvalReport, evaluate, load_questions
+from tests.fakes import DATA, save_report
 
 pytestmark = pytest.mark.real
 

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from conftest import FakeEmbedder
 
 from index import IndexDirError, Store, sync
 from index.store import MARKER, REEMBEDDING
 from rag.errors import InputError
 from rag.settings import Settings
+from tests.fakes import FakeEmbedder
 
 
 class OtherEmbedder(FakeEmbedder):

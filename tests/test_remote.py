@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import FakeEmbedder, FakeGenerator
 
 from index import IndexDirError, InputError, Store
 from index.store import MARKER
 from rag import RAG, ModelError
 from rag.remote import MESSAGE_OVERHEAD, OpenAICompatibleGenerator, estimate_tokens
+from tests.fakes import FakeEmbedder, FakeGenerator
 
 MESSAGES = [
     {"role": "system", "content": "Answer from the passages only."},
@@ -381,9 +381,8 @@ def test_an_index_opens_only_where_its_vectors_are(tmp_path):
 
 
 def test_info_names_the_llm_server_before_it_is_contacted(tmp_path):
-    from conftest import FakeEmbedder
-
     from rag import RAG
+    from tests.fakes import FakeEmbedder
 
     engine = RAG.open(
         db=tmp_path / "db",

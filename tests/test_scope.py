@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from makers import fetch, pdf_bytes
-from test_serve import start  # noqa: F401  (fixture)
 
 from rag import DocumentError, InputError, UnknownDocumentError, cli
+from tests.makers import fetch, pdf_bytes
+from tests.test_serve import start  # noqa: F401  (fixture)
 
 EIFFEL = "When was the Eiffel Tower completed?"
 

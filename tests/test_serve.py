@@ -18,12 +18,12 @@ import httpx
 import openai
 import pytest
 import uvicorn
-from conftest import FakeEmbedder, FakeGenerator, make_engine
-from makers import fetch
 from openai import OpenAI
 
 from rag import RAG, InputError, ModelError, cli, server
 from rag.citations import REFUSAL
+from tests.fakes import FakeEmbedder, FakeGenerator, make_engine
+from tests.makers import fetch
 
 TEA_Q = "At what temperature should green tea be brewed?"
 TEA_ANSWER = "Green tea should be brewed at 80 degrees Celsius [1]."
@@ -553,7 +553,7 @@ def test_stream_opens_at_once_and_keep_alives_are_ignored_by_the_client(start, m
 
 
 def test_each_checked_sentence_is_sent_while_the_model_is_still_writing(start):
-    from test_streaming import GatedGenerator
+    from tests.test_streaming import GatedGenerator
 
     gen = GatedGenerator(TEA_ANSWER, "Steep it for two minutes [1].")
     srv = start(generator=gen)

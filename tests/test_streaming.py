@@ -11,7 +11,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from conftest import FakeGenerator, make_engine
 
 from index.types import Passage
 from rag import Answer, Sentence, cli
@@ -19,6 +18,7 @@ from rag.checked import CheckedStream
 from rag.citations import clean_markers
 from rag.sanitize import strip_active_content
 from rag.verify import verify
+from tests.fakes import FakeGenerator, make_engine
 from ui import launch
 
 REPO = Path(__file__).resolve().parent.parent

@@ -6,12 +6,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from makers import pdf_bytes, write_docx
-
 from index.chunking import chunk_document, split_sentences
 from index.extract import html_text, pdf_text
 from index.indexer import load_document, parse_document
 from index.structure import outline
+from tests.makers import pdf_bytes, write_docx
 
 BOOK = """---
 title: "The Build Guide"

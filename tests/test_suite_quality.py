@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import save_report
 
 from rag import RAG
 from rag.evaluation import EvalReport, evaluate, load_questions
+from tests.fakes import save_report
 
 pytestmark = pytest.mark.real
 

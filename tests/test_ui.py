@@ -229,7 +229,7 @@ def test_a_citation_opens_its_document_with_the_span_in_bold(engine_factory, cor
 
 
 def test_demo_questions_only_over_the_bundled_corpus(engine_factory, corpus, tmp_path):
-    from conftest import make_engine
+    from tests.fakes import make_engine
 
     engine = engine_factory()
     engine.index([corpus])

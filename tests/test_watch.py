@@ -7,10 +7,10 @@ import threading
 import time
 
 import pytest
-from conftest import make_engine
 
 from rag import cli, watch
 from rag.errors import RagError
+from tests.fakes import make_engine
 
 
 def wait_for(condition, reports, timeout: float = 20.0) -> None:
