@@ -121,7 +121,7 @@ for event in engine.stream("How long should it steep?", conversation=cid):
 @pytest.mark.slow
 def test_a_kill_mid_answer_keeps_every_finished_turn_and_nothing_else(tmp_path, corpus):
     script = SLOW_WRITER.format(
-        tests=str(HERE), db=str(tmp_path / "db"), answer=TEA_ANSWER, corpus=str(corpus),
+        db=str(tmp_path / "db"), answer=TEA_ANSWER, corpus=str(corpus),
         question=TEA,
     )  # fmt: skip
     proc = subprocess.Popen(
