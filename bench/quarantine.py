@@ -24,7 +24,7 @@ from index.chunking import chunk_document, split_sentences
 from index.errors import DocumentError
 from index.indexer import load_document
 from index.readers import SUPPORTED_SUFFIXES
-from rag.injection import is_instruction
+from rag.safety.injection import is_instruction
 from rag.skeleton import skeleton
 
 REPO = Path(__file__).resolve().parent.parent

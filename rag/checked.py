@@ -25,8 +25,8 @@ from collections.abc import Callable, Sequence
 from index.types import Passage
 
 from .citations import clean_markers, is_refusal, refusal_possible
-from .injection import planted_tokens, without_planted
-from .sanitize import strip_active_content
+from .safety.injection import planted_tokens, without_planted
+from .safety.sanitize import strip_active_content
 from .types import Citation, Sentence
 from .verify import _ENUMERATOR, Checker, segments
 

@@ -40,11 +40,11 @@ from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
 from .conversations import FILE as CONVERSATIONS_FILE
 from .conversations import Conversations
 from .errors import InputError
-from .injection import drop_planted, is_instruction
 from .llm import Generator, LlamaCppGenerator
 from .models import resolve_model
 from .prompts import build_messages, build_rewrite_messages, new_fence_code
-from .sanitize import strip_active_content
+from .safety.injection import drop_planted, is_instruction
+from .safety.sanitize import strip_active_content
 from .settings import Settings
 from .types import Answer, Event, Sentence
 from .verify import verify

@@ -18,7 +18,7 @@ from index.readable import readable
 from index.types import Passage
 
 from .citations import REFUSAL
-from .injection import quarantine
+from .safety.injection import quarantine
 
 SYSTEM = (
     "You answer questions about a collection of documents. You are given numbered "

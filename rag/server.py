@@ -35,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import ipaddress
 import json
 import logging
 import re
@@ -46,7 +45,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -59,39 +57,25 @@ from index import StoredDocument
 
 from .engine import RAG
 from .errors import DocumentError, InputError, RagError, UnknownDocumentError
+from .safety.network import HeaderPolicy, require_secret
 from .types import Answer, Sentence
 
-__all__ = ["MODEL_ID", "create_app", "is_loopback", "serve"]
+__all__ = ["MODEL_ID", "check_binding", "create_app", "serve"]
 
 MODEL_ID = "rag"  # the one model listed: the whole pipeline, whatever LLM runs inside
 KEEP_ALIVE_SECONDS = 10.0  # SSE comment interval while the model works
 DISCONNECT_POLL_SECONDS = 1.0  # how often a non-stream request checks its client is there
 MAX_BODY_BYTES = 1 << 20  # a long conversation is ~100 KB; more is not a question
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
-WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 HISTORY_ROLES = frozenset({"user", "assistant"})
 IGNORED_ROLES = frozenset({"system", "developer", "tool", "function"})
 log = logging.getLogger(__name__)
 
 
-def is_loopback(host: str) -> bool:
-    """True only for names that cannot be reached from another machine."""
-    name = host.strip().strip("[]").lower()
-    if name in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False  # any other name may resolve to a public interface
-
-
 def check_binding(host: str, api_key: str) -> None:
     """Off loopback the documents and the model would be open to the network: need a key."""
-    if not api_key and not is_loopback(host):
-        raise InputError(
-            f"binding {host!r} would expose the API to other machines without a key: set "
-            "RAG_API_KEY (or rag serve --api-key-file FILE), or bind 127.0.0.1"
-        )
+    require_secret(
+        host, bool(api_key), "the API", "a key", "RAG_API_KEY (or rag serve --api-key-file FILE)"
+    )
 
 
 class ApiError(InputError):
@@ -355,36 +339,13 @@ async def _stream_events(job: _Job, cid: str, created: int) -> AsyncIterator[str
 # -- the app --------------------------------------------------------------------------
 
 
-_HOST = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9._-]*)(?::([0-9]{1,5}))?", re.I)
-_PORTS = {"http": 80, "https": 443}
-
-
-def _authority(host: str, scheme: str) -> tuple[str, int] | None:
-    """(name, port) of a Host header; None for anything but a plain name or address (no
-    userinfo, paths or spaces, which URL parsers would read in surprising ways)."""
-    match = _HOST.fullmatch(host.strip())
-    if match is None:
-        return None
-    port = int(match.group(2)) if match.group(2) else _PORTS.get(scheme, 80)
-    return match.group(1).strip("[]").lower(), port
-
-
-def _same_origin(origin: str, authority: tuple[str, int]) -> bool:
-    parts = urlsplit(origin)
-    if parts.scheme not in _PORTS or parts.username is not None or parts.path:
-        return False
-    return _authority(parts.netloc, parts.scheme) == authority
-
-
 class _Guard:
     """The outermost layer: Host, Origin, API key and body type, checked before any route."""
 
     def __init__(self, app: Any, *, api_key: str, host: str) -> None:
         self.app = app
         self.key = api_key.encode("utf-8")
-        bound = host.strip().strip("[]").lower()
-        # Bound to every interface, any name may reach us; the required key guards it.
-        self.hosts = None if bound in WILDCARD_HOSTS else {bound}
+        self.policy = HeaderPolicy(host)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "websocket":
@@ -399,18 +360,12 @@ class _Guard:
     def refusal(self, scope: dict) -> Response | None:
         """The error response for a request that must not reach a route, else None."""
         headers = Headers(scope=scope)
-        host, origin = headers.get("host", ""), headers.get("origin")
-        authority = _authority(host, scope.get("scheme", "http"))
-        if authority is None:
-            return _error(400, f"bad Host header {host!r}")
-        if self.hosts is not None and not (is_loopback(authority[0]) or authority[0] in self.hosts):
-            return _error(403, f"unknown host {host!r}", "permission_error")
-        try:
-            foreign = origin is not None and not _same_origin(origin, authority)
-        except ValueError:  # e.g. an unbalanced "[" in an IPv6 literal
-            foreign = True
-        if foreign:
-            return _error(403, "cross-origin requests are not allowed", "permission_error")
+        refused = self.policy.refusal(
+            headers.get("host", ""), headers.get("origin"), scope.get("scheme", "http")
+        )
+        if refused is not None:
+            kind = "invalid_request_error" if refused.status == 400 else "permission_error"
+            return _error(refused.status, refused.reason, kind)
         if self.key and not self._authorized(headers.get("authorization", "")):
             return _error(
                 401,

@@ -32,7 +32,7 @@ from index.readable import readable
 from index.types import Passage
 
 from .citations import parse_markers
-from .injection import quarantine
+from .safety.injection import quarantine
 from .types import Citation
 
 # Calibrated on the dev and follow-up answers (IDF-weighted support): correct sentences

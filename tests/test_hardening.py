@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from rag import InputError, cli
+from rag.safety.network import is_loopback
 from tests.fakes import make_engine
 from tests.makers import fetch
 from ui import launch
-from ui.app import is_loopback, ui_login
+from ui.app import ui_login
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWD_MARK = "root:x:0:0"

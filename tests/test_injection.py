@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.injection import QUARANTINED, drop_planted, is_instruction, quarantine
+from rag.safety.injection import QUARANTINED, drop_planted, is_instruction, quarantine
 from rag.skeleton import skeleton
 
 REPO = Path(__file__).resolve().parent.parent

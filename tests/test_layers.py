@@ -36,6 +36,34 @@ def test_layers_only_import_downwards(package):
         assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
 
 
+def imported_modules(path: Path) -> set[str]:
+    """Absolute names of what a file imports, and of each name it takes from a module."""
+    package = path.relative_to(ROOT).parent.parts
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            parent = package[: len(package) - node.level + 1] if node.level else ()
+            base = ".".join([*parent, *([node.module] if node.module else [])])
+            names |= {base} | {f"{base}.{a.name}" for a in node.names}
+    return names
+
+
+# The faces that listen or talk to people sit side by side: none imports another (they
+# share the engine and rag.safety.network). The CLI is the launcher: `rag serve` starts the
+# API, and `rag ui` finds the UI through an entry point, never by import.
+FACES = {"ui": ROOT.glob("ui/*.py"), "rag.server": [ROOT / "rag" / "server.py"]}
+
+
+@pytest.mark.parametrize("face", sorted(FACES))
+def test_faces_do_not_import_each_other(face):
+    others = {"ui", "rag.server", "rag.cli"} - {face}
+    for path in FACES[face]:
+        bad = {m for m in imported_modules(path) for o in others if m == o or m.startswith(o + ".")}
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
 def test_chroma_default_embedding_function_is_never_used():
     for path in (ROOT / "index").rglob("*.py"):
         source = path.read_text("utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.sanitize import strip_active_content
+from rag.safety.sanitize import strip_active_content
 
 
 @pytest.mark.parametrize(

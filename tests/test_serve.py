@@ -22,6 +22,7 @@ from openai import OpenAI
 
 from rag import RAG, InputError, ModelError, cli, server
 from rag.citations import REFUSAL
+from rag.safety import network
 from tests.fakes import FakeEmbedder, FakeGenerator, make_engine
 from tests.makers import fetch
 
@@ -443,7 +444,7 @@ def test_off_loopback_without_a_key_fails_before_anything_starts(tmp_path, host)
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.9.9.9", "[::1]"])
 def test_loopback_names(host):
-    assert server.is_loopback(host)
+    assert network.is_loopback(host)
     server.check_binding(host, "")
 
 

@@ -16,7 +16,7 @@ from index.types import Passage
 from rag import Answer, Sentence, cli
 from rag.checked import CheckedStream
 from rag.citations import clean_markers
-from rag.sanitize import strip_active_content
+from rag.safety.sanitize import strip_active_content
 from rag.verify import verify
 from tests.fakes import FakeGenerator, make_engine
 from ui import launch

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported
 
@@ -23,7 +22,7 @@ from starlette.datastructures import Headers  # noqa: E402
 from starlette.responses import PlainTextResponse  # noqa: E402
 
 from rag import RAG, SUPPORTED_SUFFIXES, Answer, InputError, RagError  # noqa: E402
-from rag.server import is_loopback  # noqa: E402  (one definition for the UI and the API)
+from rag.safety.network import HeaderPolicy, require_secret  # noqa: E402
 
 from . import conversations as saved  # noqa: E402
 from .render import cited, render_answer, render_document, safe_code, safe_text  # noqa: E402
@@ -356,36 +355,30 @@ def ui_login(
             "the web UI login needs both a username and a password "
             "(RAG_UI_USERNAME and RAG_UI_PASSWORD, or --username and --password-file)"
         )
-    if not user and not is_loopback(host):
-        raise InputError(
-            f"binding {host!r} would expose the web UI to other machines without a login: "
-            "set RAG_UI_USERNAME and RAG_UI_PASSWORD (or rag ui --username U --password-file F),"
-            " or bind 127.0.0.1"
-        )
+    require_secret(
+        host,
+        bool(user),
+        "the web UI",
+        "a login",
+        "RAG_UI_USERNAME and RAG_UI_PASSWORD (or rag ui --username U --password-file F)",
+    )
     return (user, secret) if user else None
-
-
-def _authority(netloc: str, scheme: str) -> str:
-    """host[:port] lower-cased, without the scheme's default port, for origin comparison."""
-    netloc = netloc.strip().lower()
-    default = {"http": ":80", "https": ":443", "ws": ":80", "wss": ":443"}.get(scheme)
-    return netloc[: -len(default)] if default and netloc.endswith(default) else netloc
 
 
 class RequestGuard:
     """The outermost ASGI layer: refuses, before Gradio sees them, requests Gradio would serve.
 
-    - foreign `Host` headers when bound to loopback (DNS rebinding reaches 127.0.0.1 too);
-    - any request whose `Origin` is another site: Gradio reflects every origin, with
-      credentials, once the host is not loopback, and its login cookie is SameSite=None;
+    - a `Host` that is not where the UI is bound, or an `Origin` of another site
+      (`rag.safety.network`, the API's rules): DNS rebinding reaches 127.0.0.1 too, and
+      Gradio reflects every origin with credentials while its login cookie is SameSite=None;
     - `/proxy=` and `/file=<URL>` (the server would fetch from the internet for the caller);
     - `/file=` outside Gradio's upload folder, whatever `GRADIO_ALLOWED_PATHS` says.
     """
 
-    def __init__(self, app: Any, upload_dir: str | Path, loopback_only: bool) -> None:
+    def __init__(self, app: Any, upload_dir: str | Path, host: str) -> None:
         self.app = app
         self.upload_dir = Path(upload_dir).resolve()
-        self.loopback_only = loopback_only
+        self.policy = HeaderPolicy(host)  # the same Host/Origin rules as the API
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         reason = self.refusal(scope) if scope["type"] in ("http", "websocket") else None
@@ -399,21 +392,10 @@ class RequestGuard:
     def refusal(self, scope: dict) -> str | None:
         """Why this request is refused, or None to pass it to Gradio."""
         headers = Headers(raw=list(scope.get("headers") or []))
-        host = headers.get("host", "")
-        try:
-            host_name = urlsplit(f"//{host}").hostname or ""
-            origin = headers.get("origin")
-            parts = urlsplit(origin) if origin is not None else None
-        except ValueError:  # e.g. an unbalanced "[" in an IPv6 literal
-            return "Bad Host or Origin header."
-        if self.loopback_only and not is_loopback(host_name):
-            return "Unknown host."
-        if parts is not None and (
-            parts.scheme not in ("http", "https")
-            or _authority(parts.netloc, parts.scheme)
-            != _authority(host, scope.get("scheme", "http"))
-        ):
-            return "Cross-origin requests are not allowed."
+        scheme = scope.get("scheme", "http")
+        refused = self.policy.refusal(headers.get("host", ""), headers.get("origin"), scheme)
+        if refused is not None:
+            return refused.reason[0].upper() + refused.reason[1:] + "."
         path = re.sub(r"/{2,}", "/", scope.get("path", ""))
         if _PROXY_ROUTE.search(path):
             return "Proxying is disabled."
@@ -433,16 +415,14 @@ class RequestGuard:
         return True
 
 
-def _guard_lifespan(loopback_only: bool):
+def _guard_lifespan(host: str):
     """Wraps the finished middleware stack at server start-up, before the first request:
     Gradio adds its own CORS middleware last, so only this layer can sit outside it."""
 
     @contextlib.asynccontextmanager
     async def lifespan(server_app: Any) -> AsyncIterator[None]:
         stack = server_app.middleware_stack or server_app.build_middleware_stack()
-        server_app.middleware_stack = RequestGuard(
-            stack, server_app.uploaded_file_dir, loopback_only
-        )
+        server_app.middleware_stack = RequestGuard(stack, server_app.uploaded_file_dir, host)
         yield
 
     return lifespan
@@ -488,7 +468,7 @@ def launch(
         mcp_server=False,
         num_workers=0,
         enable_monitoring=False,
-        app_kwargs={"lifespan": _guard_lifespan(is_loopback(host))},
+        app_kwargs={"lifespan": _guard_lifespan(host)},
         **options,
     )
     if not isinstance(getattr(app.server_app, "middleware_stack", None), RequestGuard):

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from index.chunking import split_sentences
 
-from .skeleton import skeleton
+from ..skeleton import skeleton
 
 QUARANTINED = "[instruction to AI systems removed]"
 
