@@ -46,7 +46,7 @@ from .prompts import build_messages, build_rewrite_messages, new_fence_code
 from .safety.injection import drop_planted, is_instruction
 from .safety.sanitize import strip_active_content
 from .settings import Settings
-from .types import Answer, Event, Sentence
+from .types import Answer, Event, Sentence, Usage
 from .verify import verify
 
 # Share of the question's (IDF-weighted) terms a passage must hold to count as relevant
@@ -484,8 +484,10 @@ class RAG:
                 tokens += 1
                 yield from self._released(checked.feed(delta), timings, started)
             yield from self._released(checked.close(), timings, started)
-            # llama.cpp's own count, and how much of the prompt its KV cache already held
-            timings.update(getattr(deltas, "usage", None) or {})
+            # The model's own counts (prompt, KV-cache hits, answer), where it reports them
+            usage = getattr(deltas, "usage", None)
+            reported = usage.known() if isinstance(usage, Usage) else {}
+            timings.update(reported)
             if (
                 checked.shown
                 or attempt
@@ -504,7 +506,8 @@ class RAG:
             messages, passages, prompt_tokens = self._fit(q, wide, code)
         timings["generation"] = time.perf_counter() - gen_started
         timings["decode"] = time.perf_counter() - first_at  # after the first token
-        timings["completion_tokens"] = tokens  # llama.cpp streams one token per delta
+        # A generator that does not count (a scripted fake) is assumed one token per delta
+        timings.setdefault("completion_tokens", tokens)
         timings["total"] = time.perf_counter() - started
         if checked.shown:
             answer = Answer(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from .errors import ModelError
+from .types import Usage
 
 Message = dict[str, str]
 
@@ -36,10 +37,10 @@ class Generator(Protocol):
 
 
 class ChatStream(Iterator[str]):
-    """Text deltas; once exhausted, `usage` says how many prompt tokens there were and
-    how many came from the KV cache instead of being evaluated."""
+    """Text deltas; once exhausted, `usage` holds the model's own token counts (a remote
+    server's deltas need not be one token each, so counting them would be wrong)."""
 
-    def __init__(self, deltas: Iterator[str], usage: dict[str, int]) -> None:
+    def __init__(self, deltas: Iterator[str], usage: Usage) -> None:
         self._deltas = deltas
         self.usage = usage
 
@@ -125,11 +126,11 @@ class LlamaCppGenerator:
     def stream_chat(
         self, messages: Sequence[Message], *, max_tokens: int, temperature: float
     ) -> ChatStream:
-        usage: dict[str, int] = {}
+        usage = Usage()
         return ChatStream(self._deltas(messages, max_tokens, temperature, usage), usage)
 
     def _deltas(
-        self, messages: Sequence[Message], max_tokens: int, temperature: float, usage: dict
+        self, messages: Sequence[Message], max_tokens: int, temperature: float, usage: Usage
     ) -> Iterator[str]:
         with self._lock:
             llama = self._load()
@@ -142,11 +143,13 @@ class LlamaCppGenerator:
                 repeat_penalty=1.0,
                 stream=True,
             )
+            usage.completion_tokens = 0
             for chunk in stream:
-                if not usage:  # the prompt has just been evaluated
+                if usage.prompt_tokens is None:  # the prompt has just been evaluated
                     now = llama.input_ids[: llama.n_tokens]
-                    usage["prompt_tokens"] = len(now)
-                    usage["cached_tokens"] = _common_prefix(before, now)
+                    usage.prompt_tokens = len(now)
+                    usage.cached_tokens = _common_prefix(before, now)
                 delta = chunk["choices"][0].get("delta", {}).get("content")
-                if delta:
+                if delta:  # llama.cpp streams one sampled token per text chunk
+                    usage.completion_tokens += 1
                     yield delta

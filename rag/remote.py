@@ -23,13 +23,17 @@ from urllib.parse import urlsplit
 import httpx
 
 from .errors import InputError, ModelError
-from .llm import Message
+from .llm import ChatStream, Message
+from .types import Usage
 
 # A busy server may hold a request in its queue for minutes before the first token.
 TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 MESSAGE_OVERHEAD = 8  # chat-template tokens per message, as `LlamaCppGenerator` counts them
 # llama_cpp.server defaults to 1.1 where the in-process model uses 1.0 (greedy, grounded).
 SAMPLING = {"top_p": 1.0, "repeat_penalty": 1.0}
+# Fields a strict server may refuse (400/422 naming the field): sent until one is refused,
+# then left out for good. `stream_options` asks for the server's own token counts.
+OPTIONAL_FIELDS = ("repeat_penalty", "stream_options")
 # Tokenizer endpoints we know: path from the server root, and the body fields for the text.
 TOKENIZERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("/extras/tokenize", ("input",)),  # llama_cpp.server
@@ -50,6 +54,21 @@ def estimate_tokens(messages: Sequence[Message]) -> int:
         ascii_chars = len(text.encode("ascii", "ignore"))
         total += math.ceil(ascii_chars / 3) + (len(text) - ascii_chars) + MESSAGE_OVERHEAD
     return total
+
+
+def _read_usage(reported: Any, usage: Usage) -> None:
+    """The OpenAI `usage` object's counts, where a server sends one (ignored if malformed)."""
+    if not isinstance(reported, dict):
+        return
+    details = reported.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    for name, value in (
+        ("prompt_tokens", reported.get("prompt_tokens")),
+        ("completion_tokens", reported.get("completion_tokens")),
+        ("cached_tokens", cached),
+    ):
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            setattr(usage, name, value)
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -116,7 +135,7 @@ class OpenAICompatibleGenerator:
         self._lock = threading.RLock()  # the tokenizer probe asks for the model under it
         self._tokenizer: tuple[str, tuple[str, ...]] | None = None
         self._probed = False
-        self._penalty = True  # send repeat_penalty until the server rejects it
+        self._refused: set[str] = set()  # OPTIONAL_FIELDS this server rejected
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -221,50 +240,65 @@ class OpenAICompatibleGenerator:
 
     def stream_chat(
         self, messages: Sequence[Message], *, max_tokens: int, temperature: float
+    ) -> ChatStream:
+        """Stream the answer's text deltas as the server sends them; the stream's `usage`
+        holds the server's token counts (else its tokenizer's count of the answer)."""
+        usage = Usage()
+        return ChatStream(self._stream(messages, max_tokens, temperature, usage), usage)
+
+    def _stream(
+        self, messages: Sequence[Message], max_tokens: int, temperature: float, usage: Usage
     ) -> Iterator[str]:
-        """Stream the answer's text deltas as the server sends them."""
         body = {
             "model": self.model(),
             "messages": list(messages),
             "max_tokens": max_tokens,
             "temperature": temperature,
             "stream": True,
+            "stream_options": {"include_usage": True},
             **SAMPLING,
         }
         what = "POST /chat/completions"
+        text: list[str] = []
         try:
             with self._open(body, what) as response:
                 if "application/json" in response.headers.get("content-type", ""):
-                    yield from self._whole(response, what)  # a server that ignores `stream`
+                    deltas = self._whole(response, what, usage)  # a server ignoring `stream`
                 else:
-                    yield from self._deltas(response.iter_lines(), what)
+                    deltas = self._deltas(response.iter_lines(), what, usage)
+                for delta in deltas:
+                    text.append(delta)
+                    yield delta
         except httpx.HTTPError as exc:
             raise self._fail(exc, what) from exc
+        if usage.completion_tokens is None:  # the server did not count: its tokenizer does
+            answer = [{"role": "assistant", "content": "".join(text)}]
+            usage.completion_tokens = max(0, self.count_tokens(answer) - MESSAGE_OVERHEAD)
 
     @contextmanager
     def _open(self, body: dict[str, Any], what: str) -> Iterator[httpx.Response]:
-        """The streaming response; retried once without `repeat_penalty` if refused."""
+        """The streaming response; asked again without an optional field it refused."""
         url = f"{self.url}/chat/completions"
-        if not self._penalty:
-            body = {k: v for k, v in body.items() if k != "repeat_penalty"}
+        body = {k: v for k, v in body.items() if k not in self._refused}
         with self._client.stream("POST", url, json=body, headers=self._headers) as response:
             if response.status_code < 400:
                 yield response
                 return
             response.read()
-            refused = response.status_code in (400, 422) and "repeat_penalty" in response.text
-            if not (refused and "repeat_penalty" in body):
+            strict = response.status_code in (400, 422)
+            named = [f for f in OPTIONAL_FIELDS if f in body and strict and f in response.text]
+            if not named:
                 raise self._status(response, what)
-        self._penalty = False  # a strict server: its own default it is
+        self._refused.update(named)  # a strict server: its own defaults it is
         with self._open(body, what) as response:
             yield response
 
-    def _deltas(self, lines: Iterable[str], what: str) -> Iterator[str]:
+    def _deltas(self, lines: Iterable[str], what: str, usage: Usage) -> Iterator[str]:
         finished = False
         for data in _sse_data(lines):
             if data.strip() == "[DONE]":
                 break
-            choice = self._choice(data, what)
+            choice = self._choice(data, what, usage)
             if choice is None:
                 continue
             delta = choice.get("delta") or {}
@@ -279,7 +313,7 @@ class OpenAICompatibleGenerator:
                 "unless started with --interrupt_requests False)"
             )
 
-    def _choice(self, data: str, what: str) -> dict[str, Any] | None:
+    def _choice(self, data: str, what: str, usage: Usage) -> dict[str, Any] | None:
         """The first choice of one streamed chunk; None for chunks without any (usage)."""
         try:
             chunk = json.loads(data)
@@ -289,6 +323,8 @@ class OpenAICompatibleGenerator:
             error = chunk["error"]
             message = error.get("message", error) if isinstance(error, dict) else error
             raise ModelError(f"the LLM server at {self.url} failed during {what}: {message}")
+        if isinstance(chunk, dict):
+            _read_usage(chunk.get("usage"), usage)
         choices = chunk.get("choices") if isinstance(chunk, dict) else None
         if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
             raise ModelError(
@@ -296,12 +332,15 @@ class OpenAICompatibleGenerator:
             )
         return choices[0] if choices else None
 
-    def _whole(self, response: httpx.Response, what: str) -> Iterator[str]:
+    def _whole(self, response: httpx.Response, what: str, usage: Usage) -> Iterator[str]:
         response.read()
         try:
-            content = response.json()["choices"][0]["message"]["content"]
+            whole = response.json()
+            content = whole["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
-            content = None
+            whole = content = None
+        if isinstance(whole, dict):
+            _read_usage(whole.get("usage"), usage)
         if not isinstance(content, str):
             raise ModelError(
                 f"the LLM server at {self.url} sent a malformed answer for {what}: "

@@ -7,6 +7,21 @@ from dataclasses import asdict, dataclass, field
 from index.types import Passage
 
 
+@dataclass
+class Usage:
+    """Tokens of one model call as the model counted them: the prompt, the part of it its
+    KV cache already held (not evaluated again), and the answer. None: not reported.
+    Filled while the call streams; complete once its deltas are exhausted."""
+
+    prompt_tokens: int | None = None
+    cached_tokens: int | None = None
+    completion_tokens: int | None = None
+
+    def known(self) -> dict[str, int]:
+        """The counts that were reported, by name."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
 @dataclass(frozen=True)
 class Citation:
     """Passage `n` of the prompt, cited by an `[n]` marker in the answer.

@@ -76,10 +76,11 @@ class FakeGenerator:
 
 
 def make_engine(tmp_path: Path, replies: Sequence[str] = (), **overrides) -> RAG:
+    """An engine on the fakes; `generator=` replaces the scripted one."""
     return RAG.open(
         db=tmp_path / "db",
         embedder=FakeEmbedder(),
-        generator=FakeGenerator(replies),
+        generator=overrides.pop("generator", None) or FakeGenerator(replies),
         cache_dir=tmp_path / "cache",
         **{"min_score": 0.05, **overrides},
     )

@@ -11,6 +11,8 @@ import pytest
 import rag
 from index import IndexReport, Passage
 from rag import RAG, Answer, Citation, InputError, PathNotFoundError, RagError, Sentence
+from rag.llm import ChatStream
+from rag.types import Usage
 from tests.fakes import FakeGenerator
 
 
@@ -50,6 +52,28 @@ def test_ask_returns_a_cited_answer_tied_to_the_retrieved_passages(engine_factor
     original = (corpus / "tea.txt").read_text("utf-8")
     assert original[cited.start : cited.end] == cited.text
     assert cited.title == "Green Tea Brewing Guide"
+
+
+class CountingGenerator(FakeGenerator):
+    """Streams like the fake, and reports the token counts a real model would."""
+
+    def stream_chat(self, messages, *, max_tokens, temperature):
+        usage = Usage(prompt_tokens=321, cached_tokens=300, completion_tokens=9)
+        return ChatStream(
+            super().stream_chat(messages, max_tokens=max_tokens, temperature=0), usage
+        )
+
+
+def test_token_counts_are_the_models_own_not_the_number_of_deltas(engine_factory, corpus):
+    reply = "Green tea is brewed at 80 degrees Celsius [1]."  # 7 deltas of the fake
+    counted = engine_factory(generator=CountingGenerator([reply]))
+    counted.index([corpus])
+    t = counted.ask("At what temperature is green tea brewed?").timings
+    assert (t["prompt_tokens"], t["cached_tokens"], t["completion_tokens"]) == (321, 300, 9)
+    uncounted = engine_factory([reply])  # a generator that reports nothing: one per delta
+    assert uncounted.ask("At what temperature is green tea brewed?").timings[
+        "completion_tokens"
+    ] == len(range(0, len(reply), 7))
 
 
 def test_prompt_numbers_the_passages_and_states_the_rules(engine_factory, corpus):

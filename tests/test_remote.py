@@ -16,6 +16,7 @@ from index import IndexDirError, InputError, Store
 from index.store import MARKER
 from rag import RAG, ModelError
 from rag.remote import MESSAGE_OVERHEAD, OpenAICompatibleGenerator, estimate_tokens
+from rag.types import Usage
 from tests.fakes import FakeEmbedder, FakeGenerator
 
 MESSAGES = [
@@ -52,7 +53,14 @@ class FakeLLMServer:
         self.tokenizer: str | None = "extras"
         self.replies: list[list[str]] = []
         self.chat: tuple[int, bytes, str] | None = None
-        self.reject_penalty = False
+        self.reject: set[str] = set()  # request fields refused as unrecognized (400)
+        # Sent as the last chunk when asked for (stream_options.include_usage), as OpenAI does
+        self.usage: dict | None = {
+            "prompt_tokens": 11,
+            "completion_tokens": 2,
+            "total_tokens": 13,
+            "prompt_tokens_details": {"cached_tokens": 4},
+        }
         self._lock = threading.Lock()
         server = self
 
@@ -90,8 +98,8 @@ class FakeLLMServer:
                     self._send(404, b'{"detail": "Not Found"}')
 
             def chat_completion(self, body: dict) -> None:
-                if server.reject_penalty and "repeat_penalty" in body:
-                    error = {"error": {"message": "Unrecognized argument: repeat_penalty"}}
+                for field in sorted(server.reject & set(body)):
+                    error = {"error": {"message": f"Unrecognized argument: {field}"}}
                     return self._send(400, json.dumps(error).encode())
                 if server.chat is not None:
                     return self._send(*server.chat)
@@ -104,7 +112,10 @@ class FakeLLMServer:
                 for piece in reply:
                     self.wfile.write(sse(chunk(piece)))
                     self.wfile.flush()
-                self.wfile.write(sse(chunk(finish="stop"), "[DONE]"))
+                self.wfile.write(sse(chunk(finish="stop")))
+                if server.usage and (body.get("stream_options") or {}).get("include_usage"):
+                    self.wfile.write(sse({"choices": [], "usage": server.usage}))
+                self.wfile.write(sse("[DONE]"))
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -221,19 +232,56 @@ def test_the_estimate_errs_high():
     assert estimate_tokens(cjk) >= 9 * 40  # a token per character at least
 
 
-def test_a_server_that_rejects_repeat_penalty_is_asked_again_without_it(server):
-    server.reject_penalty = True
+@pytest.mark.parametrize(
+    "refused", [{"repeat_penalty"}, {"stream_options"}, {"repeat_penalty", "stream_options"}]
+)
+def test_a_server_that_rejects_an_optional_field_is_asked_again_without_it(server, refused):
+    server.reject = refused
     gen = OpenAICompatibleGenerator(server.url, model="m")
     assert stream(gen) == ["Hello", " world", "."]
     assert stream(gen) == ["Hello", " world", "."]
-    sent = [r["body"] for r in server.requests]
-    assert ["repeat_penalty" in b for b in sent] == [True, False, False]  # remembered
+    chats = [r["body"] for r in server.requests if r["path"] == "/v1/chat/completions"]
+    assert all(refused.isdisjoint(b) for b in chats[-2:])  # remembered: asked once more only
+    assert len(chats) == 2 + len(refused)
+    kept = {"repeat_penalty", "stream_options"} - refused
+    assert all(kept <= set(b) for b in chats)
+
+
+def test_usage_is_the_servers_own_count_not_the_number_of_deltas(server):
+    server.replies = [["Paris is", " the capital of France", " [1]."]]
+    answer = OpenAICompatibleGenerator(server.url, model="m").stream_chat(
+        MESSAGES, max_tokens=32, temperature=0.0
+    )
+    assert list(answer) == ["Paris is", " the capital of France", " [1]."]
+    assert server.requests[-1]["body"]["stream_options"] == {"include_usage": True}
+    assert answer.usage == Usage(prompt_tokens=11, cached_tokens=4, completion_tokens=2)
+
+
+@pytest.mark.parametrize("tokenizer", ["extras", None])
+def test_without_a_usage_report_the_answer_is_counted_by_tokens_not_deltas(server, tokenizer):
+    server.usage, server.tokenizer = None, tokenizer
+    server.replies = [["Paris is the capital", " of France", " [1]."]]
+    answer = OpenAICompatibleGenerator(server.url, model="m").stream_chat(
+        MESSAGES, max_tokens=32, temperature=0.0
+    )
+    assert "".join(answer) == "Paris is the capital of France [1]."
+    text = [{"role": "assistant", "content": "Paris is the capital of France [1]."}]
+    expected = 7 if tokenizer else estimate_tokens(text) - MESSAGE_OVERHEAD  # words: tokens
+    assert answer.usage.completion_tokens == expected
+    assert answer.usage.prompt_tokens is None  # not reported, not guessed
 
 
 def test_a_server_that_ignores_stream_still_answers(server):
-    whole = {"choices": [{"message": {"role": "assistant", "content": "Paris [1]."}}]}
+    whole = {
+        "choices": [{"message": {"role": "assistant", "content": "Paris [1]."}}],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 3},
+    }
     server.chat = (200, json.dumps(whole).encode(), "application/json")
-    assert stream(OpenAICompatibleGenerator(server.url, model="m")) == ["Paris [1]."]
+    answer = OpenAICompatibleGenerator(server.url, model="m").stream_chat(
+        MESSAGES, max_tokens=32, temperature=0.0
+    )
+    assert list(answer) == ["Paris [1]."]
+    assert answer.usage == Usage(prompt_tokens=9, completion_tokens=3)
 
 
 def test_concurrent_streams_each_get_their_own_answer(server):
