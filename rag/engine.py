@@ -13,7 +13,6 @@ import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,54 +30,20 @@ from index import (
     read_indexed,
 )
 from index import sync as _sync
-from index.chunking import split_sentences
-from index.readable import readable
 from index.readers import SUPPORTED_SUFFIXES
 
-from .checked import CheckedStream
-from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
 from .conversations import FILE as CONVERSATIONS_FILE
 from .conversations import Conversations
 from .errors import InputError
 from .llm import Generator, LlamaCppGenerator
 from .models import resolve_model
-from .prompts import build_messages, build_rewrite_messages, new_fence_code
-from .safety.injection import drop_planted, is_instruction
-from .safety.sanitize import strip_active_content
+from .pipeline import Pipeline
+from .prompts import build_messages
 from .settings import Settings
-from .types import Answer, Event, Sentence, Usage
-from .verify import verify
+from .types import Answer, Event
 
-# Share of the question's (IDF-weighted) terms a passage must hold to count as relevant
-# when its embedding similarity alone is under `min_score`.
-LEXICAL_EVIDENCE = 0.5
-# Small models sometimes refuse with the answer in front of them: when one retrieved
-# sentence holds this share of the question's (IDF-weighted) terms, it is quoted instead.
-STRONG_EVIDENCE = 0.8
-# A refusal is retried once (with a fresh fence code) when a passage is at least this
-# close to the question: on-topic enough that the answer is probably in front of it.
-RETRY_EVIDENCE = 0.5
-# English text runs at ~4 characters per token: close enough for a budget.
-CHARS_PER_TOKEN = 4.0
 HistoryLike = Sequence[Any] | None
 UPLOADS = "uploads"  # folder inside the index directory for files added through the UI
-
-
-def with_previous(question: str, previous: str) -> str:
-    """A follow-up with the previous question in front: what is searched beside the
-    model's rewrite, and the standalone question when the rewrite is unusable."""
-    return f"{previous} {question}"
-
-
-def _scoped_refusal(answer: Answer) -> Answer:
-    """A refusal over chosen documents says so: the others were not searched."""
-    if not answer.refused or not answer.scope:
-        return answer
-    names = ", ".join(answer.scope[:5]) + (
-        f" and {len(answer.scope) - 5} more" if len(answer.scope) > 5 else ""
-    )
-    text = f"I cannot answer that from the chosen documents ({names}): they do not say."
-    return replace(answer, text=text + " The other documents were not searched.")
 
 
 def _normalize_history(history: HistoryLike) -> list[tuple[str, str]]:
@@ -120,6 +85,7 @@ class RAG:
         self._generator_lock = threading.Lock()
         self._index_lock = threading.Lock()
         self._conversations: Conversations | None = None
+        self.pipeline = Pipeline(settings, store, lambda: self.generator, self._model_name)
 
     @classmethod
     def open(
@@ -311,8 +277,8 @@ class RAG:
         (a follow-up is rewritten with `history` first; `sources` as in `stream`)."""
         original = self._check_question(question)
         scope = self.resolve_sources(sources)
-        turns = _normalize_history(history)
-        return self._search(self._rewrite(original, turns), original, turns, k, scope)
+        query = self.pipeline.rewrite(original, _normalize_history(history), scope)
+        return self.pipeline.retrieve(query, k)
 
     def resolve_sources(self, sources: Sequence[str] | None) -> tuple[str, ...] | None:
         """`sources` (names or folder prefixes) resolved to indexed documents (None: all),
@@ -324,22 +290,6 @@ class RAG:
             sources = [sources]
         return tuple(self.store.resolve_sources(sources))
 
-    def _search(
-        self,
-        q: str,
-        original: str,
-        turns: list[tuple[str, str]],
-        k: int | None = None,
-        scope: Sequence[str] | None = None,
-    ) -> list[Passage]:
-        """`q`, the standalone question, searched along with the follow-up and the previous
-        question's words: a small model's rewrite sometimes loses the referent ("the one I
-        get with --release" rewritten without "release")."""
-        also = [with_previous(original, turns[-1][0])] if turns else []
-        return self.store.search(
-            q, k or self.settings.top_k, window=self.settings.window, also=also, sources=scope
-        )
-
     def standalone_question(self, question: str, history: HistoryLike = None) -> str:
         """A follow-up rewritten by the model into a question that stands on its own.
 
@@ -347,63 +297,10 @@ class RAG:
         the right passages. If the rewrite is unusable (not a question, unchanged, too
         long), the previous question is prepended instead.
         """
-        return self._rewrite(self._check_question(question), _normalize_history(history))
-
-    def _rewrite(self, q: str, turns: list[tuple[str, str]]) -> str:
-        if not turns:
-            return q
-        messages = build_rewrite_messages(q, turns)
-        while turns and self.generator.count_tokens(messages) > self.settings.ctx - 64:
-            turns = turns[1:]  # the oldest turns go first when the context is tight
-            messages = build_rewrite_messages(q, turns)
-        if not turns:
-            return q
-        pieces = self.generator.stream_chat(messages, max_tokens=64, temperature=0.0)
-        rewritten = " ".join("".join(pieces).split()).strip("\"' ")
-        rewritten = re.sub(r"^(?:rewritten question|question)\s*:\s*", "", rewritten, flags=re.I)
-        usable = 3 <= len(rewritten) <= self.settings.max_question_chars
-        if usable and rewritten.endswith("?") and rewritten.lower() != q.lower():
-            return rewritten
-        return with_previous(q, turns[-1][0])
-
-    def _relevant(self, question: str, passages: Sequence[Passage]) -> bool:
-        """Code-enforced abstention: some passage must be close in meaning or share the
-        question's distinctive words; otherwise the model is not asked at all."""
-        if any(p.score >= self.settings.min_score for p in passages):
-            return True
-        return any(self.store.term_coverage(question, p.text) >= LEXICAL_EVIDENCE for p in passages)
-
-    def _fit(
-        self, question: str, passages: list[Passage], code: str
-    ) -> tuple[list[dict], list[Passage], int]:
-        """Make the prompt fit the context with room for the answer, whatever the corpus.
-
-        The weakest passages go first; a single passage that is still too long (huge
-        chunks, a small context) is cut short, keeping its offsets exact.
-        """
-        budget = self.settings.ctx - self.settings.max_tokens
-        while True:
-            messages = build_messages(question, passages, code)
-            tokens = self.generator.count_tokens(messages)
-            if tokens <= budget:
-                return messages, passages, tokens
-            if len(passages) > 1:
-                passages = passages[:-1]
-                continue
-            p = passages[0] if passages else None
-            keep = int(len(p.text) * budget / tokens * 0.9) if p else 0
-            if p is None or keep < 80:
-                raise InputError(
-                    f"the prompt needs {tokens} tokens but the context allows {budget}; "
-                    "ask a shorter question or raise RAG_CTX"
-                )
-            keep = p.text.rfind(" ", 0, keep) if " " in p.text[:keep] else keep
-            passages = [replace(p, text=p.text[:keep], end=p.start + keep)]
-
-    def _refusal(self, question: str, passages: Sequence[Passage], timings: dict) -> Answer:
-        closest = list(dict.fromkeys(f"{p.title} ({p.source})" for p in passages[:2]))
-        text = REFUSAL + (f" Closest documents: {'; '.join(closest)}." if closest else "")
-        return Answer(question, text, True, (), tuple(passages), self._model_name(), dict(timings))
+        query = self.pipeline.rewrite(
+            self._check_question(question), _normalize_history(history), None
+        )
+        return query.standalone
 
     def _model_name(self) -> str:
         if self._generator is not None:
@@ -441,199 +338,12 @@ class RAG:
                     self.conversations.add(conversation, event, user)
                 yield event
             return
-        turns = _normalize_history(history)
         started = time.perf_counter()
         if sources is None:
             self.ensure_indexed()
         scope = self.resolve_sources(sources)
-        q = self._rewrite(original, turns)
-        asked = q if turns else ""
-        timings = {"rewrite": time.perf_counter() - started} if turns else {}
-        passages = self._search(q, original, turns, scope=scope)
-        timings["retrieval"] = time.perf_counter() - started - timings.get("rewrite", 0.0)
-        scoped = {"standalone": asked, "scope": scope or ()}
-        if not self._relevant(q, passages):
-            timings["total"] = timings["first_sentence"] = time.perf_counter() - started
-            answer = _scoped_refusal(replace(self._refusal(original, passages, timings), **scoped))
-            yield Sentence(answer.text)
-            yield answer
-            return
-        # The standalone question carries the conversation, so earlier turns are not resent.
-        # The best passages first, within a token budget; all of them only if that fails.
-        wide = passages
-        code = new_fence_code()
-        messages, passages, prompt_tokens = self._fit(q, self._tight(passages), code)
-        timings["prompt_tokens"] = prompt_tokens
-        gen_started = time.perf_counter()
-        first_at = gen_started
-        for attempt in range(2):
-            checked = CheckedStream(passages, self.store.term_weight, asked or original, original)
-            deltas = self.generator.stream_chat(
-                messages,
-                max_tokens=self.settings.max_tokens,
-                temperature=0.0,  # greedy: grounded
-            )
-            tokens = 0
-            for delta in deltas:
-                if stop is not None and stop.is_set():
-                    getattr(deltas, "close", lambda: None)()  # the model's lock, now
-                    return
-                if not tokens:
-                    first_at = time.perf_counter()
-                    timings["first_token"] = first_at - started
-                tokens += 1
-                yield from self._released(checked.feed(delta), timings, started)
-            yield from self._released(checked.close(), timings, started)
-            # The model's own counts (prompt, KV-cache hits, answer), where it reports them
-            usage = getattr(deltas, "usage", None)
-            reported = usage.known() if isinstance(usage, Usage) else {}
-            timings.update(reported)
-            if (
-                checked.shown
-                or attempt
-                or not self._worth_retry(original, checked.raw, passages, wide, q)
-            ):
-                break
-            # The answer may be in a passage the budget left out: the retry sends every
-            # passage, in the same order under the same fence code, so the first try's
-            # passages are still in llama.cpp's KV cache and only the new ones are
-            # evaluated. With no passage left out, a fresh code changes the prompt's
-            # tokens instead: a small model sometimes refuses with the answer in front of
-            # it, and one more try usually answers. Nothing of the first try was shown.
-            timings["retried"] = 1
-            if len(passages) >= len(wide):
-                code = new_fence_code()
-            messages, passages, prompt_tokens = self._fit(q, wide, code)
-        timings["generation"] = time.perf_counter() - gen_started
-        timings["decode"] = time.perf_counter() - first_at  # after the first token
-        # A generator that does not count (a scripted fake) is assumed one token per delta
-        timings.setdefault("completion_tokens", tokens)
-        timings["total"] = time.perf_counter() - started
-        if checked.shown:
-            answer = Answer(
-                original,
-                checked.text,
-                False,
-                checked.citations(),
-                tuple(passages),
-                self._model_name(),
-                dict(timings),
-                checked.unsupported,
-            )
-        else:  # a refusal, a quote of the passages, or nothing that passed: said at once
-            timings["first_sentence"] = timings["total"]
-            answer = self._finish(original, checked.raw, passages, timings, q)
-        answer = _scoped_refusal(replace(answer, **scoped))
-        if not checked.shown:
-            yield Sentence(answer.text, answer.citations)
-        yield answer
-
-    @staticmethod
-    def _released(sentences: list[Sentence], timings: dict, started: float) -> Iterator[Sentence]:
-        if sentences and "first_sentence" not in timings:
-            timings["first_sentence"] = time.perf_counter() - started
-        yield from sentences
-
-    def _tight(self, passages: list[Passage]) -> list[Passage]:
-        """The best passages whose text fits `context_tokens` (at least one).
-
-        Every prompt token costs ~7 ms on a laptop CPU, and the first passages usually
-        hold the answer: a tight first try halves the latency of most answers.
-        """
-        budget = self.settings.context_tokens
-        if not budget:
-            return passages
-        kept: list[Passage] = []
-        used = 0.0
-        for p in passages:
-            used += len(p.text) / CHARS_PER_TOKEN
-            if kept and used > budget:
-                break
-            kept.append(p)
-        return kept
-
-    def _worth_retry(
-        self, question: str, raw: str, shown: list[Passage], wide: Sequence[Passage], asked: str
-    ) -> bool:
-        """No usable answer although some passage is clearly about the question: the model
-        refused, or the verifier would drop every sentence it wrote (say it added a fact
-        the passages do not hold, "Vancouver, British Columbia")."""
-        if not any(p.score >= RETRY_EVIDENCE for p in wide):
-            return False
-        if is_refusal(raw):
-            return True
-        return self._finish(question, raw, shown, {}, asked, fallback=False).refused
-
-    def _finish(
-        self,
-        question: str,
-        raw: str,
-        passages: list[Passage],
-        timings: dict,
-        asked: str = "",
-        fallback: bool = True,
-    ) -> Answer:
-        """Verify the model's citations; refuse when no sentence is supported and adds
-        something to the question (`asked`: the standalone form the passages answer).
-
-        When the model refused, or wrote nothing that survives the checks, a retrieved
-        sentence that clearly answers is quoted instead (`fallback`), checked the same way.
-        """
-        raw = strip_active_content(raw)  # no images, HTML or script links, whatever it wrote
-        # Nor anything it could only have taken from a sentence addressed to AI systems.
-        raw = drop_planted(raw, [p.text for p in passages], question)
-        text = clean_markers(raw, len(passages))
-        if is_refusal(raw):
-            quote = self._extract(question, passages, range(1, len(passages) + 1))
-            if quote is None:
-                return self._refusal(question, passages, timings)
-            text = quote
-        elif not re.sub(r"\[\d+\]|\W", "", text) and parse_markers(text):
-            # The model only pointed at a passage ("[3]"): quote from that passage.
-            text = self._extract(question, passages, parse_markers(text)[:1], 0.0) or text
-        checked = verify(text, passages, self.store.term_weight, asked or question)
-        if checked.supported == 0 and fallback and not is_refusal(raw):
-            # The model answered beside the point ("Thomas Jackson/Getty Images [1]" for a
-            # price): a sentence holding the question's terms may still answer it.
-            extracted = self._extract(question, passages, range(1, len(passages) + 1))
-            if extracted is not None:
-                dropped = checked.unsupported
-                checked = verify(extracted, passages, self.store.term_weight, asked or question)
-                checked = replace(checked, unsupported=dropped + checked.unsupported)
-        if checked.supported == 0:
-            return self._refusal(question, passages, timings)
-        return Answer(
-            question,
-            checked.text,
-            False,
-            checked.citations,
-            tuple(passages),
-            self._model_name(),
-            dict(timings),
-            checked.unsupported,
-        )
-
-    def _extract(
-        self,
-        question: str,
-        passages: Sequence[Passage],
-        numbers: Iterable[int],
-        floor: float = STRONG_EVIDENCE,
-    ) -> str | None:
-        """Quote the sentence of passages `numbers` sharing most of the question's terms,
-        if it holds at least `floor` of them: an extractive answer, cited and verified."""
-        best: tuple[float, int, str] | None = None
-        for n in numbers:
-            text = readable(passages[n - 1].text)  # as the model saw it: no markup
-            for s, e in split_sentences(text) or [(0, len(text))]:
-                if is_instruction(text[s:e]):
-                    continue  # quarantined from the prompt: never quoted either
-                score = self.store.term_coverage(question, text[s:e])
-                if best is None or score > best[0]:
-                    best = (score, n, text[s:e])
-        if best is None or best[0] < floor:
-            return None
-        return f"“{best[2]}” [{best[1]}]"
+        query = self.pipeline.rewrite(original, _normalize_history(history), scope)
+        yield from self.pipeline.run(query, started, stop)
 
     def ask(
         self,

@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .engine import with_previous
 from .errors import InputError, PathNotFoundError
+from .pipeline import with_previous
 from .types import Answer
 
 

@@ -55,11 +55,11 @@ class Settings:
     cache_dir: Path = _cache_home()  # where preset GGUF files are assembled
     top_k: int = 5  # passages given to the model (1-20)
     min_score: float = 0.25  # refuse without the model when no passage is this close (cosine)
-    # ...and none holds half of the question's distinctive words (see engine.LEXICAL_EVIDENCE)
+    # ...and none holds half of the question's distinctive words (see pipeline.LEXICAL_EVIDENCE)
     ctx: int = 4096  # llama.cpp context tokens (512-32768)
     threads: int = _physical_cores()  # llama.cpp threads
     max_tokens: int = 320  # longest answer, in tokens (16-4096)
-    # Passage text of a first try (0: all top_k; see engine._tight). Chosen on every set
+    # Passage text of a first try (0: all top_k; see pipeline.Pipeline.select). Chosen on every set
     # together: 450 holds the answer for 0.92 dev, 0.80 html, 0.82 docs, 0.47 pdf of
     # questions whose answer is in the top 5 (150: 0.85, 0.80, 0.65, 0.35), at a median
     # of ~350 passage tokens against ~400-700 for all five; a refusal retries with all.

@@ -1,0 +1,415 @@
+"""The answer pipeline, as named stages run in this order by `Pipeline.run`:
+
+1. `rewrite`: a follow-up becomes a standalone question (`Query`);
+2. `retrieve`: hybrid search for it, best passages first;
+3. `relevant`: the code's own abstention gate (no passage about the question: refuse
+   without asking the model);
+4. `select`: the prompt (`Prompt`): the best passages within a token budget, fenced;
+5. `generate`: the model's deltas, each sentence checked as it completes and released
+   only once it passed (`rag.checked`); one retry with every passage when the first try
+   gave nothing usable (`worth_retry`);
+6. `conclude`: the final `Answer`: what was released, else a quote of a passage that
+   clearly answers, else a refusal.
+
+`RAG` (rag/engine.py) is the facade: it checks input, resolves conversations and chosen
+documents, and hands the pipeline the engine's store, settings and (lazily) its model.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Generator as Gen
+from dataclasses import dataclass, replace
+
+from index import Passage, Store
+from index.chunking import split_sentences
+from index.readable import readable
+
+from .checked import CheckedStream
+from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
+from .errors import InputError
+from .llm import Generator, Message
+from .prompts import build_messages, build_rewrite_messages, new_fence_code
+from .safety.injection import drop_planted, is_instruction
+from .safety.sanitize import strip_active_content
+from .settings import Settings
+from .types import Answer, Event, Sentence, Usage
+from .verify import verify
+
+# Share of the question's (IDF-weighted) terms a passage must hold to count as relevant
+# when its embedding similarity alone is under `min_score`.
+LEXICAL_EVIDENCE = 0.5
+# Small models sometimes refuse with the answer in front of them: when one retrieved
+# sentence holds this share of the question's (IDF-weighted) terms, it is quoted instead.
+STRONG_EVIDENCE = 0.8
+# A refusal is retried once (with a fresh fence code) when a passage is at least this
+# close to the question: on-topic enough that the answer is probably in front of it.
+RETRY_EVIDENCE = 0.5
+# English text runs at ~4 characters per token: close enough for a budget.
+CHARS_PER_TOKEN = 4.0
+Turns = tuple[tuple[str, str], ...]
+
+
+def with_previous(question: str, previous: str) -> str:
+    """A follow-up with the previous question in front: what is searched beside the
+    model's rewrite, and the standalone question when the rewrite is unusable."""
+    return f"{previous} {question}"
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as the pipeline answers it."""
+
+    original: str  # the user's words (checked, whitespace collapsed)
+    standalone: str  # what is searched and answered: `original`, or a follow-up rewritten
+    turns: Turns = ()  # earlier (question, answer) pairs, oldest first
+    scope: tuple[str, ...] | None = None  # chosen documents; None: all
+
+    @property
+    def asked(self) -> str:
+        """The rewritten form of a follow-up, else "" (what `Answer.standalone` holds)."""
+        return self.standalone if self.turns else ""
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the model is sent: the messages and the numbered passages inside them."""
+
+    messages: list[Message]
+    passages: list[Passage]
+    tokens: int
+    code: str  # the fence code of this prompt's passages
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One generation, checked: what it released (`checked.shown`) and what it wrote."""
+
+    checked: CheckedStream
+    tokens: int  # deltas received
+    first_at: float  # perf_counter of the first delta
+
+
+class Pipeline:
+    """The stages over one store and one model; stateless between questions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        generator: Callable[[], Generator],
+        model_name: Callable[[], str],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._generator = generator  # loads the model on first use
+        self._model_name = model_name
+
+    # -- 1. rewrite -----------------------------------------------------------------
+    def rewrite(
+        self, original: str, turns: Sequence[tuple[str, str]], scope: tuple[str, ...] | None
+    ) -> Query:
+        """The `Query` for `original`: a follow-up (with `turns`) rewritten by the model
+        into a question that stands on its own, so "what did he say about it?" finds the
+        right passages. An unusable rewrite (not a question, unchanged, too long) gets
+        the previous question prepended instead."""
+        turns = tuple(turns)
+        return Query(original, self._standalone(original, list(turns)), turns, scope)
+
+    def _standalone(self, q: str, turns: list[tuple[str, str]]) -> str:
+        if not turns:
+            return q
+        messages = build_rewrite_messages(q, turns)
+        while turns and self._generator().count_tokens(messages) > self.settings.ctx - 64:
+            turns = turns[1:]  # the oldest turns go first when the context is tight
+            messages = build_rewrite_messages(q, turns)
+        if not turns:
+            return q
+        pieces = self._generator().stream_chat(messages, max_tokens=64, temperature=0.0)
+        rewritten = " ".join("".join(pieces).split()).strip("\"' ")
+        rewritten = re.sub(r"^(?:rewritten question|question)\s*:\s*", "", rewritten, flags=re.I)
+        usable = 3 <= len(rewritten) <= self.settings.max_question_chars
+        if usable and rewritten.endswith("?") and rewritten.lower() != q.lower():
+            return rewritten
+        return with_previous(q, turns[-1][0])
+
+    # -- 2. retrieve ----------------------------------------------------------------
+    def retrieve(self, query: Query, k: int | None = None) -> list[Passage]:
+        """Passages for the standalone question, searched along with the follow-up and
+        the previous question's words: a small model's rewrite sometimes loses the
+        referent ("the one I get with --release" rewritten without "release")."""
+        also = [with_previous(query.original, query.turns[-1][0])] if query.turns else []
+        return self.store.search(
+            query.standalone,
+            k or self.settings.top_k,
+            window=self.settings.window,
+            also=also,
+            sources=query.scope,
+        )
+
+    # -- 3. the abstention gate -------------------------------------------------------
+    def relevant(self, query: Query, passages: Sequence[Passage]) -> bool:
+        """Code-enforced abstention: some passage must be close in meaning or share the
+        question's distinctive words; otherwise the model is not asked at all."""
+        if any(p.score >= self.settings.min_score for p in passages):
+            return True
+        return any(
+            self.store.term_coverage(query.standalone, p.text) >= LEXICAL_EVIDENCE for p in passages
+        )
+
+    # -- 4. select the context --------------------------------------------------------
+    def select(self, query: Query, passages: list[Passage], code: str, tight: bool) -> Prompt:
+        """The prompt: with `tight`, the best passages whose text fits `context_tokens`
+        (at least one), else all of them; then whatever fits the context window."""
+        return self._fit(query.standalone, self._tight(passages) if tight else passages, code)
+
+    def _tight(self, passages: list[Passage]) -> list[Passage]:
+        """Every prompt token costs ~7 ms on a laptop CPU, and the first passages usually
+        hold the answer: a tight first try halves the latency of most answers."""
+        budget = self.settings.context_tokens
+        if not budget:
+            return passages
+        kept: list[Passage] = []
+        used = 0.0
+        for p in passages:
+            used += len(p.text) / CHARS_PER_TOKEN
+            if kept and used > budget:
+                break
+            kept.append(p)
+        return kept
+
+    def _fit(self, question: str, passages: list[Passage], code: str) -> Prompt:
+        """Make the prompt fit the context with room for the answer, whatever the corpus.
+
+        The weakest passages go first; a single passage that is still too long (huge
+        chunks, a small context) is cut short, keeping its offsets exact.
+        """
+        budget = self.settings.ctx - self.settings.max_tokens
+        while True:
+            messages = build_messages(question, passages, code)
+            tokens = self._generator().count_tokens(messages)
+            if tokens <= budget:
+                return Prompt(messages, passages, tokens, code)
+            if len(passages) > 1:
+                passages = passages[:-1]
+                continue
+            p = passages[0] if passages else None
+            keep = int(len(p.text) * budget / tokens * 0.9) if p else 0
+            if p is None or keep < 80:
+                raise InputError(
+                    f"the prompt needs {tokens} tokens but the context allows {budget}; "
+                    "ask a shorter question or raise RAG_CTX"
+                )
+            keep = p.text.rfind(" ", 0, keep) if " " in p.text[:keep] else keep
+            passages = [replace(p, text=p.text[:keep], end=p.start + keep)]
+
+    # -- 5. generate, checked -----------------------------------------------------------
+    def generate(
+        self,
+        query: Query,
+        prompt: Prompt,
+        timings: dict,
+        started: float,
+        stop: threading.Event | None,
+    ) -> Gen[Sentence, None, Attempt | None]:
+        """Stream the model's answer through the checks, yielding each sentence that
+        passes; returns the `Attempt` (None: `stop` was set, and the model is free)."""
+        question = query.asked or query.original
+        checked = CheckedStream(prompt.passages, self.store.term_weight, question, query.original)
+        deltas = self._generator().stream_chat(
+            prompt.messages,
+            max_tokens=self.settings.max_tokens,
+            temperature=0.0,  # greedy: grounded
+        )
+        tokens, first_at = 0, time.perf_counter()
+        for delta in deltas:
+            if stop is not None and stop.is_set():
+                getattr(deltas, "close", lambda: None)()  # the model's lock, now
+                return None
+            if not tokens:
+                first_at = time.perf_counter()
+                timings["first_token"] = first_at - started
+            tokens += 1
+            yield from _released(checked.feed(delta), timings, started)
+        yield from _released(checked.close(), timings, started)
+        # The model's own counts (prompt, KV-cache hits, answer), where it reports them
+        usage = getattr(deltas, "usage", None)
+        timings.update(usage.known() if isinstance(usage, Usage) else {})
+        return Attempt(checked, tokens, first_at)
+
+    def worth_retry(
+        self, query: Query, attempt: Attempt, prompt: Prompt, wide: Sequence[Passage]
+    ) -> bool:
+        """No usable answer although some passage is clearly about the question: the model
+        refused, or the verifier would drop every sentence it wrote (say it added a fact
+        the passages do not hold, "Vancouver, British Columbia")."""
+        if attempt.checked.shown or not any(p.score >= RETRY_EVIDENCE for p in wide):
+            return False
+        raw = attempt.checked.raw
+        if is_refusal(raw):
+            return True
+        return self._finish(query, raw, prompt.passages, {}, fallback=False).refused
+
+    # -- 6. conclude ------------------------------------------------------------------
+    def conclude(self, query: Query, attempt: Attempt, prompt: Prompt, timings: dict) -> Answer:
+        """The final answer: what the checks released, else (nothing was shown) a quote
+        of a passage that clearly answers, else a refusal."""
+        checked = attempt.checked
+        if checked.shown:
+            return Answer(
+                query.original,
+                checked.text,
+                False,
+                checked.citations(),
+                tuple(prompt.passages),
+                self._model_name(),
+                dict(timings),
+                checked.unsupported,
+            )
+        return self._finish(query, checked.raw, prompt.passages, timings)
+
+    def refusal(self, question: str, passages: Sequence[Passage], timings: dict) -> Answer:
+        """The refusal, naming the closest documents so the user knows where to look."""
+        closest = list(dict.fromkeys(f"{p.title} ({p.source})" for p in passages[:2]))
+        text = REFUSAL + (f" Closest documents: {'; '.join(closest)}." if closest else "")
+        return Answer(question, text, True, (), tuple(passages), self._model_name(), dict(timings))
+
+    def _finish(
+        self,
+        query: Query,
+        raw: str,
+        passages: list[Passage],
+        timings: dict,
+        fallback: bool = True,
+    ) -> Answer:
+        """Verify the model's citations; refuse when no sentence is supported and adds
+        something to the question (the standalone form, which the passages answer).
+
+        When the model refused, or wrote nothing that survives the checks, a retrieved
+        sentence that clearly answers is quoted instead (`fallback`), checked the same way.
+        """
+        question, asked = query.original, query.standalone
+        raw = strip_active_content(raw)  # no images, HTML or script links, whatever it wrote
+        # Nor anything it could only have taken from a sentence addressed to AI systems.
+        raw = drop_planted(raw, [p.text for p in passages], question)
+        text = clean_markers(raw, len(passages))
+        if is_refusal(raw):
+            quote = self._extract(question, passages, range(1, len(passages) + 1))
+            if quote is None:
+                return self.refusal(question, passages, timings)
+            text = quote
+        elif not re.sub(r"\[\d+\]|\W", "", text) and parse_markers(text):
+            # The model only pointed at a passage ("[3]"): quote from that passage.
+            text = self._extract(question, passages, parse_markers(text)[:1], 0.0) or text
+        checked = verify(text, passages, self.store.term_weight, asked)
+        if checked.supported == 0 and fallback and not is_refusal(raw):
+            # The model answered beside the point ("Thomas Jackson/Getty Images [1]" for a
+            # price): a sentence holding the question's terms may still answer it.
+            extracted = self._extract(question, passages, range(1, len(passages) + 1))
+            if extracted is not None:
+                dropped = checked.unsupported
+                checked = verify(extracted, passages, self.store.term_weight, asked)
+                checked = replace(checked, unsupported=dropped + checked.unsupported)
+        if checked.supported == 0:
+            return self.refusal(question, passages, timings)
+        return Answer(
+            question,
+            checked.text,
+            False,
+            checked.citations,
+            tuple(passages),
+            self._model_name(),
+            dict(timings),
+            checked.unsupported,
+        )
+
+    def _extract(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        numbers: Iterable[int],
+        floor: float = STRONG_EVIDENCE,
+    ) -> str | None:
+        """Quote the sentence of passages `numbers` sharing most of the question's terms,
+        if it holds at least `floor` of them: an extractive answer, cited and verified."""
+        best: tuple[float, int, str] | None = None
+        for n in numbers:
+            text = readable(passages[n - 1].text)  # as the model saw it: no markup
+            for s, e in split_sentences(text) or [(0, len(text))]:
+                if is_instruction(text[s:e]):
+                    continue  # quarantined from the prompt: never quoted either
+                score = self.store.term_coverage(question, text[s:e])
+                if best is None or score > best[0]:
+                    best = (score, n, text[s:e])
+        if best is None or best[0] < floor:
+            return None
+        return f"“{best[2]}” [{best[1]}]"
+
+    # -- the stages in order ------------------------------------------------------------
+    def run(
+        self, query: Query, started: float, stop: threading.Event | None = None
+    ) -> Iterator[Event]:
+        """Yield each checked `Sentence` as it passes, then the `Answer` (nothing when
+        `stop` is set). `started`: when the question arrived, for the timings."""
+        timings = {"rewrite": time.perf_counter() - started} if query.turns else {}
+        passages = self.retrieve(query)
+        timings["retrieval"] = time.perf_counter() - started - timings.get("rewrite", 0.0)
+        scoped = {"standalone": query.asked, "scope": query.scope or ()}
+        if not self.relevant(query, passages):
+            timings["total"] = timings["first_sentence"] = time.perf_counter() - started
+            answer = scoped_refusal(
+                replace(self.refusal(query.original, passages, timings), **scoped)
+            )
+            yield Sentence(answer.text)
+            yield answer
+            return
+        # The standalone question carries the conversation, so earlier turns are not resent.
+        # The best passages first, within a token budget; all of them only if that fails.
+        prompt = self.select(query, passages, new_fence_code(), tight=True)
+        timings["prompt_tokens"] = prompt.tokens
+        gen_started = time.perf_counter()
+        attempt = yield from self.generate(query, prompt, timings, started, stop)
+        if attempt is not None and self.worth_retry(query, attempt, prompt, passages):
+            # The answer may be in a passage the budget left out: the retry sends every
+            # passage, in the same order under the same fence code, so the first try's
+            # passages are still in llama.cpp's KV cache and only the new ones are
+            # evaluated. With no passage left out, a fresh code changes the prompt's
+            # tokens instead: a small model sometimes refuses with the answer in front of
+            # it, and one more try usually answers. Nothing of the first try was shown.
+            timings["retried"] = 1
+            code = new_fence_code() if len(prompt.passages) >= len(passages) else prompt.code
+            prompt = self.select(query, passages, code, tight=False)
+            attempt = yield from self.generate(query, prompt, timings, started, stop)
+        if attempt is None:
+            return  # stopped: the client left
+        timings["generation"] = time.perf_counter() - gen_started
+        timings["decode"] = time.perf_counter() - attempt.first_at  # after the first token
+        # A generator that does not count (a scripted fake) is assumed one token per delta
+        timings.setdefault("completion_tokens", attempt.tokens)
+        timings["total"] = time.perf_counter() - started
+        if not attempt.checked.shown:  # a refusal, a quote, or nothing passed: said at once
+            timings["first_sentence"] = timings["total"]
+        answer = scoped_refusal(replace(self.conclude(query, attempt, prompt, timings), **scoped))
+        if not attempt.checked.shown:
+            yield Sentence(answer.text, answer.citations)
+        yield answer
+
+
+def _released(sentences: list[Sentence], timings: dict, started: float) -> Iterator[Sentence]:
+    if sentences and "first_sentence" not in timings:
+        timings["first_sentence"] = time.perf_counter() - started
+    yield from sentences
+
+
+def scoped_refusal(answer: Answer) -> Answer:
+    """A refusal over chosen documents says so: the others were not searched."""
+    if not answer.refused or not answer.scope:
+        return answer
+    names = ", ".join(answer.scope[:5]) + (
+        f" and {len(answer.scope) - 5} more" if len(answer.scope) > 5 else ""
+    )
+    text = f"I cannot answer that from the chosen documents ({names}): they do not say."
+    return replace(answer, text=text + " The other documents were not searched.")
