@@ -27,7 +27,7 @@ from typing import Any
 from rag import RAG
 from rag.citations import is_refusal
 from rag.evaluation import keyword_hit, load_questions
-from rag.models import resolve_model
+from rag.llm import resolve_model
 
 NAIVE_PROMPT = "Answer the question using the context.\n\nContext:\n{context}\n\nQuestion: {q}"
 

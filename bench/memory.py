@@ -90,7 +90,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from rag.evaluation import load_questions
-    from rag.models import resolve_model
+    from rag.llm import resolve_model
     from rag.settings import Settings
 
     settings = Settings.from_env(model=args.model)

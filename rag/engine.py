@@ -35,8 +35,7 @@ from index.readers import SUPPORTED_SUFFIXES
 from .conversations import FILE as CONVERSATIONS_FILE
 from .conversations import Conversations
 from .errors import InputError
-from .llm import Generator, LlamaCppGenerator
-from .models import resolve_model
+from .llm import Generator, LlamaCppGenerator, resolve_model
 from .pipeline import Pipeline
 from .prompts import build_messages
 from .settings import Settings
@@ -113,7 +112,7 @@ class RAG:
         `llm_url`, a client for that server instead (no local model is touched)."""
         with self._generator_lock:
             if self._generator is None and self.settings.llm_url:
-                from .remote import OpenAICompatibleGenerator
+                from .llm.openai import OpenAICompatibleGenerator
 
                 self._generator = OpenAICompatibleGenerator(
                     self.settings.llm_url,
@@ -134,12 +133,10 @@ class RAG:
 
     def warm_up(self) -> None:
         """Load both models now, so the first question is answered at full speed."""
-        gen = self.generator
-        if isinstance(gen, LlamaCppGenerator):
+        warm_up = getattr(self.generator, "warm_up", None)  # a scripted fake may have none
+        if warm_up is not None:
             # The rules' tokens go into the KV cache now, not on the first question.
-            gen.warm_up(build_messages("Hello", []))
-        elif hasattr(gen, "warm_up"):
-            gen.warm_up()
+            warm_up(build_messages("Hello", []))
         self.store.embedder.embed(["warm up"])
 
     # -- indexing ----------------------------------------------------------------

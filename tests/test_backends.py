@@ -33,7 +33,7 @@ import pytest
 from index import SentenceTransformerEmbedder, bundled_corpus
 from index.store import SERVER_FORMAT
 from rag import RAG, Answer, IndexDirError, Sentence, Settings
-from rag.models import resolve_model
+from rag.llm import resolve_model
 from tests.fakes import DATA
 from tests.test_offline import free_port, outbound_in_trace
 

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from rag import InputError, ModelCorruptError, ModelNotFoundError
-from rag.models import PRESETS, Preset, assemble, resolve_model
+from rag.llm.models import PRESETS, Preset, assemble, resolve_model
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ import pytest
 from index import IndexDirError, InputError, Store
 from index.store import MARKER
 from rag import RAG, ModelError
-from rag.remote import MESSAGE_OVERHEAD, OpenAICompatibleGenerator, estimate_tokens
+from rag.llm import MESSAGE_OVERHEAD, estimate_tokens
+from rag.llm.openai import OpenAICompatibleGenerator
 from rag.types import Usage
 from tests.fakes import FakeEmbedder, FakeGenerator
 

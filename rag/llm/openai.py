@@ -13,7 +13,6 @@ Every failure (nothing listening, a timeout, an HTTP error, a broken stream) bec
 from __future__ import annotations
 
 import json
-import math
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,13 +21,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .errors import InputError, ModelError
-from .llm import ChatStream, Message
-from .types import Usage
+from ..errors import InputError, ModelError
+from ..types import Usage
+from .base import MESSAGE_OVERHEAD, ChatStream, Message, estimate_tokens
 
 # A busy server may hold a request in its queue for minutes before the first token.
 TIMEOUT = httpx.Timeout(600.0, connect=10.0)
-MESSAGE_OVERHEAD = 8  # chat-template tokens per message, as `LlamaCppGenerator` counts them
 # llama_cpp.server defaults to 1.1 where the in-process model uses 1.0 (greedy, grounded).
 SAMPLING = {"top_p": 1.0, "repeat_penalty": 1.0}
 # Fields a strict server may refuse (400/422 naming the field): sent until one is refused,
@@ -39,21 +37,6 @@ TOKENIZERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("/extras/tokenize", ("input",)),  # llama_cpp.server
     ("/tokenize", ("content", "prompt")),  # llama.cpp's server; vLLM
 )
-
-
-def estimate_tokens(messages: Sequence[Message]) -> int:
-    """Tokens a prompt takes at most, for servers without a tokenizer endpoint.
-
-    BPE vocabularies average about four characters of English per token, so one token
-    per three ASCII characters leaves a margin; other scripts (CJK, ...) can take a
-    token per character. Too high only costs a passage; too low overflows the context.
-    """
-    total = 0
-    for m in messages:
-        text = m["content"]
-        ascii_chars = len(text.encode("ascii", "ignore"))
-        total += math.ceil(ascii_chars / 3) + (len(text) - ascii_chars) + MESSAGE_OVERHEAD
-    return total
 
 
 def _read_usage(reported: Any, usage: Usage) -> None:
@@ -193,8 +176,9 @@ class OpenAICompatibleGenerator:
             )
         return body
 
-    def warm_up(self) -> None:
-        """Check now that the server answers (and learn its model name)."""
+    def warm_up(self, messages: Sequence[Message] | None = None) -> None:
+        """Check now that the server answers (and learn its model name); the server
+        keeps its own cache, so `messages` are not sent."""
         if self._model:
             self._models()
         else:

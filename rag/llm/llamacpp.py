@@ -1,8 +1,8 @@
-"""Generators: the one thing that turns chat messages into streamed text.
+"""`LlamaCppGenerator`: a local GGUF model through llama-cpp-python, in this process.
 
-`LlamaCppGenerator` owns a llama.cpp context, which can serve only one request at a time:
-a lock is held for the whole of each generation, so concurrent callers queue rather than
-corrupt each other's KV cache. Tests use a scripted fake with the same two methods.
+It owns a llama.cpp context, which can serve only one request at a time: a lock is held
+for the whole of each generation, so concurrent callers queue rather than corrupt each
+other's KV cache.
 
 llama.cpp keeps the KV cache of the last sequence and re-evaluates only what differs
 from it, so every call that starts with the same system message skips those tokens; the
@@ -15,43 +15,11 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from .errors import ModelError
-from .types import Usage
-
-Message = dict[str, str]
-
-
-@runtime_checkable
-class Generator(Protocol):
-    """A chat model that streams text deltas."""
-
-    name: str
-
-    def stream_chat(
-        self, messages: Sequence[Message], *, max_tokens: int, temperature: float
-    ) -> Iterator[str]: ...
-
-    def count_tokens(self, messages: Sequence[Message]) -> int: ...
-
-
-class ChatStream(Iterator[str]):
-    """Text deltas; once exhausted, `usage` holds the model's own token counts (a remote
-    server's deltas need not be one token each, so counting them would be wrong)."""
-
-    def __init__(self, deltas: Iterator[str], usage: Usage) -> None:
-        self._deltas = deltas
-        self.usage = usage
-
-    def __next__(self) -> str:
-        return next(self._deltas)
-
-    def close(self) -> None:
-        """Stop generating now: the model's lock is released at once."""
-        close = getattr(self._deltas, "close", None)
-        if close is not None:
-            close()
+from ..errors import ModelError
+from ..types import Usage
+from .base import MESSAGE_OVERHEAD, ChatStream, Message
 
 
 def _common_prefix(a: Any, b: Any) -> int:
@@ -121,7 +89,8 @@ class LlamaCppGenerator:
         with self._lock:
             llama = self._load()
             text = "".join(m["content"] for m in messages)
-            return len(llama.tokenize(text.encode("utf-8"), add_bos=False)) + 8 * len(messages)
+            tokens = len(llama.tokenize(text.encode("utf-8"), add_bos=False))
+            return tokens + MESSAGE_OVERHEAD * len(messages)
 
     def stream_chat(
         self, messages: Sequence[Message], *, max_tokens: int, temperature: float

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError, ModelCorruptError, ModelNotFoundError
+from ..errors import InputError, ModelCorruptError, ModelNotFoundError
 
 GGUF_MAGIC = b"GGUF"
 _BLOCK = 1 << 22
