@@ -20,6 +20,30 @@ EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # indexing finished but some files failed
 
 
+def _settings_help() -> str:
+    """Every setting's variable, help text, bounds and default, as `Settings` declares them."""
+    import textwrap
+
+    from .settings import Settings
+
+    lines = ["settings (environment variables; arguments override them):"]
+    for name, field in Settings.model_fields.items():
+        bounds = {type(m).__name__: m for m in field.metadata}
+        text = str(field.description)
+        if "Ge" in bounds and "Le" in bounds:
+            text += f" ({bounds['Ge'].ge} to {bounds['Le'].le})"
+        if (
+            field.repr is not False
+            and field.default not in ("", None)
+            and not field.default_factory
+        ):
+            text += f"; default {field.default}"
+        wrapped = textwrap.wrap(text, 64) or [""]
+        lines.append(f"  RAG_{name.upper():22} {wrapped[0]}")
+        lines += [" " * 29 + more for more in wrapped[1:]]
+    return "\n".join(lines)
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--db",
@@ -38,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rag",
         description="Ask questions about your documents; answers cite the passages they use. "
         "Runs fully offline with a local model.",
+        epilog=_settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

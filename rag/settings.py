@@ -1,11 +1,19 @@
-"""One settings object: defaults, then `RAG_*` environment variables, then arguments."""
+"""One settings object: defaults, then `RAG_*` environment variables, then arguments.
+
+Each setting is declared once, with its type, bounds and help text (pydantic-settings
+reads and validates the environment); a bad value is an `InputError` naming its variable.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from index.onnx_embedder import BACKENDS
 
@@ -45,47 +53,94 @@ def _cache_home() -> Path:
 REMOTE_CONCURRENCY = 4
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
     """Every knob that matters, each with a `RAG_<NAME>` environment variable."""
 
-    db: Path = _data_home() / "index"  # where the index lives
-    model: str = "default"  # preset name (default, small) or a path to a .gguf file
-    model_sha256: str = ""  # expected sha256 of a custom GGUF (checked when given)
-    cache_dir: Path = _cache_home()  # where preset GGUF files are assembled
-    top_k: int = 5  # passages given to the model (1-20)
-    min_score: float = 0.25  # refuse without the model when no passage is this close (cosine)
-    # ...and none holds half of the question's distinctive words (see pipeline.LEXICAL_EVIDENCE)
-    ctx: int = 4096  # llama.cpp context tokens (512-32768)
-    threads: int = _physical_cores()  # llama.cpp threads
-    max_tokens: int = 320  # longest answer, in tokens (16-4096)
-    # Passage text of a first try (0: all top_k; see pipeline.Pipeline.select). Chosen on every set
-    # together: 450 holds the answer for 0.92 dev, 0.80 html, 0.82 docs, 0.47 pdf of
-    # questions whose answer is in the top 5 (150: 0.85, 0.80, 0.65, 0.35), at a median
-    # of ~350 passage tokens against ~400-700 for all five; a refusal retries with all.
-    context_tokens: int = 450
-    draft_tokens: int = 0  # prompt-lookup speculative decoding (0: off; slower on 2 cores)
-    # Sentences kept either side of a chunk's best sentence; 0: whole chunks, overlapping
-    # ones merged. Windows cut answers away (list items, table rows, a number two
-    # sentences on): whole chunks raised recall@5 on docs from 0.47 to 0.82, pdf 0.24-0.65.
-    window: int = 0
-    max_question_chars: int = 1000  # longer questions are refused with an error
-    # Embedding runtime: torch, onnx (the same vectors) or onnx-int8 (see index.onnx_embedder).
-    embed_backend: str = "onnx-int8"
-    chunk_chars: int = 700  # longest chunk when indexing (200-4000)
-    max_file_mb: int = 20  # larger files are skipped when indexing and refused on upload
-    ui_username: str = ""  # web UI login; required (with the password) off loopback
-    ui_password: str = field(default="", repr=False)  # never printed with the settings
-    api_key: str = field(default="", repr=False)  # `rag serve`: required bearer key when set
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", frozen=True, extra="forbid", env_ignore_empty=True
+    )
+
+    db: Path = Field(default_factory=lambda: _data_home() / "index", description="index directory")
+    model: str = Field("default", description="preset (default, small) or a path to a .gguf")
+    model_sha256: str = Field("", description="expected sha256 of a custom GGUF (checked)")
+    cache_dir: Path = Field(
+        default_factory=_cache_home, description="where preset GGUF files are assembled"
+    )
+    top_k: int = Field(5, ge=1, le=20, description="passages given to the model")
+    min_score: float = Field(
+        0.25,
+        ge=-1.0,
+        le=1.0,
+        description="refuse without asking the model when no passage is this close "
+        "(cosine) and none holds half of the question's distinctive words",
+    )
+    ctx: int = Field(4096, ge=512, le=32768, description="llama.cpp context tokens")
+    threads: int = Field(
+        default_factory=_physical_cores, ge=1, le=256, description="llama.cpp threads"
+    )
+    max_tokens: int = Field(320, ge=16, le=4096, description="longest answer, in tokens")
+    # Chosen on every set together: 450 holds the answer for 0.92 dev, 0.80 html, 0.82
+    # docs, 0.47 pdf of questions whose answer is in the top 5 (150: 0.85, 0.80, 0.65,
+    # 0.35), at a median of ~350 passage tokens against ~400-700 for all five.
+    context_tokens: int = Field(
+        450,
+        ge=0,
+        le=32768,
+        description="passage tokens of a first try (0: all top_k); a refusal retries with "
+        "all of them (see pipeline.Pipeline.select)",
+    )
+    draft_tokens: int = Field(
+        0, ge=0, le=32, description="prompt-lookup speculative decoding (0: off; slower on 2 cores)"
+    )
+    # Windows cut answers away (list items, table rows, a number two sentences on): whole
+    # chunks raised recall@5 on docs from 0.47 to 0.82, pdf 0.24-0.65.
+    window: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="sentences kept either side of a chunk's best sentence (0: whole "
+        "chunks, overlapping ones merged)",
+    )
+    max_question_chars: int = Field(
+        1000, ge=10, le=100_000, description="longer questions are refused with an error"
+    )
+    embed_backend: str = Field(
+        "onnx-int8",
+        description="embedding runtime: torch, onnx (the same vectors) or onnx-int8",
+    )
+    chunk_chars: int = Field(700, ge=200, le=4000, description="longest chunk when indexing")
+    max_file_mb: int = Field(
+        20, ge=1, le=2048, description="larger files are skipped when indexing, refused on upload"
+    )
+    ui_username: str = Field("", description="web UI login; required off loopback")
+    ui_password: str = Field("", repr=False, description="web UI password (never printed)")
+    api_key: str = Field("", repr=False, description="`rag serve`: required bearer key when set")
     # Scale-out on existing engines (empty: everything in this process).
-    chroma_url: str = ""  # a Chroma server, e.g. http://127.0.0.1:8000
-    llm_url: str = ""  # an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
-    llm_model: str = ""  # model name sent to that server (default: its first model)
-    llm_api_key: str = field(default="", repr=False)  # bearer key for that server
-    # Answers generated at once by the UI (0: follow the backend: 1 for the local GGUF,
-    # whose llama.cpp context serves one request at a time, REMOTE_CONCURRENCY for an
-    # LLM server, which queues and batches requests itself).
-    concurrency: int = 0
+    chroma_url: str = Field("", description="a Chroma server, e.g. http://127.0.0.1:8000")
+    llm_url: str = Field(
+        "", description="an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1"
+    )
+    llm_model: str = Field("", description="model name sent to that server (default: its first)")
+    llm_api_key: str = Field("", repr=False, description="bearer key for that server")
+    concurrency: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="answers generated at once by the UI (0: 1 for the local GGUF, whose "
+        "llama.cpp context serves one request at a time; REMOTE_CONCURRENCY for a server)",
+    )
+
+    @field_validator("embed_backend")
+    @classmethod
+    def _backend(cls, value: str) -> str:
+        if value not in BACKENDS:
+            raise ValueError(f"must be {' or '.join(BACKENDS)}")
+        return value
+
+    @field_validator("db", "cache_dir")
+    @classmethod
+    def _home(cls, value: Path) -> Path:
+        return Path(value).expanduser()
 
     @property
     def answer_slots(self) -> int:
@@ -94,64 +149,64 @@ class Settings:
             return 1  # a local llama.cpp context: more would only wait on its lock
         return self.concurrency or REMOTE_CONCURRENCY
 
-    _BOUNDS = {
-        "top_k": (1, 20),
-        "min_score": (-1.0, 1.0),
-        "ctx": (512, 32768),
-        "threads": (1, 256),
-        "max_tokens": (16, 4096),
-        "window": (0, 10),
-        "draft_tokens": (0, 32),
-        "context_tokens": (0, 32768),
-        "max_question_chars": (10, 100_000),
-        "chunk_chars": (200, 4000),
-        "max_file_mb": (1, 2048),
-        "concurrency": (0, 64),
-    }
-
-    _CHOICES = {"embed_backend": BACKENDS}
-
     @property
     def max_file_bytes(self) -> int:
         return self.max_file_mb * 1024 * 1024
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Defaults < environment < explicit arguments (None arguments are ignored)."""
-        env = os.environ if env is None else env
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = env.get(f"RAG_{f.name.upper()}")
-            if raw is not None and raw != "":
-                values[f.name] = raw
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(cls(), **{k: cls._coerce(k, v) for k, v in values.items()})
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults < environment (`env`, default `os.environ`) < explicit arguments
+        (None arguments are ignored)."""
+        unknown = sorted(set(overrides) - set(cls.model_fields))
+        if unknown:
+            raise InputError(f"unknown setting {unknown[0]!r}")
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if env is not None:  # an explicit environment only: os.environ is not read
+            for name in cls.model_fields:
+                raw = env.get(f"RAG_{name.upper()}")
+                if raw not in (None, "") and name not in given:
+                    given[name] = raw
+            return cls._build(given, read_environ=False)
+        return cls._build(given)
 
     @classmethod
-    def _coerce(cls, name: str, value: Any) -> Any:
-        kinds = {f.name: f.type for f in fields(cls)}
-        if name not in kinds:
-            raise InputError(f"unknown setting {name!r}")
-        kind = kinds[name]
+    def _build(cls, values: dict[str, Any], read_environ: bool = True) -> Settings:
+        token = _READ_ENVIRON.set(read_environ)
         try:
-            if kind == "Path":
-                return Path(value).expanduser()
-            if kind == "int":
-                value = int(value)
-            elif kind == "float":
-                value = float(value)
-            elif name in cls._CHOICES:
-                if str(value) not in cls._CHOICES[name]:
-                    raise ValueError
-                return str(value)
-            else:
-                return str(value)
-        except (TypeError, ValueError) as exc:
-            what = " or ".join(cls._CHOICES[name]) if name in cls._CHOICES else f"a {kind}"
-            raise InputError(
-                f"setting {name} (RAG_{name.upper()}): {value!r} is not {what}"
-            ) from exc
-        lo, hi = cls._BOUNDS[name]
-        if not lo <= value <= hi:
-            raise InputError(f"setting {name} (RAG_{name.upper()}) must be in [{lo}, {hi}]")
-        return value
+            return cls(**values)
+        except ValidationError as exc:
+            raise InputError(_explain(exc)) from exc
+        finally:
+            _READ_ENVIRON.reset(token)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then `RAG_*` variables (unless an explicit environment was given);
+        never a .env file or a secrets folder."""
+        return (init_settings, env_settings) if _READ_ENVIRON.get() else (init_settings,)
+
+
+# False while `from_env` builds from an explicit environment mapping instead of os.environ
+_READ_ENVIRON: ContextVar[bool] = ContextVar("rag_settings_read_environ", default=True)
+
+
+def _explain(exc: ValidationError) -> str:
+    """The first problem, naming the setting and its variable as a user sets it."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting {name!r}"
+    field = Settings.model_fields.get(name)
+    bounds = {type(m).__name__: m for m in field.metadata} if field else {}
+    ge, le = bounds.get("Ge"), bounds.get("Le")
+    if error["type"] in ("greater_than_equal", "less_than_equal") and ge and le:
+        return f"setting {name} (RAG_{name.upper()}) must be in [{ge.ge}, {le.le}]"
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    return f"setting {name} (RAG_{name.upper()}): {error.get('input')!r}: {reason}"

@@ -40,6 +40,18 @@ def test_help_explains_every_subcommand_and_option(capsys):
             assert word in out
 
 
+def test_help_lists_every_setting_with_its_bounds(capsys):
+    from rag import Settings
+
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for name in Settings.model_fields:
+        assert f"RAG_{name.upper()} " in out
+    assert "RAG_TOP_K passages given to the model (1 to 20); default 5" in out
+    assert "web UI password (never printed) RAG_API_KEY" in out  # no default shown
+
+
 def test_ask_json_has_the_documented_shape(fake_cli, corpus, capsys):
     assert cli.main(["index", str(corpus)]) == 0
     capsys.readouterr()
