@@ -31,17 +31,12 @@ from . import offline  # noqa: F401  (sets the offline switches before chromadb 
 from .atomic import write_json_atomic
 from .embedding import ChromaEmbedding, Embedder
 from .errors import IndexDirError, InputError, NotAnIndexError, RagError, UnknownDocumentError
-from .lexical import Lexical, tokenize
+from .lexical import Lexical
 from .lock import write_lock
 from .readable import readable
+from .search import CANDIDATES, Search
 from .snapshot import Snapshot, Snapshots, StoredDocument
-from .types import Chunk, Passage
-from .window import (
-    SentenceVectors,
-    best_sentence_similarity,
-    merge_overlapping,
-    sentence_windows,
-)
+from .types import HEADING, TEXT, Chunk, Passage
 
 MARKER = "rag-index.json"
 REEMBEDDING = "reembedding"  # marker key: the embedder an unfinished re-embedding is for
@@ -55,36 +50,10 @@ FORMAT = 4
 # as documents).
 SERVER_FORMAT = 5
 _UPGRADES = {2: FORMAT, 3: SERVER_FORMAT}
-TEXT = "text"  # the metadata key of a chunk's text
-HEADING = "heading"  # ...and of its heading path (absent when it has none)
 COLLECTION = "chunks"  # embedded indexes; a server-backed one gets "chunks-<random id>"
 SERVER_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 _ADD_BATCH = 256
 _GET_BATCH = 5000
-RRF_K = 60  # reciprocal rank fusion constant (Cormack et al.)
-# Candidates from each ranking, and their weights in the fusion. Chosen on every
-# evaluation set together (bench/quality.py --retrieval-only; recall@5 of whole chunks):
-# 30 candidates and equal weights gave dev 1.0, html 0.90, docs 0.71, pdf 0.59; 50 and
-# lexical 1.5 give 1.0, 0.90, 0.82, 0.65. BM25 carries the exact names, numbers and
-# identifiers questions use; dense near-duplicates no longer outvote it.
-CANDIDATES = 50
-DENSE_WEIGHT, LEXICAL_WEIGHT = 1.0, 1.5
-# A second stage: the best fused candidates ranked again by their best sentence's cosine
-# to the question, that ranking fused in as a third vote. A chunk's vector averages all
-# its sentences, so one that states the answer among other matter ("less than 64 bytes
-# of metadata for each 64 MB chunk") ranks below chunks that are about the topic
-# throughout. Chosen on every set together (bench/quality.py --retrieval-only): weight
-# 1.0 raised recall@5 on pdf 0.647 -> 0.824 and MRR on every set (html 0.78 -> 0.81,
-# docs 0.72 -> 0.75, pdf 0.53 -> 0.61), with no set's recall or share in the top 2
-# lower; weight 2.0 pushed dev's d02 from rank 1 to 3. A pool of 10 embeds half the
-# sentences (median retrieval 0.5 s against 0.7-0.9 s for 20, measured beside a CI run;
-# sentences are cached for follow-ups) but ranked pdf12's answer out of the top 5 (pdf
-# recall 0.765); 30 ranked as 20.
-SENTENCE_POOL = 20
-SENTENCE_WEIGHT = 1.0
-EXACT_MIN_CHARS = 16  # a query this long found verbatim in a chunk is a known-item lookup
-# Two chunks sharing this share of their words (Jaccard) say the same thing: keep one.
-NEAR_DUPLICATE = 0.9
 
 
 def chunk_id(chunk: Chunk) -> str:
@@ -231,7 +200,6 @@ class Store:
     ) -> None:
         self.path = Path(path).expanduser().resolve()
         self.embedder = embedder
-        self._sentences = SentenceVectors(embedder)  # windows re-read the same sentences
         self.chroma_url = chroma_url.strip().rstrip("/")
         if self.chroma_url:
             parse_chroma_url(self.chroma_url)  # a bad URL fails before anything is created
@@ -256,6 +224,7 @@ class Store:
         self._seen = self.snapshots.pointer()
         self._reopen_lock = threading.Lock()
         self._empty = Lexical([], [])
+        self._search = Search(self)  # the read side: hybrid and dense search
         self.reembedded = 0  # chunks embedded again when opened with `reembed`
         if info is not None and (info.get(REEMBEDDING) or info.get("embedder") != embedder.name):
             self.reembedded = self._reembed()
@@ -372,7 +341,9 @@ class Store:
 
     # -- what is committed ------------------------------------------------------------
 
-    def _snapshot(self) -> Snapshot | None:
+    def committed(self) -> Snapshot | None:
+        """What is committed now (None: nothing yet, or a format-1 index); a reader takes
+        it once per query, so a commit mid-query never mixes two states."""
         snap = self.snapshots.current()
         name = snap.name if snap else None
         if name != self._seen:  # another process committed: see its vectors too
@@ -385,19 +356,25 @@ class Store:
 
     @property
     def lexical(self) -> Lexical:
-        snap = self._snapshot()
+        return self.lexical_at(self.committed())
+
+    def lexical_at(self, snap: Snapshot | None) -> Lexical:
+        """The BM25 index of one committed state."""
         return snap.lexical if snap else self._empty
 
     def count(self) -> int:
         """Committed chunks (what search can return)."""
-        return self._count(self._visible(self._snapshot()))
+        return self.count_visible(self.visible(self.committed()))
 
-    def _count(self, visible: frozenset[str] | None) -> int:
+    def count_visible(self, visible: frozenset[str] | None) -> int:
         return self._collection.count() if visible is None else len(visible)
 
     def documents(self) -> dict[str, StoredDocument]:
         """Every committed document, keyed by source."""
-        snap = self._snapshot()
+        return self.documents_at(self.committed())
+
+    def documents_at(self, snap: Snapshot | None) -> dict[str, StoredDocument]:
+        """The documents of one committed state (as `committed` returned it)."""
         if snap is None:
             return self._legacy_documents() if self._legacy else {}
         return dict(snap.documents)
@@ -526,7 +503,7 @@ class Store:
 
     def collect_garbage(self) -> int:
         """Delete vectors no committed document uses (left by updates or killed runs)."""
-        snap = self._snapshot()
+        snap = self.committed()
         keep = snap.chunk_ids if snap else frozenset()
         if self._collection.count() == len(keep):
             return 0
@@ -556,13 +533,13 @@ class Store:
         """IDF-weighted share of the query's terms found in `text` (0..1)."""
         return self.lexical.coverage(query, text)
 
-    def _visible(self, snap: Snapshot | None) -> frozenset[str] | None:
+    def visible(self, snap: Snapshot | None) -> frozenset[str] | None:
         """Committed chunk ids; None means everything in Chroma (format-1 index)."""
         if snap is None:
             return None if self._legacy else frozenset()
         return snap.chunk_ids
 
-    def _dense(
+    def nearest(
         self,
         qvec: np.ndarray,
         n: int,
@@ -599,7 +576,7 @@ class Store:
                 return rows
             ask = min(stored, ask * 4)
 
-    def _rows(self, ids: Sequence[str], qvec: np.ndarray) -> dict[str, tuple[str, dict, float]]:
+    def rows(self, ids: Sequence[str], qvec: np.ndarray) -> dict[str, tuple[str, dict, float]]:
         """Text, metadata and cosine to the query of the chunks `ids`."""
         if not ids:
             return {}
@@ -619,85 +596,13 @@ class Store:
         window: int = 0,
         also: Sequence[str] = (),
         sources: Collection[str] | None = None,
-        fresh: bool = True,
     ) -> list[Passage]:
-        """Hybrid search: dense and BM25 rankings fused by weighted reciprocal rank.
+        """Hybrid search of what is committed (see `index.search.Search.hybrid`)."""
+        return self._search.hybrid(query, k, candidates, window, also, sources)
 
-        `also`: other wordings of the same need, whose rankings are fused in too (a
-        follow-up's rewrite may lose its referent; its words with the previous question's
-        keep it). Scores, the exact-match rule and windows follow `query`. `sources`: only
-        these documents are searched, by both rankings (see `resolve_sources`). `fresh`:
-        whether a search that raced a commit may run again on the new snapshot (once).
-
-        Then exact evidence wins: a chunk holding the whole query verbatim (a pasted line,
-        an error message) comes first, and a chunk that nearly repeats a better one (the
-        same option text on ten command pages) gives its place to the next. `score` is the
-        chunk's cosine similarity to the query, also for BM25-only hits. With `window` > 0
-        each chunk is cut down to its best sentence +/- `window`.
-        """
-        snap = self._snapshot()  # read once: a commit mid-query must not mix two states
-        visible = self._visible(snap)
-        lexical = snap.lexical if snap else self._empty
-        allowed, where = None, None
-        if sources is not None:
-            docs = snap.documents if snap else self._legacy_documents()
-            allowed = frozenset(c for s in sources if s in docs for c in docs[s].chunk_ids)
-            visible = allowed if visible is None else visible & allowed
-            where = {"source": {"$in": sorted(sources)}}
-        total = self._count(visible)
-        if total == 0 or k <= 0:
-            return []
-        queries = list(dict.fromkeys([query, *also]))
-        qvecs = np.asarray(self.embedder.embed(queries), dtype=np.float32)
-        qvec = qvecs[0]
-        n = min(max(candidates, k), total)
-        fused: dict[str, float] = {}
-        lexical_hits: list[tuple[str, float]] = []
-        for text, vec in zip(queries, qvecs, strict=True):
-            for rank, (cid, _) in enumerate(self._dense(vec, n, visible, where)):
-                fused[cid] = fused.get(cid, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
-            hits = lexical.search(text, n, allowed)
-            for rank, (cid, _) in enumerate(hits):
-                fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
-            lexical_hits += hits[:k]
-        ranked = sorted(fused, key=lambda c: -fused[c])
-        # Texts for a few more than k: room to skip near-duplicates, and the best lexical
-        # hits, which are the only chunks that can hold the whole query verbatim.
-        pool = ranked[:SENTENCE_POOL]
-        look = list(dict.fromkeys(pool + ranked[: 3 * k] + [cid for cid, _ in lexical_hits]))
-        rows = self._rows(look, qvec)
-        pool = [cid for cid in pool if cid in rows]
-        best = best_sentence_similarity([rows[c][0] for c in pool], qvec, self._sentences)
-        for rank, i in enumerate(np.argsort(-best, kind="stable")):
-            fused[pool[i]] += SENTENCE_WEIGHT / (RRF_K + rank + 1)
-        ranked = sorted(fused, key=lambda c: -fused[c])  # only the pool's order can change
-        if len(rows) < min(k, len(ranked)):  # ids gone since the snapshot: look further
-            rows.update(self._rows(ranked[3 * k :], qvec))
-            if len(rows) < min(k, len(ranked)) and self._snapshot() is not snap and fresh:
-                # a commit replaced what this snapshot saw: search what it published
-                return self.search(query, k, candidates, window, also, sources, fresh=False)
-        order = [cid for cid in ranked if cid in rows]
-        exact = _squash(query)
-        if len(exact) >= EXACT_MIN_CHARS:
-            order.sort(key=lambda cid: exact not in _squash(rows[cid][0]))  # stable
-        chunks: list[Passage] = []
-        given: list[Passage] = []  # what the model is given: k of them
-        seen: list[set[str]] = []
-        for cid in order:
-            words = set(tokenize(rows[cid][0]))
-            if any(_near_duplicate(words, other) for other in seen):
-                continue
-            seen.append(words)
-            chunks.append(self._passage(*rows[cid]))
-            # Without windows, neighbouring chunks (they share a sentence) join into one
-            # passage, and the next chunk fills the place the join freed.
-            given = chunks if window else merge_overlapping(chunks)
-            if len(given) >= k:
-                break
-        if window:
-            cover = lambda text: lexical.coverage(query, text)  # noqa: E731
-            return sentence_windows(given, qvec, self._sentences, window, cover)
-        return given
+    def dense_search(self, query: str, k: int = 5) -> list[Passage]:
+        """Embedding similarity only: the naive baseline, kept for comparison."""
+        return self._search.dense(query, k)
 
     def resolve_sources(self, names: Iterable[str]) -> list[str]:
         """Indexed documents named by `names`: a source ("report.pdf", "guide/intro.md") or
@@ -723,39 +628,6 @@ class Store:
         if not chosen:
             raise InputError("choose at least one document")
         return list(dict.fromkeys(chosen))
-
-    def dense_search(self, query: str, k: int = 5) -> list[Passage]:
-        """Embedding similarity only: the naive baseline, kept for comparison."""
-        visible = self._visible(self._snapshot())
-        if self._count(visible) == 0 or k <= 0:
-            return []
-        qvec = np.asarray(self.embedder.embed([query])[0], dtype=np.float32)
-        ids = [cid for cid, _ in self._dense(qvec, k, visible)]
-        rows = self._rows(ids, qvec)
-        return [self._passage(*rows[cid]) for cid in ids if cid in rows]
-
-    @staticmethod
-    def _passage(text: str, meta: dict, score: float) -> Passage:
-        return Passage(
-            source=str(meta["source"]),
-            title=str(meta.get("title", meta["source"])),
-            text=text,
-            start=int(meta["start"]),
-            end=int(meta["end"]),
-            score=round(score, 4),
-            page=int(meta["page"]) if "page" in meta else None,
-            heading=str(meta.get(HEADING, "")),
-        )
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
-def _near_duplicate(a: set[str], b: set[str]) -> bool:
-    if not a or not b:
-        return False
-    return len(a & b) >= NEAR_DUPLICATE * len(a | b)
 
 
 def searchable(chunk: Chunk) -> str:

@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+# The Chroma metadata keys of a chunk's text and heading path (absent when it has none):
+# written by `store`, read back into `Passage`s by `search`.
+TEXT = "text"
+HEADING = "heading"
+
 
 @dataclass(frozen=True)
 class Document:

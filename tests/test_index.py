@@ -8,7 +8,8 @@ from dataclasses import replace
 import pytest
 
 from index import IndexDirError, NotAnIndexError, PathNotFoundError, Store, sync
-from index.store import FORMAT, MARKER, TEXT
+from index.store import FORMAT, MARKER
+from index.types import TEXT
 from tests.fakes import FakeEmbedder
 
 
@@ -209,7 +210,7 @@ def test_a_chunk_stating_the_answer_among_other_matter_outranks_chunks_about_the
     """The second stage: a chunk whose vector is mostly about lunch still ranks first when
     one of its sentences says what was asked; chunks about the master throughout, which
     never say it, ranked above it by the fusion alone."""
-    from index import store as store_module
+    from index import search as search_module
 
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -225,7 +226,7 @@ def test_a_chunk_stating_the_answer_among_other_matter_outranks_chunks_about_the
     sync(store, [folder])
     question = "What metadata does the master keep for each chunk?"
     assert [p.source for p in store.search(question, k=3)] == ["a.txt", "b.txt", "c.txt"]
-    monkeypatch.setattr(store_module, "SENTENCE_WEIGHT", 0.0)  # the fusion alone
+    monkeypatch.setattr(search_module, "SENTENCE_WEIGHT", 0.0)  # the fusion alone
     assert [p.source for p in store.search(question, k=3)][0] == "b.txt"
 
 
@@ -343,13 +344,13 @@ def test_a_search_that_races_a_commit_answers_from_the_new_snapshot(tmp_path, co
     the chunks its snapshot listed may be gone from Chroma by the time it reads them."""
     store = Store(tmp_path / "db", FakeEmbedder())
     sync(store, [corpus])
-    old = store._snapshot()
+    old = store.committed()
     (corpus / "tea.txt").write_text("Green tea is brewed at 75 degrees now.\n", "utf-8")
     (corpus / "paris.md").write_text("# Paris\n\nParis has the Louvre.\n", "utf-8")
     sync(store, [corpus])  # replaces every chunk: the old ids are garbage-collected
-    new = store._snapshot()
+    new = store.committed()
     snapshots = iter([old])
-    monkeypatch.setattr(store, "_snapshot", lambda: next(snapshots, new))
+    monkeypatch.setattr(store, "committed", lambda: next(snapshots, new))
     hits = store.search("green tea brewed", k=2)
     assert hits and "75 degrees" in hits[0].text
 
