@@ -513,16 +513,6 @@ class Store:
             self._collection.delete(ids=batch)
         return len(stale)
 
-    def remove(self, sources: Sequence[str]) -> list[str]:
-        """Take documents out of the index; returns the sources that were there."""
-        with self.writing():
-            docs = self.documents()
-            gone = [s for s in sources if s in docs]
-            if gone:
-                self.commit({s: d for s, d in docs.items() if s not in gone})
-                self.collect_garbage()
-            return gone
-
     # -- reading ------------------------------------------------------------------------
 
     def term_weight(self, term: str) -> float:

@@ -7,9 +7,7 @@ at import or open time, only when an answer is first needed.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,7 +28,9 @@ from index import (
     read_indexed,
 )
 from index import sync as _sync
-from index.readers import SUPPORTED_SUFFIXES
+from index.uploads import add_files as _add_files
+from index.uploads import remove as _remove
+from index.uploads import uploads_dir
 
 from .conversations import FILE as CONVERSATIONS_FILE
 from .conversations import Conversations
@@ -42,7 +42,6 @@ from .settings import Settings
 from .types import Answer, Event
 
 HistoryLike = Sequence[Any] | None
-UPLOADS = "uploads"  # folder inside the index directory for files added through the UI
 
 
 def _normalize_history(history: HistoryLike) -> list[tuple[str, str]]:
@@ -184,50 +183,28 @@ class RAG:
     @property
     def uploads_dir(self) -> Path:
         """Where `add_files` keeps its copies: inside the index, mirrored like a folder."""
-        return self.store.path / UPLOADS
+        return uploads_dir(self.store)
 
     def add_files(
         self, files: Sequence[str | Path], progress: Progress | None = None
     ) -> IndexReport:
-        """Copy files (e.g. browser uploads) into the index's own folder and index them.
-
-        Each file is checked first (type, size, a plain name); one bad file refuses the
-        whole batch before anything is copied, so a failed upload changes nothing.
-        """
-        limit = self.settings.max_file_bytes
-        checked: list[tuple[Path, str]] = []
-        for file in files:
-            path = Path(file)
-            name = path.name
-            if not name or name.startswith(".") or name != name.strip():
-                raise InputError(f"{name!r}: not an acceptable file name")
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                allowed = " ".join(sorted(SUPPORTED_SUFFIXES))
-                raise InputError(f"{name}: file type not accepted (allowed: {allowed})")
-            if not path.is_file():
-                raise InputError(f"{name}: not a readable file")
-            if path.stat().st_size > limit:
-                raise InputError(f"{name}: over the {self.settings.max_file_mb} MB limit")
-            checked.append((path, name))
-        if not checked:
-            raise InputError("no files to add")
-        self.uploads_dir.mkdir(exist_ok=True)
-        for path, name in checked:
-            tmp = self.uploads_dir / f".{name}.part"
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, self.uploads_dir / name)
-        return self.index([self.uploads_dir], progress=progress)
+        """Copy files (e.g. browser uploads) into the index's own folder and index them
+        (see `index.uploads.add_files`: one bad file refuses the whole batch before
+        anything is copied, so a failed upload changes nothing)."""
+        with self._index_lock:
+            return _add_files(
+                self.store,
+                files,
+                max_bytes=self.settings.max_file_bytes,
+                chunk_chars=self.settings.chunk_chars,
+                progress=progress,
+            )
 
     def remove(self, sources: Sequence[str]) -> list[str]:
         """Take documents out of the index. Files are not touched, except the index's own
         copies of uploads (else the next upload would bring them back)."""
         with self._index_lock:
-            docs = self.store.documents()
-            gone = self.store.remove(list(sources))
-            for source in gone:
-                if Path(docs[source].root) == self.uploads_dir.resolve():
-                    (self.uploads_dir / source).unlink(missing_ok=True)
-            return gone
+            return _remove(self.store, list(sources))
 
     def ensure_indexed(self) -> IndexReport | None:
         """Index the bundled corpus if the index is empty (first run of the demo)."""

@@ -13,6 +13,7 @@ import pytest
 from index import IndexLockedError, ProgressEvent, Store, sync
 from index.indexer import load_document
 from index.neutralize import neutralize
+from index.uploads import remove
 from tests.fakes import FakeEmbedder
 from tests.makers import encrypted_pdf_bytes, pdf_bytes, write_docx
 
@@ -181,7 +182,7 @@ def test_identical_content_under_two_names_is_embedded_once(tmp_path, corpus, st
     hits = store.search("green tea brewing", k=4)
     # Both are searchable, but a copy is a near-duplicate: one of the two fills a slot.
     assert len({p.source for p in hits} & {"tea.txt", "copy-of-tea.txt"}) == 1
-    store.remove(["tea.txt"])
+    remove(store, ["tea.txt"])
     assert "copy-of-tea.txt" in {p.source for p in store.search("green tea brewing", k=4)}
 
 
