@@ -24,14 +24,14 @@ def _settings_help() -> str:
     """Every setting's variable, help text, bounds and default, as `Settings` declares them."""
     import textwrap
 
-    from .settings import Settings
+    from .settings import Settings, bounds
 
     lines = ["settings (environment variables; arguments override them):"]
     for name, field in Settings.model_fields.items():
-        bounds = {type(m).__name__: m for m in field.metadata}
         text = str(field.description)
-        if "Ge" in bounds and "Le" in bounds:
-            text += f" ({bounds['Ge'].ge} to {bounds['Le'].le})"
+        span = bounds(name)
+        if span:
+            text += f" ({span[0]} to {span[1]})"
         if (
             field.repr is not False
             and field.default not in ("", None)

@@ -197,16 +197,24 @@ class Settings(BaseSettings):
 _READ_ENVIRON: ContextVar[bool] = ContextVar("rag_settings_read_environ", default=True)
 
 
+def bounds(name: str) -> tuple[Any, Any] | None:
+    """A setting's (lowest, highest) allowed value as its Field declares them (ge, le);
+    None for a setting without both: error messages and `rag --help` read them here."""
+    field = Settings.model_fields.get(name)
+    found = {type(m).__name__: m for m in field.metadata} if field else {}
+    if "Ge" not in found or "Le" not in found:
+        return None
+    return found["Ge"].ge, found["Le"].le
+
+
 def _explain(exc: ValidationError) -> str:
     """The first problem, naming the setting and its variable as a user sets it."""
     error = exc.errors()[0]
     name = str(error["loc"][0]) if error["loc"] else "?"
     if error["type"] == "extra_forbidden":
         return f"unknown setting {name!r}"
-    field = Settings.model_fields.get(name)
-    bounds = {type(m).__name__: m for m in field.metadata} if field else {}
-    ge, le = bounds.get("Ge"), bounds.get("Le")
-    if error["type"] in ("greater_than_equal", "less_than_equal") and ge and le:
-        return f"setting {name} (RAG_{name.upper()}) must be in [{ge.ge}, {le.le}]"
+    span = bounds(name)
+    if error["type"] in ("greater_than_equal", "less_than_equal") and span:
+        return f"setting {name} (RAG_{name.upper()}) must be in [{span[0]}, {span[1]}]"
     reason = str(error["msg"]).removeprefix("Value error, ")
     return f"setting {name} (RAG_{name.upper()}): {error.get('input')!r}: {reason}"
