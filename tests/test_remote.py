@@ -272,6 +272,18 @@ def test_without_a_usage_report_the_answer_is_counted_by_tokens_not_deltas(serve
     assert answer.usage.prompt_tokens is None  # not reported, not guessed
 
 
+def test_a_tokenizer_that_fails_after_the_answer_costs_the_count_not_the_answer(server):
+    gen = OpenAICompatibleGenerator(server.url, model="m")
+    gen.count_tokens(MESSAGES)  # the tokenizer endpoint is found...
+    server.usage, server.tokenizer = None, None  # ...then fails, and no usage is sent
+    with pytest.raises(ModelError, match="failed to tokenize"):
+        gen.count_tokens(MESSAGES)
+    answer = gen.stream_chat(MESSAGES, max_tokens=32, temperature=0.0)
+    assert list(answer) == ["Hello", " world", "."]
+    text = [{"role": "assistant", "content": "Hello world."}]
+    assert answer.usage.completion_tokens == estimate_tokens(text) - MESSAGE_OVERHEAD
+
+
 def test_a_server_that_ignores_stream_still_answers(server):
     whole = {
         "choices": [{"message": {"role": "assistant", "content": "Paris [1]."}}],

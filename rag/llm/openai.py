@@ -256,8 +256,16 @@ class OpenAICompatibleGenerator:
         except httpx.HTTPError as exc:
             raise self._fail(exc, what) from exc
         if usage.completion_tokens is None:  # the server did not count: its tokenizer does
-            answer = [{"role": "assistant", "content": "".join(text)}]
-            usage.completion_tokens = max(0, self.count_tokens(answer) - MESSAGE_OVERHEAD)
+            usage.completion_tokens = self._answer_tokens("".join(text))
+
+    def _answer_tokens(self, text: str) -> int:
+        """An answer's tokens by the server's tokenizer, else the estimate: a count for the
+        usage report must never turn an answer already streamed into an error."""
+        answer = [{"role": "assistant", "content": text}]
+        try:
+            return max(0, self.count_tokens(answer) - MESSAGE_OVERHEAD)
+        except ModelError:
+            return max(0, estimate_tokens(answer) - MESSAGE_OVERHEAD)
 
     @contextmanager
     def _open(self, body: dict[str, Any], what: str) -> Iterator[httpx.Response]:
