@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .clean import looks_like_headline
-from .errors import DocumentError
+from .errors import DocumentError, map_exceptions
 from .visible import hidden_chars, visible_run_text
 
 
@@ -158,10 +158,9 @@ def html_text(html: str, name: str = "file") -> Extracted:
     """
     from selectolax.lexbor import LexborHTMLParser
 
-    try:
+    # selectolax raises plain exceptions on hopeless input
+    with map_exceptions({Exception: lambda e: DocumentError(f"{name}: cannot parse HTML ({e})")}):
         tree = LexborHTMLParser(html)
-    except Exception as exc:  # selectolax raises plain exceptions on hopeless input
-        raise DocumentError(f"{name}: cannot parse HTML ({exc})") from exc
     node = tree.css_first("title")  # before <head> goes with the page furniture
     head_title = " ".join((node.text() if node else "").split())
     for node in tree.css(f"{_DROP_TAGS}, {_DROP_SELECTORS}"):
@@ -230,13 +229,13 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
     """Text per page; encrypted, truncated and image-only PDFs are refused with a reason."""
     import pypdfium2 as pdfium
 
-    with _PDFIUM:
-        try:
-            document = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError as exc:
-            if "password" in str(exc).lower():
-                raise DocumentError(f"{name}: the PDF is encrypted (password protected)") from exc
-            raise DocumentError(f"{name}: damaged or truncated PDF ({exc})") from exc
+    def damaged(exc: Exception) -> DocumentError:
+        if "password" in str(exc).lower():
+            return DocumentError(f"{name}: the PDF is encrypted (password protected)")
+        return DocumentError(f"{name}: damaged or truncated PDF ({exc})")
+
+    with _PDFIUM, map_exceptions({pdfium.PdfiumError: damaged}):
+        document = pdfium.PdfDocument(data)
         try:
             texts = []
             for page in document:
@@ -245,8 +244,6 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
                 textpage.close()
                 page.close()
             meta_title = _meta_title(document.get_metadata_dict(skip_empty=True))
-        except pdfium.PdfiumError as exc:
-            raise DocumentError(f"{name}: damaged or truncated PDF ({exc})") from exc
         finally:
             document.close()
     if not texts:
@@ -345,12 +342,17 @@ def docx_text(data: bytes, name: str = "file") -> Extracted:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
-    try:
+    invalid = (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError)
+    with map_exceptions(
+        {
+            invalid: lambda e: DocumentError(f"{name}: not a valid .docx file ({e})"),
+            # lxml and zip errors on damaged packages
+            Exception: lambda e: DocumentError(
+                f"{name}: unreadable .docx ({type(e).__name__}: {e})"
+            ),
+        }
+    ):
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DocumentError(f"{name}: not a valid .docx file ({exc})") from exc
-    except Exception as exc:  # lxml and zip errors on damaged packages
-        raise DocumentError(f"{name}: unreadable .docx ({type(exc).__name__}: {exc})") from exc
     paragraphs = [_docx_paragraph(p) for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:

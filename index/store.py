@@ -30,7 +30,13 @@ import numpy as np
 from . import offline  # noqa: F401  (sets the offline switches before chromadb loads)
 from .atomic import write_json_atomic
 from .embedding import ChromaEmbedding, Embedder
-from .errors import IndexDirError, InputError, NotAnIndexError, RagError, UnknownDocumentError
+from .errors import (
+    IndexDirError,
+    InputError,
+    NotAnIndexError,
+    UnknownDocumentError,
+    map_exceptions,
+)
 from .lexical import Lexical
 from .lock import write_lock
 from .readable import readable
@@ -150,18 +156,14 @@ class _ServerCollection:
     def _call(self, method: str, **kwargs: Any) -> Any:
         from chromadb.errors import ChromaError
 
-        try:
+        where = f"the Chroma server at {self._url} (RAG_CHROMA_URL)"
+        with map_exceptions(
+            {
+                httpx.HTTPError: lambda e: IndexDirError(f"{where} failed: {e or type(e)}"),
+                ChromaError: lambda e: IndexDirError(f"{where} refused {method}: {e}"),
+            }
+        ):
             return getattr(self._collection, method)(**kwargs)
-        except RagError:
-            raise  # e.g. our embedder, called by Chroma's client
-        except httpx.HTTPError as exc:
-            raise IndexDirError(
-                f"the Chroma server at {self._url} (RAG_CHROMA_URL) failed: {exc or type(exc)}"
-            ) from exc
-        except ChromaError as exc:
-            raise IndexDirError(
-                f"the Chroma server at {self._url} (RAG_CHROMA_URL) refused {method}: {exc}"
-            ) from exc
 
     def count(self) -> int:
         return int(self._call("count"))
@@ -291,31 +293,40 @@ class Store:
         url = self.chroma_url
         host, port, ssl = parse_chroma_url(url)
         hint = f"cannot reach the Chroma server at {url} (RAG_CHROMA_URL)"
-        try:  # our own short-timeout probe: chromadb's client waits forever on a dead host
+        unreachable = {
+            httpx.HTTPStatusError: lambda e: IndexDirError(
+                f"{hint}: HTTP {e.response.status_code} from {url}/api/v2/heartbeat "
+                "(is it a Chroma 1.x server?)"
+            ),
+            # chromadb wraps connection failures in ValueError
+            Exception: lambda e: IndexDirError(f"{hint}: {e or type(e).__name__}"),
+        }
+        with map_exceptions(unreachable):
+            # our own short-timeout probe: chromadb's client waits forever on a dead host
             with httpx.Client(timeout=SERVER_TIMEOUT, trust_env=False) as probe:
                 probe.get(f"{url}/api/v2/heartbeat").raise_for_status()
-        except httpx.HTTPStatusError as exc:
-            raise IndexDirError(
-                f"{hint}: HTTP {exc.response.status_code} from {url}/api/v2/heartbeat "
-                "(is it a Chroma 1.x server?)"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise IndexDirError(f"{hint}: {exc or type(exc).__name__}") from exc
-        try:
             client = chromadb.HttpClient(
                 host=host,
                 port=port,
                 ssl=ssl,
                 settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
             )
-        except Exception as exc:  # chromadb wraps connection failures in ValueError
-            raise IndexDirError(f"{hint}: {exc}") from exc
         session = getattr(getattr(client, "_server", None), "_session", None)
         if isinstance(session, httpx.Client):
             session.timeout = SERVER_TIMEOUT  # chromadb's default is none at all
         self._client = client
         name = self._collection_name
-        try:
+        unopenable = {
+            NotFoundError: lambda e: IndexDirError(
+                f"the Chroma server at {url} has no collection {name!r}, which {self.path} "
+                "was indexed into (was the server's data reset, or is this another server?); "
+                "index into a new directory"
+            ),
+            (httpx.HTTPError, ChromaError, ValueError): lambda e: IndexDirError(
+                f"the Chroma server at {url} (RAG_CHROMA_URL) cannot open collection {name!r}: {e}"
+            ),
+        }
+        with map_exceptions(unopenable):
             if self.snapshots.exists():
                 collection = client.get_collection(
                     name, embedding_function=ChromaEmbedding(embedder=self.embedder)
@@ -326,17 +337,6 @@ class Store:
                     embedding_function=ChromaEmbedding(embedder=self.embedder),
                     configuration={"hnsw": {"space": "cosine"}},
                 )
-        except NotFoundError as exc:
-            raise IndexDirError(
-                f"the Chroma server at {url} has no collection {name!r}, which {self.path} "
-                "was indexed into (was the server's data reset, or is this another server?); "
-                "index into a new directory"
-            ) from exc
-        except (httpx.HTTPError, ChromaError, ValueError) as exc:
-            raise IndexDirError(
-                f"the Chroma server at {url} (RAG_CHROMA_URL) cannot open collection {name!r}: "
-                f"{exc}"
-            ) from exc
         self._collection = _ServerCollection(collection, url)
 
     # -- what is committed ------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from index.errors import (
     DocumentError,
+    ExceptionMap,
     IndexDirError,
     IndexLockedError,
     InputError,
@@ -9,6 +10,7 @@ from index.errors import (
     PathNotFoundError,
     RagError,
     UnknownDocumentError,
+    map_exceptions,
 )
 
 
@@ -30,6 +32,7 @@ class ModelCorruptError(ModelError):
 
 __all__ = [
     "DocumentError",
+    "ExceptionMap",
     "IndexDirError",
     "IndexLockedError",
     "InputError",
@@ -41,4 +44,5 @@ __all__ = [
     "RagError",
     "UnknownConversationError",
     "UnknownDocumentError",
+    "map_exceptions",
 ]

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError
+from ..errors import ModelError, map_exceptions
 from ..types import Usage
 from .base import MESSAGE_OVERHEAD, ChatStream, Message
 
@@ -58,7 +58,9 @@ class LlamaCppGenerator:
 
                 extra["draft_model"] = LlamaPromptLookupDecoding(num_pred_tokens=self.draft_tokens)
                 extra["logits_all"] = True
-            try:
+            failed = (ValueError, RuntimeError, OSError)
+            could_not = f"llama.cpp could not load {self.model_path}"
+            with map_exceptions({failed: lambda e: ModelError(f"{could_not}: {e}")}):
                 self._llama = Llama(
                     model_path=str(self.model_path),
                     n_ctx=self.n_ctx,
@@ -69,8 +71,6 @@ class LlamaCppGenerator:
                     verbose=False,
                     **extra,
                 )
-            except (ValueError, RuntimeError, OSError) as exc:
-                raise ModelError(f"llama.cpp could not load {self.model_path}: {exc}") from exc
             self.load_seconds = time.perf_counter() - started
         return self._llama
 

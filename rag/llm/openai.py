@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..errors import InputError, ModelError
+from ..errors import ExceptionMap, InputError, ModelError, map_exceptions
 from ..types import Usage
 from .base import MESSAGE_OVERHEAD, ChatStream, Message, estimate_tokens
 
@@ -122,13 +122,20 @@ class OpenAICompatibleGenerator:
 
     # -- plumbing -------------------------------------------------------------------
 
-    def _fail(self, exc: httpx.HTTPError, what: str) -> ModelError:
+    def _transport(self, what: str) -> ExceptionMap:
+        """httpx's failures during `what`, as the `ModelError`s the user reads."""
         where = f"the LLM server at {self.url} (RAG_LLM_URL)"
-        if isinstance(exc, httpx.ConnectError):
-            return ModelError(f"cannot reach {where}: {exc or 'connection failed'}")
-        if isinstance(exc, httpx.TimeoutException):
-            return ModelError(f"{where} did not answer {what} in time ({type(exc).__name__})")
-        return ModelError(f"{where} broke off {what}: {exc or type(exc).__name__}")
+        return {
+            httpx.ConnectError: lambda e: ModelError(
+                f"cannot reach {where}: {e or 'connection failed'}"
+            ),
+            httpx.TimeoutException: lambda e: ModelError(
+                f"{where} did not answer {what} in time ({type(e).__name__})"
+            ),
+            httpx.HTTPError: lambda e: ModelError(
+                f"{where} broke off {what}: {e or type(e).__name__}"
+            ),
+        }
 
     def _status(self, response: httpx.Response, what: str) -> ModelError:
         hint = " (check RAG_LLM_API_KEY)" if response.status_code in (401, 403) else ""
@@ -139,10 +146,8 @@ class OpenAICompatibleGenerator:
 
     def _json(self, method: str, url: str, what: str, **kwargs: Any) -> tuple[int, Any]:
         """(status, parsed body or None); transport failures raise `ModelError`."""
-        try:
+        with map_exceptions(self._transport(what)):
             response = self._client.request(method, url, headers=self._headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise self._fail(exc, what) from exc
         if response.status_code in (401, 403):
             raise self._status(response, what)
         try:
@@ -244,17 +249,14 @@ class OpenAICompatibleGenerator:
         }
         what = "POST /chat/completions"
         text: list[str] = []
-        try:
-            with self._open(body, what) as response:
-                if "application/json" in response.headers.get("content-type", ""):
-                    deltas = self._whole(response, what, usage)  # a server ignoring `stream`
-                else:
-                    deltas = self._deltas(response.iter_lines(), what, usage)
-                for delta in deltas:
-                    text.append(delta)
-                    yield delta
-        except httpx.HTTPError as exc:
-            raise self._fail(exc, what) from exc
+        with map_exceptions(self._transport(what)), self._open(body, what) as response:
+            if "application/json" in response.headers.get("content-type", ""):
+                deltas = self._whole(response, what, usage)  # a server ignoring `stream`
+            else:
+                deltas = self._deltas(response.iter_lines(), what, usage)
+            for delta in deltas:
+                text.append(delta)
+                yield delta
         if usage.completion_tokens is None:  # the server did not count: its tokenizer does
             usage.completion_tokens = self._answer_tokens("".join(text))
 
