@@ -59,7 +59,7 @@ class ColdCache:
 
 def run_ours(engine: RAG, item: dict) -> dict:
     answer = engine.ask(item["question"], history=item.get("history"))
-    t = answer.timings
+    t = answer.timings.to_dict()
     n = t.get("completion_tokens", 0)
     before_answer = t.get("retrieval", 0.0) + t.get("rewrite", 0.0)
     return {

@@ -27,7 +27,7 @@ from .errors import (
     UnknownDocumentError,
 )
 from .settings import Settings
-from .types import Answer, Citation, Event, Sentence
+from .types import Answer, Citation, Event, Sentence, Timings
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -55,6 +55,7 @@ __all__ = [
     "Sentence",
     "Settings",
     "StoredDocument",
+    "Timings",
     "UnknownConversationError",
     "UnknownDocumentError",
 ]

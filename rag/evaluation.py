@@ -203,14 +203,14 @@ def evaluate(
                 1 for c in answer.citations if gold and c.source.startswith(gold)
             ),
             seconds=round(time.perf_counter() - started, 3),
-            first_token=answer.timings.get("first_token"),
-            prompt_tokens=answer.timings.get("prompt_tokens"),
+            first_token=answer.timings.first_token,
+            prompt_tokens=answer.timings.prompt_tokens,
             rewritten=answer.standalone
             != " ".join(with_previous(item["question"], history[-1][0]).split())
             if history
             else None,
             standalone=answer.standalone,
-            first_sentence=answer.timings.get("first_sentence"),
+            first_sentence=answer.timings.first_sentence,
         )
         report.rows.append(row)
         if on_row:

@@ -36,7 +36,7 @@ from .prompts import build_messages, build_rewrite_messages, new_fence_code
 from .safety.injection import drop_planted, is_instruction
 from .safety.sanitize import strip_active_content
 from .settings import Settings
-from .types import Answer, Event, Sentence, Usage
+from .types import Answer, Event, Sentence, Timings, Usage
 from .verify import verify
 
 # Share of the question's (IDF-weighted) terms a passage must hold to count as relevant
@@ -211,7 +211,7 @@ class Pipeline:
         self,
         query: Query,
         prompt: Prompt,
-        timings: dict,
+        timings: Timings,
         started: float,
         stop: threading.Event | None,
     ) -> Gen[Sentence, None, Attempt | None]:
@@ -231,13 +231,14 @@ class Pipeline:
                 return None
             if not tokens:
                 first_at = time.perf_counter()
-                timings["first_token"] = first_at - started
+                timings.first_token = first_at - started
             tokens += 1
             yield from _released(checked.feed(delta), timings, started)
         yield from _released(checked.close(), timings, started)
         # The model's own counts (prompt, KV-cache hits, answer), where it reports them
         usage = getattr(deltas, "usage", None)
-        timings.update(usage.known() if isinstance(usage, Usage) else {})
+        if isinstance(usage, Usage):
+            timings.count(usage)
         return Attempt(checked, tokens, first_at)
 
     def worth_retry(
@@ -251,10 +252,10 @@ class Pipeline:
         raw = attempt.checked.raw
         if is_refusal(raw):
             return True
-        return self._finish(query, raw, prompt.passages, {}, fallback=False).refused
+        return self._finish(query, raw, prompt.passages, Timings(), fallback=False).refused
 
     # -- 6. conclude ------------------------------------------------------------------
-    def conclude(self, query: Query, attempt: Attempt, prompt: Prompt, timings: dict) -> Answer:
+    def conclude(self, query: Query, attempt: Attempt, prompt: Prompt, timings: Timings) -> Answer:
         """The final answer: what the checks released, else (nothing was shown) a quote
         of a passage that clearly answers, else a refusal."""
         checked = attempt.checked
@@ -266,23 +267,24 @@ class Pipeline:
                 checked.citations(),
                 tuple(prompt.passages),
                 self._model_name(),
-                dict(timings),
+                replace(timings),
                 checked.unsupported,
             )
         return self._finish(query, checked.raw, prompt.passages, timings)
 
-    def refusal(self, question: str, passages: Sequence[Passage], timings: dict) -> Answer:
+    def refusal(self, question: str, passages: Sequence[Passage], timings: Timings) -> Answer:
         """The refusal, naming the closest documents so the user knows where to look."""
         closest = list(dict.fromkeys(f"{p.title} ({p.source})" for p in passages[:2]))
         text = REFUSAL + (f" Closest documents: {'; '.join(closest)}." if closest else "")
-        return Answer(question, text, True, (), tuple(passages), self._model_name(), dict(timings))
+        model = self._model_name()
+        return Answer(question, text, True, (), tuple(passages), model, replace(timings))
 
     def _finish(
         self,
         query: Query,
         raw: str,
         passages: list[Passage],
-        timings: dict,
+        timings: Timings,
         fallback: bool = True,
     ) -> Answer:
         """Verify the model's citations; refuse when no sentence is supported and adds
@@ -322,7 +324,7 @@ class Pipeline:
             checked.citations,
             tuple(passages),
             self._model_name(),
-            dict(timings),
+            replace(timings),
             checked.unsupported,
         )
 
@@ -354,12 +356,12 @@ class Pipeline:
     ) -> Iterator[Event]:
         """Yield each checked `Sentence` as it passes, then the `Answer` (nothing when
         `stop` is set). `started`: when the question arrived, for the timings."""
-        timings = {"rewrite": time.perf_counter() - started} if query.turns else {}
+        timings = Timings(rewrite=time.perf_counter() - started if query.turns else None)
         passages = self.retrieve(query)
-        timings["retrieval"] = time.perf_counter() - started - timings.get("rewrite", 0.0)
+        timings.retrieval = time.perf_counter() - started - (timings.rewrite or 0.0)
         scoped = {"standalone": query.asked, "scope": query.scope or ()}
         if not self.relevant(query, passages):
-            timings["total"] = timings["first_sentence"] = time.perf_counter() - started
+            timings.total = timings.first_sentence = time.perf_counter() - started
             answer = scoped_refusal(
                 replace(self.refusal(query.original, passages, timings), **scoped)
             )
@@ -369,7 +371,7 @@ class Pipeline:
         # The standalone question carries the conversation, so earlier turns are not resent.
         # The best passages first, within a token budget; all of them only if that fails.
         prompt = self.select(query, passages, new_fence_code(), tight=True)
-        timings["prompt_tokens"] = prompt.tokens
+        timings.prompt_tokens = prompt.tokens
         gen_started = time.perf_counter()
         attempt = yield from self.generate(query, prompt, timings, started, stop)
         if attempt is not None and self.worth_retry(query, attempt, prompt, passages):
@@ -379,28 +381,29 @@ class Pipeline:
             # evaluated. With no passage left out, a fresh code changes the prompt's
             # tokens instead: a small model sometimes refuses with the answer in front of
             # it, and one more try usually answers. Nothing of the first try was shown.
-            timings["retried"] = 1
+            timings.retried = True
             code = new_fence_code() if len(prompt.passages) >= len(passages) else prompt.code
             prompt = self.select(query, passages, code, tight=False)
             attempt = yield from self.generate(query, prompt, timings, started, stop)
         if attempt is None:
             return  # stopped: the client left
-        timings["generation"] = time.perf_counter() - gen_started
-        timings["decode"] = time.perf_counter() - attempt.first_at  # after the first token
+        timings.generation = time.perf_counter() - gen_started
+        timings.decode = time.perf_counter() - attempt.first_at  # after the first token
         # A generator that does not count (a scripted fake) is assumed one token per delta
-        timings.setdefault("completion_tokens", attempt.tokens)
-        timings["total"] = time.perf_counter() - started
+        if timings.completion_tokens is None:
+            timings.completion_tokens = attempt.tokens
+        timings.total = time.perf_counter() - started
         if not attempt.checked.shown:  # a refusal, a quote, or nothing passed: said at once
-            timings["first_sentence"] = timings["total"]
+            timings.first_sentence = timings.total
         answer = scoped_refusal(replace(self.conclude(query, attempt, prompt, timings), **scoped))
         if not attempt.checked.shown:
             yield Sentence(answer.text, answer.citations)
         yield answer
 
 
-def _released(sentences: list[Sentence], timings: dict, started: float) -> Iterator[Sentence]:
-    if sentences and "first_sentence" not in timings:
-        timings["first_sentence"] = time.perf_counter() - started
+def _released(sentences: list[Sentence], timings: Timings, started: float) -> Iterator[Sentence]:
+    if sentences and timings.first_sentence is None:
+        timings.first_sentence = time.perf_counter() - started
     yield from sentences
 
 

@@ -201,8 +201,8 @@ def _citations(answer: Answer) -> list[dict[str, Any]]:
 
 
 def _usage(answer: Answer) -> dict[str, int]:
-    prompt = int(answer.timings.get("prompt_tokens", 0))
-    completion = int(answer.timings.get("completion_tokens", 0))
+    prompt = answer.timings.prompt_tokens or 0
+    completion = answer.timings.completion_tokens or 0
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from index.types import Passage
 
@@ -20,6 +20,40 @@ class Usage:
     def known(self) -> dict[str, int]:
         """The counts that were reported, by name."""
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class Timings:
+    """Where one answer's time went, in seconds, and its token counts. None: the step did
+    not happen (no rewrite for a first question, no model call for a refusal the code
+    made) or was not measured. Filled while the answer streams."""
+
+    rewrite: float | None = None  # the follow-up rewrite call took
+    retrieval: float | None = None  # the search took
+    first_token: float | None = None  # since the question arrived, the model's first delta
+    first_sentence: float | None = None  # since the question arrived, the first checked one
+    generation: float | None = None  # the answer calls took (both tries)
+    decode: float | None = None  # the answer call took after its first token
+    total: float | None = None  # the whole answer took
+    prompt_tokens: int | None = None  # of the last answer call (the model's count if given)
+    cached_tokens: int | None = None  # of those, found in the model's KV cache
+    completion_tokens: int | None = None  # of the answer (the model's count if given)
+    retried: bool = False  # a second answer call was made (see pipeline.Pipeline.run)
+
+    def count(self, usage: Usage) -> None:
+        """Take the counts a model reported over the estimates."""
+        for name, value in usage.known().items():
+            setattr(self, name, value)
+
+    def to_dict(self) -> dict[str, float | int | bool]:
+        """What was measured, by name (JSON for the API, the CLI and saved answers)."""
+        return {k: v for k, v in asdict(self).items() if v is not None and v is not False}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Timings:
+        """The inverse of `to_dict`; names it does not know (older saves) are ignored."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass(frozen=True)
@@ -63,7 +97,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     passages: tuple[Passage, ...] = ()
     model: str = ""
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: Timings = field(default_factory=Timings)
     unsupported: tuple[str, ...] = ()  # sentences no retrieved passage supports (flagged)
     # A follow-up as rewritten to stand on its own (what was searched and answered);
     # empty for a first question.
@@ -81,7 +115,7 @@ class Answer:
             citations=tuple(Citation(**c) for c in data.get("citations", ())),
             passages=tuple(Passage(**p) for p in data.get("passages", ())),
             model=data.get("model", ""),
-            timings=dict(data.get("timings", {})),
+            timings=Timings.from_dict(data.get("timings", {})),
             unsupported=tuple(data.get("unsupported", ())),
             standalone=data.get("standalone", ""),
             scope=tuple(data.get("scope", ())),
@@ -94,7 +128,7 @@ class Answer:
             "citations": [asdict(c) for c in self.citations],
             "passages": [asdict(p) for p in self.passages],
             "model": self.model,
-            "timings": dict(self.timings),
+            "timings": self.timings.to_dict(),
             "unsupported": list(self.unsupported),
             "standalone": self.standalone,
             "scope": list(self.scope),

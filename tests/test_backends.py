@@ -242,7 +242,7 @@ def test_a_follow_up_is_rewritten_through_the_server_too(served, llm_server):
     history = [("Who is Meng Wanzhou?", "Meng Wanzhou is a Huawei executive who was arrested.")]
     answer, raw = ask(served, "In which city was she arrested?", history)
     calls = server.output(10**7).count("POST /v1/chat/completions") - before
-    assert "rewrite" in answer.timings and calls >= 2, (answer.timings, server.output())
+    assert answer.timings.rewrite is not None and calls >= 2, (answer.timings, server.output())
     # The rewritten question found the passage; the 1.5B model may still (rarely) refuse,
     # as it does in-process (see test_real_models), but it must not answer wrongly.
     assert any("Vancouver" in p.text for p in answer.passages)

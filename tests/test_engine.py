@@ -69,11 +69,10 @@ def test_token_counts_are_the_models_own_not_the_number_of_deltas(engine_factory
     counted = engine_factory(generator=CountingGenerator([reply]))
     counted.index([corpus])
     t = counted.ask("At what temperature is green tea brewed?").timings
-    assert (t["prompt_tokens"], t["cached_tokens"], t["completion_tokens"]) == (321, 300, 9)
+    assert (t.prompt_tokens, t.cached_tokens, t.completion_tokens) == (321, 300, 9)
     uncounted = engine_factory([reply])  # a generator that reports nothing: one per delta
-    assert uncounted.ask("At what temperature is green tea brewed?").timings[
-        "completion_tokens"
-    ] == len(range(0, len(reply), 7))
+    t = uncounted.ask("At what temperature is green tea brewed?").timings
+    assert t.completion_tokens == len(range(0, len(reply), 7))
 
 
 def test_prompt_numbers_the_passages_and_states_the_rules(engine_factory, corpus):
@@ -130,7 +129,7 @@ def test_stream_yields_checked_sentences_then_the_final_answer(engine_factory, c
     assert sentences[1].citations[0].text == "The Eiffel Tower was completed in 1889."
     assert isinstance(final, Answer) and final.citations[0].source == "paris.md"
     t = final.timings
-    assert t["first_token"] <= t["first_sentence"] <= t["total"]
+    assert t.first_token <= t.first_sentence <= t.total
 
 
 def test_model_refusal_sets_refused_and_drops_citations(engine_factory, corpus):
@@ -210,7 +209,7 @@ def test_follow_up_is_rewritten_into_a_standalone_question(engine_factory, corpu
     assert final[-1]["content"].endswith("Question: When was the Eiffel Tower completed?")
     assert answer.question == "When was its tower completed?"
     assert answer.standalone == "When was the Eiffel Tower completed?" and first.standalone == ""
-    assert "1889" in answer.citations[0].text and "rewrite" in answer.timings
+    assert "1889" in answer.citations[0].text and answer.timings.rewrite is not None
     # One system message for every call: llama.cpp's KV cache of it serves them all.
     assert rewrite[0] == final[0] == engine.generator.prompts[0][0]
 
@@ -255,7 +254,7 @@ def test_passages_are_trimmed_to_fit_the_context(engine_factory, corpus):
     engine.index([corpus])
     answer = engine.ask("What is the capital of France and the best tea?")
     assert 1 <= len(answer.passages) < 5
-    assert answer.timings["prompt_tokens"] <= 680 - 400
+    assert answer.timings.prompt_tokens <= 680 - 400
 
 
 def test_one_passage_longer_than_the_context_is_cut_not_sent_whole(tmp_path, engine_factory):
@@ -274,7 +273,7 @@ def test_one_passage_longer_than_the_context_is_cut_not_sent_whole(tmp_path, eng
     engine.index([folder])
     answer = engine.ask("Where does green tea grow?")
     (p,) = answer.passages
-    assert answer.timings["prompt_tokens"] <= 700 - 400
+    assert answer.timings.prompt_tokens <= 700 - 400
     assert 80 < len(p.text) < 3000 and text[p.start : p.end] == p.text  # cut, offsets exact
 
 
@@ -384,7 +383,7 @@ def test_a_refusal_with_a_clearly_relevant_passage_is_retried_once(engine_factor
     engine.index([corpus])
     answer = engine.ask("At what temperature should green tea be brewed?")
     assert not answer.refused and "80 degrees" in answer.text
-    assert answer.timings["retried"] == 1 and len(engine.generator.prompts) == 2
+    assert answer.timings.retried and len(engine.generator.prompts) == 2
     codes = [
         re.search(r"PASSAGE 1 (\w+)", p[-1]["content"]).group(1) for p in engine.generator.prompts
     ]
@@ -397,7 +396,7 @@ def test_an_answer_the_verifier_would_drop_entirely_is_retried_once(engine_facto
     engine.index([corpus])
     answer = engine.ask("At what temperature should green tea be brewed?")
     assert not answer.refused and "80 degrees" in answer.text and "Tuscan" not in answer.text
-    assert answer.timings["retried"] == 1 and len(engine.generator.prompts) == 2
+    assert answer.timings.retried and len(engine.generator.prompts) == 2
     # ... but a supported answer is kept as it is, even with strong evidence.
     once = engine_factory(["Green tea is brewed at 80 degrees [1].", "Never asked [1]."])
     once.index([corpus])
@@ -410,6 +409,18 @@ def test_a_refusal_without_close_passages_is_not_retried(engine_factory, corpus)
     engine.index([corpus])
     answer = engine.ask("Who won the 1954 football world cup in Bern?")
     assert answer.refused and len(engine.generator.prompts) == 1
+    assert not answer.timings.retried and answer.timings.total is not None
+
+
+def test_timings_survive_a_saved_answer_and_name_only_what_was_measured(engine_factory, corpus):
+    engine = engine_factory(["Green tea is brewed at 80 degrees Celsius [1]."])
+    engine.index([corpus])
+    answer = engine.ask("At what temperature should green tea be brewed?")
+    saved = answer.to_dict()
+    assert "rewrite" not in saved["timings"] and "retried" not in saved["timings"]  # none
+    assert saved["timings"]["prompt_tokens"] == answer.timings.prompt_tokens > 0
+    again = Answer.from_dict(answer.question, {**saved, "timings": {**saved["timings"], "x": 1}})
+    assert again.timings == answer.timings  # a name from another version is ignored
 
 
 def test_first_try_sends_only_the_best_passages_within_the_budget(engine_factory, corpus):
@@ -433,7 +444,7 @@ def test_a_refusal_on_the_tight_context_is_retried_with_every_passage(engine_fac
     answer = engine.ask("At what temperature should green tea be brewed?")
     first, second = (p[-1]["content"] for p in engine.generator.prompts)
     assert first.count("<<<PASSAGE ") == 1 < second.count("<<<PASSAGE ")
-    assert answer.timings["retried"] == 1 and len(answer.passages) > 1
+    assert answer.timings.retried and len(answer.passages) > 1
     # Same fence code, same order: the retry starts with the first try's passages, so
     # llama.cpp's KV cache already holds them and only the passages added are evaluated.
     shared = first[: first.index("\n\nQuestion: ")]

@@ -88,8 +88,8 @@ def test_a_follow_up_reuses_the_kv_cache_of_the_shared_prompt_prefix(engine):
     follow = engine.ask("What did he say about the trip?", history=[first])
     rules = engine.generator.count_tokens([{"role": "system", "content": SYSTEM}])
     t = follow.timings
-    assert "rewrite" in t and t["cached_tokens"] >= rules - 16, t
-    assert t["prompt_tokens"] > t["cached_tokens"]
+    assert t.rewrite is not None and t.cached_tokens >= rules - 16, t
+    assert t.prompt_tokens > t.cached_tokens
 
 
 def test_dev_set_meets_the_quality_floors(dev):

@@ -7,7 +7,7 @@ from pathlib import Path
 import gradio as gr
 
 from index import Passage
-from rag import Answer, Citation
+from rag import Answer, Citation, Timings
 from ui import build_app, make_respond
 from ui.app import citation_choices, make_open_source
 from ui.render import render_answer, safe_text
@@ -98,7 +98,9 @@ def test_sources_highlight_the_exact_supporting_span():
     span_start = text.index("Green")
     span_end = text.index("Outro") - 1
     c = Citation(1, "tea.txt", "Tea", text[span_start:span_end], 100 + span_start, 100 + span_end)
-    answer = Answer("q", "It is 80 degrees [1].", False, (c,), (p,), "m", {}, ("Also blue.",))
+    answer = Answer(
+        "q", "It is 80 degrees [1].", False, (c,), (p,), "m", Timings(), ("Also blue.",)
+    )
     out = render_answer(answer)
     assert (
         "> Intro sentence here. **Green tea is brewed at 80 degrees.** Outro \\*sentence\\*." in out
