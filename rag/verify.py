@@ -72,6 +72,21 @@ _QUANTITY = re.compile(
     r"how (?:many|much|long|far|old|big|large|tall|heavy)|what (?:percentage|percent|number)",
     re.I,
 )
+# A question that asks for a point in time ("What was the deadline…?", "In which month…?")
+# is answered only by a sentence that names one: a number, a month or a day ("the closing
+# date for comments" restates the question). A bare "when" is left out: in documentation
+# it asks for a condition ("When does Cargo rebuild…?" "When a file changes.").
+_DATE = re.compile(
+    r"\b(?:what|which)(?: (?:is|was|are|were|will be))?(?: (?:the|its|their))?(?: [\w-]+)?"
+    r" (?:date|day|year|month|deadline)(?![\w-])|\bby when\b|\bwhat time\b",
+    re.I,
+)
+_DATE_WORDS = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b"
+    r"|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:today|tomorrow|yesterday|tonight)\b",
+    re.I,
+)
 _QUANTITY_WORDS = re.compile(
     r"\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
     r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|"
@@ -163,6 +178,7 @@ class _Scorer:
         self.question_stems = _stems(question)
         asks = _ASKS.search(question)
         self.wants_quantity = bool(asks and _QUANTITY.fullmatch(asks.group()))
+        self.wants_date = bool(_DATE.search(question))
 
     def support(self, sentence: str, ns: Sequence[int]) -> float:
         words = {_stem(w): self.weight(w) for w in tokenize(sentence)}
@@ -265,11 +281,15 @@ class _Scorer:
     def adds_to_question(self, sentence: str) -> bool:
         """Whether the sentence says something the question did not already say (a word,
         a number, or a term such as the option `-i`, which has no word in it), and states
-        a quantity when that is what the question asks for."""
-        if self.wants_quantity and not (
-            _NUMBER.search(sentence) or _QUANTITY_WORDS.search(sentence)
-        ):
+        a quantity or a point in time when that is what the question asks for."""
+        # A number the question gave ("Flight 610", "737 MAX") is no quantity or date found.
+        stated = bool(_numbers(sentence) - self.question_numbers)
+        if self.wants_quantity and not (stated or _QUANTITY_WORDS.search(sentence)):
             return False  # "How many EVs…?" "Beijing would remove levies [3]." answers nothing
+        if self.wants_date and not (
+            stated or _DATE_WORDS.search(sentence) or _QUANTITY_WORDS.search(sentence)
+        ):
+            return False  # "…the 737 MAX deadline was the closing date for comments [1]."
         new = _stems(sentence) - self.question_stems
         terms = [t for t in required_terms(sentence) if _squash(t) not in self.question]
         return bool(new or _numbers(sentence) - self.question_numbers or terms)

@@ -129,6 +129,27 @@ def test_a_sentence_that_only_restates_the_question_is_no_answer():
     assert answer.supported == 1
 
 
+def test_a_question_for_a_date_or_a_quantity_needs_one_the_question_did_not_give():
+    text = (
+        "The FAA must receive comments on this proposed AD by September 21, 2020. Send "
+        "comments before the closing date for comments. Lion Air Flight 610 crashed in "
+        "October 2018, resulting in 189 fatalities."
+    )
+    p = [Passage("fr.pdf", "Proposed Rules", text, 0, len(text), 0.6)]
+    when = "What was the deadline for comments on the proposed 737 MAX AD?"
+    empty = "The deadline for comments was the closing date for comments [1]."
+    assert verify(empty, p, question=when).supported == 0  # restates it in other words
+    assert verify("Comments were due by September 21, 2020 [1].", p, question=when).supported
+    month = "In which month did Lion Air Flight 610 crash?"
+    assert verify("It crashed in October [1].", p, question=month).supported == 1
+    dead = "How many people died in the crash of Lion Air Flight 610?"
+    assert verify("Lion Air Flight 610 crashed [1].", p, question=dead).supported == 0
+    assert verify("It resulted in 189 fatalities [1].", p, question=dead).supported == 1
+    # "When" alone may ask for a condition: no date is required then.
+    condition = "When must comments be sent?"
+    assert verify("Before the closing date for comments [1].", p, question=condition).supported
+
+
 def test_a_sentence_cut_short_states_nothing():
     text = "The API token for crates.io is shown on your account page."
     passages = [Passage("a.md", "Publishing", text, 0, len(text), 0.6)]
