@@ -292,7 +292,7 @@ class _Scorer:
             return False  # "…the 737 MAX deadline was the closing date for comments [1]."
         new = _stems(sentence) - self.question_stems
         terms = [t for t in required_terms(sentence) if _squash(t) not in self.question]
-        return bool(new or _numbers(sentence) - self.question_numbers or terms)
+        return bool(new or stated or terms)
 
     def best(self, sentence: str) -> tuple[int, float]:
         scores = [(self.support(sentence, [n]), -n) for n in range(1, len(self.passages) + 1)]
