@@ -59,22 +59,22 @@ class ColdCache:
 
 def run_ours(engine: RAG, item: dict) -> dict:
     answer = engine.ask(item["question"], history=item.get("history"))
-    t = answer.timings.to_dict()
-    n = t.get("completion_tokens", 0)
-    before_answer = t.get("retrieval", 0.0) + t.get("rewrite", 0.0)
+    t = answer.timings
+    n = t.completion_tokens or 0
+    before_answer = (t.retrieval or 0.0) + (t.rewrite or 0.0)
     return {
-        "retrieval": t.get("retrieval", 0.0),
-        "rewrite": t.get("rewrite"),
-        "prompt_tokens": t.get("prompt_tokens", 0),
-        "cached_tokens": t.get("cached_tokens", 0),
-        "first_token": t.get("first_token"),
+        "retrieval": t.retrieval or 0.0,
+        "rewrite": t.rewrite,
+        "prompt_tokens": t.prompt_tokens or 0,
+        "cached_tokens": t.cached_tokens or 0,
+        "first_token": t.first_token,
         # The answer call alone: its prompt evaluation (minus what the cache held).
-        "answer_first_token": t["first_token"] - before_answer if "first_token" in t else None,
+        "answer_first_token": t.first_token - before_answer if t.first_token is not None else None,
         "completion_tokens": n,
-        "tokens_per_s": (n - 1) / t["decode"] if n > 1 and t.get("decode") else None,
+        "tokens_per_s": (n - 1) / t.decode if n > 1 and t.decode else None,
         # The follow-up rewrite is a model call too: llama.cpp time, not ours.
-        "in_llama": t.get("generation", 0.0) + t.get("rewrite", 0.0),
-        "total": t.get("total", 0.0),
+        "in_llama": (t.generation or 0.0) + (t.rewrite or 0.0),
+        "total": t.total or 0.0,
         "correct": keyword_correct(item, answer.text, answer.refused),
     }
 
