@@ -210,7 +210,7 @@ class _Scorer:
         the passage's 429 is about too frequent requests and its quota sentence says 507.
         (A fact found only in a title or heading has nothing to check.)"""
         facts = [_squash(t) for t in required_terms(sentence)] + sorted(_numbers(sentence))
-        facts = [f for f in facts if f not in self.question]
+        facts = [f for f in facts if not _holds(self.question, f)]  # "73" is not "737"
         if not facts:
             return True
         stems = _stems(sentence) | self.question_stems
@@ -248,13 +248,14 @@ class _Scorer:
         ] or list(ns)
 
     def completed(self, sentence: str, ns: Sequence[int]) -> list[int]:
-        """`ns` plus the passages of the same documents that state the numbers the sentence
-        repeats from the question, when only those were missing ("the proposed 737 MAX
-        directive would affect 73 airplanes [3]": 73 is in [3], "737" only in [2], the
-        same document's scope). A synthesis the checker finds: every number still sits in
-        a cited passage, and a number the question did not give is never lent."""
-        missing = _numbers(sentence) & self.question_numbers
-        missing -= set().union(*(self.numbers[n - 1] for n in ns))
+        """`ns` plus the passages of the same documents that state the numbers the cited
+        ones lack, when only those were missing: a small model often cites the passage it
+        took the question's words from ("the proposed 737 MAX directive would affect 73
+        airplanes [1]": "737" is in [1], 73 only in [3], the same document). A synthesis
+        the checker finds and cites: every number then sits in a cited passage, in a
+        sentence that shares the claim's or the question's words (`_anchored`: "Issued in
+        2020." lends no year to a claim about airplanes); another document lends nothing."""
+        missing = _numbers(sentence) - set().union(*(self.numbers[n - 1] for n in ns))
         if not missing:
             return []
         sources = {self.passages[n - 1].source for n in ns}

@@ -302,6 +302,29 @@ def test_a_number_repeated_from_the_question_is_lent_by_the_same_document_only()
     assert verify(c, ps, question=question).supported == 0
 
 
+def test_a_new_number_from_another_passage_of_the_same_document_is_cited_from_there():
+    a = "This proposed AD would apply only to the 737 MAX airplanes in the bulletin."
+    b = "The FAA estimates that this proposed AD affects 73 airplanes of U.S. registry."
+    other = "Airlines outside the U.S. fly 73 of these jets, the operator list shows."
+    question = "How many U.S.-registered airplanes would the proposed 737 MAX directive affect?"
+    # The model cited [1], where it read "737 MAX"; the 73 it gives is in [2] (pdf16).
+    answer = "The proposed 737 MAX directive would affect 73 airplanes of U.S. registry [1]."
+    ps = [
+        Passage("fr.pdf", "AD", a, 0, len(a), 0.6),
+        Passage("fr.pdf", "AD", b, 900, 900 + len(b), 0.5),
+    ]
+    v = verify(answer, ps, question=question)
+    assert v.supported == 1 and [c.n for c in v.citations] == [1, 2]
+    assert v.citations[1].text == b
+    # The same 73 in another document's passage is no evidence for this one.
+    ps[1] = Passage("fleet.html", "Fleet", other, 0, len(other), 0.5)
+    assert verify(answer, ps, question=question).supported == 0
+    # Nor is a number the cited passages lack made up for by one of the same document
+    # that states it about nothing the claim or question says.
+    ps[1] = Passage("fr.pdf", "AD", "Docket No. 73 was opened.", 900, 925, 0.5)
+    assert verify(answer, ps, question=question).supported == 0
+
+
 def test_an_answer_resting_on_a_common_name_and_the_question_words_is_dropped():
     text = "Colin Robertson, a former Canadian diplomat, said Canada should be cautious."
     ps = [Passage("news.txt", "Carney in China", text, 0, len(text), 0.6)]
