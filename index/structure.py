@@ -38,7 +38,9 @@ class Outline:
 
 
 def heading_text(raw: str) -> str:
-    """What a reader sees of a heading: links, tags and code ticks gone."""
+    """What a reader sees of a heading: links, tags, code ticks and the attribute block
+    of Pandoc, kramdown and mdBook (`## Adding fields {#enum-fields-new}`) gone."""
+    raw = re.sub(r"\s*\{[#.][^{}]*\}\s*$", "", raw)
     text = _LINK.sub(lambda m: m.group(1) or m.group(2) or "", raw)
     text = _TAG.sub("", text).replace("`", "")
     text = re.sub(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)", "", text)  # emphasis, not snake_case

@@ -35,7 +35,7 @@ Tests run in parallel by default.
 cargo test
 ```
 
-### Consecutive runs
+### Consecutive runs {#consecutive-runs .note}
 
 A second run reuses the compiled
 artifacts when nothing
@@ -76,6 +76,7 @@ def test_every_markdown_chunk_knows_its_heading_path(tmp_path):
     doc, chunks = _chunks(tmp_path / "guide.md")
     assert doc.title == "The Build Guide"  # front matter, not the HTML comment
     by_text = {c.text.split()[0]: c.heading for c in chunks}
+    # the attribute block {#consecutive-runs .note} is markup, not heading text
     assert by_text["A"] == "The Build Guide > Running tests > Consecutive runs"
     assert not any("Running tests" in c.text for c in chunks)  # headings live in the path
     wrapped = next(c for c in chunks if c.text.startswith("A second run"))
