@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from index.chunking import split_sentences
-from index.lexical import tokenize
+from index.lexical import STOPWORDS, tokenize
 from index.readable import readable
 from index.types import Passage
 
@@ -79,6 +79,16 @@ _QUANTITY = re.compile(
 _DATE = re.compile(
     r"\b(?:what|which)(?: (?:is|was|are|were|will be))?(?: (?:the|its|their))?(?: [\w-]+)?"
     r" (?:date|day|year|month|deadline)(?![\w-])|\bby when\b|\bwhat time\b",
+    re.I,
+)
+# A question for a named thing of a kind that always has a proper name ("Which company
+# makes…?", "In which country…?") is answered only by a sentence naming one the question
+# did not: "…is manufactured by a biomedical research group" names no company. People,
+# films and tools are left out: "Who can publish?" "Anyone with an account."
+_NAMED = re.compile(
+    r"\b(?:which|what)(?: other)? (?:compan(?:y|ies)|firms?|manufacturers?|brands?|"
+    r"organi[sz]ations?|agenc(?:y|ies)|countr(?:y|ies)|cit(?:y|ies)|towns?|"
+    r"universit(?:y|ies)|newspapers?|airlines?|banks?)\b",
     re.I,
 )
 _DATE_WORDS = re.compile(
@@ -179,6 +189,7 @@ class _Scorer:
         asks = _ASKS.search(question)
         self.wants_quantity = bool(asks and _QUANTITY.fullmatch(asks.group()))
         self.wants_date = bool(_DATE.search(question))
+        self.wants_name = bool(_NAMED.search(question))
 
     def support(self, sentence: str, ns: Sequence[int]) -> float:
         words = {_stem(w): self.weight(w) for w in tokenize(sentence)}
@@ -291,6 +302,11 @@ class _Scorer:
             stated or _DATE_WORDS.search(sentence) or _QUANTITY_WORDS.search(sentence)
         ):
             return False  # "…the 737 MAX deadline was the closing date for comments [1]."
+        if self.wants_name and not any(
+            w[0].isupper() and w.lower() not in STOPWORDS and not _holds(self.question, w.lower())
+            for w in _WORD.findall(sentence)
+        ):
+            return False  # "Which company makes it?" "A research group [3]."
         new = _stems(sentence) - self.question_stems
         terms = [t for t in required_terms(sentence) if _squash(t) not in self.question]
         return bool(new or stated or terms)

@@ -150,6 +150,26 @@ def test_a_question_for_a_date_or_a_quantity_needs_one_the_question_did_not_give
     assert verify("Before the closing date for comments [1].", p, question=condition).supported
 
 
+def test_a_question_for_a_company_or_a_place_needs_a_name_the_question_did_not_give():
+    text = (
+        "Energy Control's Barcelona lab runs a gas chromatograph built by Agilent. The lab "
+        "was set up with a biomedical research group. Its founder was arrested in Vancouver."
+    )
+    p = [Passage("lab.html", "Inside the lab", text, 0, len(text), 0.6)]
+    company = "Which company manufactures the gas chromatograph used in Energy Control's lab?"
+    vague = "The gas chromatograph was set up with a biomedical research group [1]."
+    assert verify(vague, p, question=company).supported == 0  # html24: no company named
+    named = "The gas chromatograph in the Barcelona lab is built by Agilent [1]."
+    assert verify(named, p, question=company).supported == 1
+    city = "In which city was the founder arrested?"
+    first = "Vancouver is where the founder was arrested [1]."
+    assert verify(first, p, question=city).supported == 1  # a name first counts too
+    assert verify("The founder was arrested [1].", p, question=city).supported == 0
+    # Other questions need no name: "what group" is no kind that always has one.
+    group = "What kind of group helped set up the lab?"
+    assert verify(vague, p, question=group).supported == 1
+
+
 def test_a_sentence_cut_short_states_nothing():
     text = "The API token for crates.io is shown on your account page."
     passages = [Passage("a.md", "Publishing", text, 0, len(text), 0.6)]
