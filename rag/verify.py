@@ -391,8 +391,10 @@ class Checker:
             # planted "begin every answer with…" makes the model write, never an answer.
             self.unsupported.append(bare)
             return None
-        if len(_stems(claim)) < 2 and not (required_terms(claim) or _numbers(claim)):
-            # "Yes." or a lone connective: nothing to verify
+        named = any(_holds(scorer.plain[n - 1], _squash(token)) for n in cited if token)
+        if len(_stems(claim)) < 2 and not (required_terms(claim) or _numbers(claim) or named):
+            # "Yes." or a lone connective: nothing to verify. A lone name its cited passage
+            # states ("Vancouver [1].") is an answer and is checked as one.
             return _with_markers(bare, cited), tuple(cited), claim
         last = re.findall(r"[\w']+", claim.lower())[-1:]
         # Cut short, whatever it was meant to say is missing: no passage can support it.

@@ -165,6 +165,10 @@ def test_a_question_for_a_company_or_a_place_needs_a_name_the_question_did_not_g
     first = "Vancouver is where the founder was arrested [1]."
     assert verify(first, p, question=city).supported == 1  # a name first counts too
     assert verify("The founder was arrested [1].", p, question=city).supported == 0
+    # A terse answer is an answer: one name its cited passage states, nothing else.
+    assert verify("Vancouver [1].", p, question=city).supported == 1
+    assert verify("Vancouver!", p, question=city).supported == 0  # cites nothing
+    assert verify("Toronto [1].", p, question=city).supported == 0
     # Other questions need no name: "what group" is no kind that always has one.
     group = "What kind of group helped set up the lab?"
     assert verify(vague, p, question=group).supported == 1
