@@ -101,6 +101,28 @@ def merge_overlapping(passages: Sequence[Passage]) -> list[Passage]:
     return out
 
 
+def best_window(passage: Passage, chars: int, score: Callable[[str], float]) -> Passage:
+    """`passage` cut to the run of whole sentences, at most `chars` long, that scores best
+    as a whole (the earliest of equals): the part that holds most of what is asked, with
+    what surrounds it, wherever the answer sits next to the words that match. A passage
+    that fits is returned as it is; offsets stay exact."""
+    if len(passage.text) <= chars:
+        return passage
+    spans = split_sentences(passage.text) or [(0, len(passage.text))]
+    best, hi = (float("-inf"), 0, 0), 0
+    for lo in range(len(spans)):
+        hi = max(hi, lo)
+        while hi + 1 < len(spans) and spans[hi + 1][1] - spans[lo][0] <= chars:
+            hi += 1
+        value = score(passage.text[spans[lo][0] : spans[hi][1]])
+        if value > best[0]:
+            best = (value, lo, hi)
+        if hi + 1 == len(spans):
+            break  # later windows hold less of the same end
+    s, e = spans[best[1]][0], spans[best[2]][1]
+    return replace(passage, text=passage.text[s:e], start=passage.start + s, end=passage.start + e)
+
+
 def sentence_windows(
     passages: Sequence[Passage],
     query_vec: np.ndarray,

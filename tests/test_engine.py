@@ -429,6 +429,9 @@ def test_first_try_sends_only_the_best_passages_within_the_budget(engine_factory
     tight.ask("At what temperature should green tea be brewed?")
     prompt = tight.generator.prompts[0][-1]["content"]
     assert prompt.count("<<<PASSAGE ") == 1 and "80 degrees" in prompt  # the best one
+    # A first passage over the budget (100 characters for 40) is cut to its sentence
+    # that holds the question's words.
+    assert "Steep it" not in prompt
 
     wide = engine_factory(["Green tea is brewed at 80 degrees Celsius [1]."], context_tokens=0)
     wide.ask("At what temperature should green tea be brewed?")
@@ -438,7 +441,7 @@ def test_first_try_sends_only_the_best_passages_within_the_budget(engine_factory
 def test_a_refusal_on_the_tight_context_is_retried_with_every_passage(engine_factory, corpus):
     engine = engine_factory(
         ["I cannot answer that from the documents.", "Steep it for two minutes [2]."],
-        context_tokens=10,
+        context_tokens=30,  # the tea passage whole (100 characters), not the next one
     )
     engine.index([corpus])
     answer = engine.ask("At what temperature should green tea be brewed?")

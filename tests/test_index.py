@@ -339,6 +339,26 @@ def test_overlapping_chunks_of_one_document_reach_the_model_as_one_exact_passage
     assert (whole.text, whole.start, whole.end, whole.score) == (doc, 0, len(doc), 0.7)
 
 
+def test_a_long_passage_is_cut_to_the_run_of_sentences_that_holds_most_of_the_question():
+    from index import Passage
+    from index.window import best_window
+
+    doc = (
+        "The paper begins with history. Shazam launched in 2002. The service is live in "
+        "Germany, Finland, and the UK. It has over 1.8M tracks. Speed is covered later."
+    )
+    p = Passage("s.pdf", "Shazam", doc, 100, 100 + len(doc), 0.5, page=2)
+    asked = {"service", "live", "tracks"}
+    cover = lambda text: sum(w in text.lower() for w in asked)  # noqa: E731
+    cut = best_window(p, 80, cover)
+    live = "The service is live in Germany, Finland, and the UK."
+    assert cut.text == f"{live} It has over 1.8M tracks."
+    assert doc[cut.start - 100 : cut.end - 100] == cut.text and cut.page == 2  # exact
+    assert best_window(p, len(doc), cover) is p  # fits: unchanged
+    # No run of whole sentences fits: the best sentence alone, never a broken one.
+    assert best_window(p, 10, cover).text == live
+
+
 def test_a_search_that_races_a_commit_answers_from_the_new_snapshot(tmp_path, corpus, monkeypatch):
     """The UI searches while an upload or `rag index --watch` commits in the same process:
     the chunks its snapshot listed may be gone from Chroma by the time it reads them."""
