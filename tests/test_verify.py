@@ -278,75 +278,56 @@ def test_a_number_must_sit_in_a_passage_sentence_about_what_the_answer_says():
     assert right.supported == 1 and "507" in right.citations[0].text
 
 
-def test_a_synthesis_of_two_passages_stands_when_neither_holds_every_number_alone():
-    a = "This proposed AD would apply only to the 737 MAX airplanes in the bulletin."
-    b = "The FAA estimates that this proposed AD affects 73 airplanes of U.S. registry."
-    ps = [
-        Passage("fr.pdf", "AD", a, 0, len(a), 0.6),
-        Passage("fr.pdf", "AD", b, 900, 900 + len(b), 0.5),
+# One Federal Register document in two retrieved passages: "737 MAX" in one, "73
+# airplanes" in the other (pdf16).
+AD_SCOPE = "This proposed AD would apply only to the 737 MAX airplanes in the bulletin."
+AD_COUNT = "The FAA estimates that this proposed AD affects 73 airplanes of U.S. registry."
+AD_QUESTION = "How many U.S.-registered airplanes would the proposed 737 MAX directive affect?"
+AD_CLAIM = "The proposed 737 MAX directive would affect {} airplanes of U.S. registry {}."
+
+
+def _ad_passages() -> list[Passage]:
+    return [
+        Passage("fr.pdf", "AD", AD_SCOPE, 0, len(AD_SCOPE), 0.6),
+        Passage("fr.pdf", "AD", AD_COUNT, 900, 900 + len(AD_COUNT), 0.5),
     ]
-    question = "How many U.S.-registered airplanes would the proposed 737 MAX directive affect?"
-    v = verify(
-        "The proposed 737 MAX directive would affect 73 airplanes of U.S. registry [1][2].",
-        ps,
-        question=question,
-    )
+
+
+def test_a_synthesis_of_two_passages_stands_when_neither_holds_every_number_alone():
+    ps = _ad_passages()
+    v = verify(AD_CLAIM.format(73, "[1][2]"), ps, question=AD_QUESTION)
     assert v.supported == 1 and [c.n for c in v.citations] == [1, 2]
-    assert v.citations[1].text == b
+    assert v.citations[1].text == AD_COUNT
     # Neither passage states 74: the synthesis is no licence for a number both lack.
-    v = verify(
-        "The proposed 737 MAX directive would affect 74 airplanes of U.S. registry [1][2].",
-        ps,
-        question=question,
-    )
+    v = verify(AD_CLAIM.format(74, "[1][2]"), ps, question=AD_QUESTION)
     assert v.supported == 0 and v.citations == ()
 
 
-def test_a_number_repeated_from_the_question_is_lent_by_the_same_document_only():
-    a = "This proposed AD would apply only to the 737 MAX airplanes in the bulletin."
-    b = "The FAA estimates that this proposed AD affects 73 airplanes of U.S. registry."
-    other = "Boeing delivered 737 jets to airlines around the world that year."
-    question = "How many U.S.-registered airplanes would the proposed 737 MAX directive affect?"
-    answer = "The proposed 737 MAX directive would affect 73 airplanes of U.S. registry [2]."
-    ps = [
-        Passage("fr.pdf", "AD", a, 0, len(a), 0.6),
-        Passage("fr.pdf", "AD", b, 900, 900 + len(b), 0.5),
-    ]
-    # The model cited only [2], which lacks "737": the passage of the same document that
-    # states it is cited beside it, so every number still sits in a cited passage.
-    v = verify(answer, ps, question=question)
-    assert v.supported == 1 and [c.n for c in v.citations] == [1, 2]
-    assert v.text == answer.replace("[2]", "[1][2]")
-    # Another document's "737" is no scope for this one: the sentence is dropped.
-    ps[0] = Passage("news.html", "Boeing", other, 0, len(other), 0.6)
-    assert verify(answer, ps, question=question).supported == 0
-    # Nor is a number the question never gave ever lent: 2020 is the model's own.
+def test_a_number_the_cited_passage_lacks_is_lent_by_the_same_document_only():
+    for cited in ("[2]", "[1]"):
+        # The model cited only [2], which lacks "737", or only [1], where it read "737
+        # MAX", which lacks the 73 it gives: the passage of the same document that states
+        # the number is cited beside it, so every number sits in a cited passage.
+        answer = AD_CLAIM.format(73, cited)
+        v = verify(answer, _ad_passages(), question=AD_QUESTION)
+        assert v.supported == 1 and [c.n for c in v.citations] == [1, 2]
+        assert v.text == answer.replace(cited, "[1][2]")
+    # Another document's "737" or 73 is no evidence for this one: the sentence is dropped.
+    boeing = "Boeing delivered 737 jets to airlines around the world that year."
+    fleet = "Airlines outside the U.S. fly 73 of these jets, the operator list shows."
+    for i, other, cited in ((0, boeing, "[2]"), (1, fleet, "[1]")):
+        ps = _ad_passages()
+        ps[i] = Passage("news.html", "Boeing", other, 0, len(other), 0.6)
+        assert verify(AD_CLAIM.format(73, cited), ps, question=AD_QUESTION).supported == 0
+    # Nor is a number lent by a sentence about nothing the claim or question says: "Issued
+    # in 2020." gives no year, "Docket No. 73" no count of airplanes.
+    ps = _ad_passages()
+    ps[0] = Passage("fr.pdf", "AD", AD_SCOPE + " Issued in 2020.", 0, len(AD_SCOPE) + 16, 0.6)
     c = "In 2020 the proposed AD would affect 73 airplanes of U.S. registry [2]."
-    ps[0] = Passage("fr.pdf", "AD", a + " Issued in 2020.", 0, len(a) + 16, 0.6)
-    assert verify(c, ps, question=question).supported == 0
-
-
-def test_a_new_number_from_another_passage_of_the_same_document_is_cited_from_there():
-    a = "This proposed AD would apply only to the 737 MAX airplanes in the bulletin."
-    b = "The FAA estimates that this proposed AD affects 73 airplanes of U.S. registry."
-    other = "Airlines outside the U.S. fly 73 of these jets, the operator list shows."
-    question = "How many U.S.-registered airplanes would the proposed 737 MAX directive affect?"
-    # The model cited [1], where it read "737 MAX"; the 73 it gives is in [2] (pdf16).
-    answer = "The proposed 737 MAX directive would affect 73 airplanes of U.S. registry [1]."
-    ps = [
-        Passage("fr.pdf", "AD", a, 0, len(a), 0.6),
-        Passage("fr.pdf", "AD", b, 900, 900 + len(b), 0.5),
-    ]
-    v = verify(answer, ps, question=question)
-    assert v.supported == 1 and [c.n for c in v.citations] == [1, 2]
-    assert v.citations[1].text == b
-    # The same 73 in another document's passage is no evidence for this one.
-    ps[1] = Passage("fleet.html", "Fleet", other, 0, len(other), 0.5)
-    assert verify(answer, ps, question=question).supported == 0
-    # Nor is a number the cited passages lack made up for by one of the same document
-    # that states it about nothing the claim or question says.
+    assert verify(c, ps, question=AD_QUESTION).supported == 0
+    ps = _ad_passages()
     ps[1] = Passage("fr.pdf", "AD", "Docket No. 73 was opened.", 900, 925, 0.5)
-    assert verify(answer, ps, question=question).supported == 0
+    assert verify(AD_CLAIM.format(73, "[1]"), ps, question=AD_QUESTION).supported == 0
 
 
 def test_an_answer_resting_on_a_common_name_and_the_question_words_is_dropped():
