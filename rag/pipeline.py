@@ -389,9 +389,11 @@ class Pipeline:
             # The answer may be in a passage the budget left out: the retry sends every
             # passage, in the same order under the same fence code, so the first try's
             # passages are still in llama.cpp's KV cache and only the new ones are
-            # evaluated. With no passage left out, a fresh code changes the prompt's
-            # tokens instead: a small model sometimes refuses with the answer in front of
-            # it, and one more try usually answers. Nothing of the first try was shown.
+            # evaluated (all of them when the first passage had been cut to the budget:
+            # the retry sends it whole). With no passage left out, a fresh code changes
+            # the prompt's tokens instead: a small model sometimes refuses with the answer
+            # in front of it, and one more try usually answers. Nothing of the first try
+            # was shown.
             timings.retried = True
             code = new_fence_code() if len(prompt.passages) >= len(passages) else prompt.code
             prompt = self.select(query, passages, code, tight=False)
