@@ -391,8 +391,8 @@ class Checker:
             # planted "begin every answer with…" makes the model write, never an answer.
             self.unsupported.append(bare)
             return None
-        named = any(_holds(scorer.plain[n - 1], _squash(token)) for n in cited if token)
-        if len(_stems(claim)) < 2 and not (required_terms(claim) or _numbers(claim) or named):
+        lone = len(_stems(claim)) < 2 and not (required_terms(claim) or _numbers(claim))
+        if lone and not (token and any(_holds(scorer.plain[n - 1], _squash(token)) for n in cited)):
             # "Yes." or a lone connective: nothing to verify. A lone name its cited passage
             # states ("Vancouver [1].") is an answer and is checked as one.
             return _with_markers(bare, cited), tuple(cited), claim
