@@ -172,20 +172,19 @@ class Pipeline:
         """Every prompt token costs ~7 ms on a laptop CPU, and the first passages usually
         hold the answer: a tight first try halves the latency of most answers.
 
-        The first passage always goes, cut to the run of sentences within the budget that
-        holds most of the question's words: adjacent chunks of a document retrieved together join
-        into one passage, which reached 7,569 characters on a news page (1,900 prompt
-        tokens, 18 s). Cut there, no set's first try lost a gold quote it held whole
-        (bench/quality.py sets; the retry sends every passage whole)."""
+        The first passage always goes, cut to the run of sentences within the budget
+        that holds most of the question's words: adjacent chunks of a document retrieved
+        together join into one passage, which reached 7,569 characters on a news page
+        (1,900 prompt tokens, 18 s). Cut there, no set's first try lost a gold quote it
+        held whole (bench/quality.py sets; the retry sends every passage whole)."""
         budget = self.settings.context_tokens
-        if not budget:
+        if not budget or not passages:
             return passages
+        cover = lambda text: self.store.term_coverage(question, text)  # noqa: E731
+        first = best_window(passages[0], int(budget * CHARS_PER_TOKEN), cover)
         kept: list[Passage] = []
         used = 0.0
-        for p in passages:
-            if not kept:
-                cover = lambda text: self.store.term_coverage(question, text)  # noqa: E731
-                p = best_window(p, int(budget * CHARS_PER_TOKEN), cover)
+        for p in [first, *passages[1:]]:
             used += len(p.text) / CHARS_PER_TOKEN
             if kept and used > budget:
                 break
