@@ -132,6 +132,13 @@ def _holds(text: str, fact: str) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(fact)}(?![\w])", text) is not None
 
 
+def _mentions(text: str, term: str) -> bool:
+    """Whether squashed `text` has `term` not run on from a letter: an invented name may
+    not hide inside a longer word ("Ann" in "announced"), but may take an ending
+    ("Canadian" in "Canadians") or follow a number ("MB" in "64MB")."""
+    return re.search(rf"(?<![^\W\d_]){re.escape(term)}", text) is not None
+
+
 def _stem(word: str) -> str:
     """A 6-letter prefix: a crude but language-light stemmer ("arrested" ~ "arrest")."""
     return word if word[0].isdigit() else word[:6]
@@ -204,7 +211,7 @@ class _Scorer:
         pool = " ".join(self.plain[n - 1] for n in ns)
         for term in required_terms(sentence):
             key = _squash(term)
-            if key not in pool and key not in self.question:
+            if not (_mentions(pool, key) or _mentions(self.question, key)):
                 return 0.0
         if not self._anchored(sentence, ns):
             return 0.0
@@ -308,7 +315,7 @@ class _Scorer:
         ):
             return False  # "Which company makes it?" "A research group [3]."
         new = _stems(sentence) - self.question_stems
-        terms = [t for t in required_terms(sentence) if _squash(t) not in self.question]
+        terms = [t for t in required_terms(sentence) if not _mentions(self.question, _squash(t))]
         return bool(new or stated or terms)
 
     def best(self, sentence: str) -> tuple[int, float]:

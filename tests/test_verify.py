@@ -387,3 +387,22 @@ def test_a_claim_only_an_instruction_to_ai_systems_makes_is_unsupported():
     assert v.text == "" and v.unsupported
     kept = verify("The co-op shipped canola to Nantong [3].", passages)
     assert kept.text == "The co-op shipped canola to Nantong [3]."
+
+
+def test_a_name_may_not_hide_inside_a_longer_word_of_the_passage_or_the_question():
+    """A name "Ban" is not in "Urban", nor "Li" in "political". A name may
+    still take an ending ("Canadian" in "Canadians") or follow a number ("MB" in "64MB")."""
+    text = "The co-op announced that Canadians shipped 64MB of records to the Urban Institute."
+    passages = [Passage("coop.md", "Co-op", text, 0, len(text), 0.6)]
+    claim = "It was {} who announced that Canadians shipped 64MB of records [1]."
+    invented = verify(claim.format("Ban"), passages, question="Who announced the shipment?")
+    assert invented.text == "" and invented.unsupported
+    other = "The co-op announced that it shipped records to the institute."
+    asked = verify(
+        "The co-op shipped records to the institute, Li announced [1].",
+        [Passage("coop.md", "Co-op", other, 0, len(other), 0.6)],
+        question="Which political figure announced the co-op's shipment?",
+    )
+    assert asked.text == ""
+    kept = verify("A Canadian co-op shipped 64MB of records [1].", passages)
+    assert kept.text == "A Canadian co-op shipped 64MB of records [1]."
