@@ -195,6 +195,7 @@ class _Scorer:
         self.question_stems = _stems(question)
         asks = _ASKS.search(question)
         self.wants_quantity = bool(asks and _QUANTITY.fullmatch(asks.group()))
+        self.wants_count = bool(asks and asks.group().lower() == "how many")
         self.wants_date = bool(_DATE.search(question))
         self.wants_name = bool(_NAMED.search(question))
 
@@ -303,7 +304,10 @@ class _Scorer:
         a quantity or a point in time when that is what the question asks for."""
         # A number the question gave ("Flight 610", "737 MAX") is no quantity or date found.
         stated = bool(_numbers(sentence) - self.question_numbers)
-        if self.wants_quantity and not (stated or _QUANTITY_WORDS.search(sentence)):
+        quantities = _QUANTITY_WORDS.findall(sentence)
+        if self.wants_count:  # "How many students…?" "About half of the participants…"
+            quantities = [q for q in quantities if q.lower() != "half"]
+        if self.wants_quantity and not (stated or quantities):
             return False  # "How many EVs…?" "Beijing would remove levies [3]." answers nothing
         if self.wants_date and not (
             stated or _DATE_WORDS.search(sentence) or _QUANTITY_WORDS.search(sentence)

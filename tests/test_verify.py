@@ -406,3 +406,20 @@ def test_a_name_may_not_hide_inside_a_longer_word_of_the_passage_or_the_question
     assert asked.text == ""
     kept = verify("A Canadian co-op shipped 64MB of records [1].", passages)
     assert kept.text == "A Canadian co-op shipped 64MB of records [1]."
+
+
+def test_half_is_no_count_but_answers_how_much():
+    study = (
+        "A user study with 43 students at two universities compared Raft with Paxos. "
+        "About half of the participants did the Paxos portion first."
+    )
+    ps = [Passage("raft.pdf", "Raft", study, 0, len(study), 0.6)]
+    half = "About half of the participants did the Paxos portion first [1]."
+    many = verify(half, ps, question="How many students took part in the user study?")
+    assert many.supported == 0  # true and cited, but no count: the pdf03 answer
+    counted = verify("43 students took part [1].", ps, question="How many students took part?")
+    assert counted.supported == 1
+    unix = "UNIX itself occupied half of the core memory."
+    ps = [Passage("unix.pdf", "UNIX", unix, 0, len(unix), 0.6)]
+    much = verify(f"{unix[:-1]} [1].", ps, question="How much of the memory did UNIX occupy?")
+    assert much.supported == 1
