@@ -16,6 +16,7 @@ from typing import Any
 
 from .clean import looks_like_headline
 from .errors import DocumentError, map_exceptions
+from .footnotes import footnotes_last, line_sizes
 from .visible import hidden_chars, visible_run_text
 
 
@@ -203,7 +204,8 @@ def _pdfium_text(raw: str) -> str:
 
 def _visible_text(page: Any, textpage: Any) -> str:
     """The page's text without what a reader cannot see (`visible`); a line that was
-    all hidden goes with its line break, so no blank line marks where it was.
+    all hidden goes with its line break, so no blank line marks where it was. Footnotes
+    drawn before the body move after it (`footnotes`).
 
     A page the check cannot render keeps all its text: losing a readable page would be
     worse, and quarantine still judges every sentence of it."""
@@ -213,15 +215,25 @@ def _visible_text(page: Any, textpage: Any) -> str:
         hidden = hidden_chars(page, textpage)
     except (pdfium.PdfiumError, ValueError, OSError):
         hidden = set()
-    if not hidden:
-        return textpage.get_text_bounded()
     raw = textpage.get_text_range()  # one character per index, as `hidden` counts them
-    kept, pos = [], 0
-    for line in raw.split("\n"):
-        shown = "".join(c for i, c in enumerate(line, pos) if i not in hidden)
+    lines = raw.split("\n")
+    order = footnotes_last(lines, line_sizes(textpage, raw))
+    if not hidden:
+        bounded = textpage.get_text_bounded()  # PDFium's own hyphens kept ("Time-Sharing")
+        if order is None:
+            return bounded
+        if len(shown := bounded.split("\n")) == len(lines):  # line for line
+            return "\n".join(shown[n] for n in order)
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    kept = []
+    for n in order or range(len(lines)):
+        line = lines[n]
+        shown = "".join(c for i, c in enumerate(line, starts[n]) if i not in hidden)
         if shown.strip() or not line.strip():  # blank lines stay; emptied ones go
             kept.append(shown)
-        pos += len(line) + 1
     return "\n".join(kept)
 
 

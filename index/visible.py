@@ -32,7 +32,7 @@ _INVISIBLE_MODES = (3, 7)  # PDF text render modes that paint nothing (7 only cl
 _LIGHT = 0.8  # a fill this light (0-1) may be text on a page of the same colour
 
 
-def _font_pt(obj: Any) -> float:
+def font_pt(obj: Any) -> float:
     """A text object's type size on the page: its font size times its matrix's scale
     (TeX and typesetters set `1 Tf` and scale the matrix instead)."""
     import pypdfium2.raw as pdfium_c
@@ -81,7 +81,7 @@ def _page_has_suspects(page: Any) -> bool:
         has_fill = pdfium_c.FPDFPageObj_GetFillColor(obj.raw, *map(ctypes.byref, fill))
         if has_fill and _unseen_fill(*fill):
             return True
-        if _font_pt(obj.raw) < MIN_FONT_PT or _off_page(obj.get_bounds(), crop):
+        if font_pt(obj.raw) < MIN_FONT_PT or _off_page(obj.get_bounds(), crop):
             return True
     return False
 
@@ -108,7 +108,7 @@ def hidden_chars(page: Any, textpage: Any) -> set[int]:
             continue
         box = textpage.get_charbox(i)
         obj = pdfium_c.FPDFText_GetTextObject(raw, i)
-        if _off_page(box, crop) or (obj and _font_pt(obj) < MIN_FONT_PT):
+        if _off_page(box, crop) or (obj and font_pt(obj) < MIN_FONT_PT):
             hidden.add(i)
             continue
         if _suspect(raw, i, obj):
