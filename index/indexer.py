@@ -39,8 +39,10 @@ EMBED_BATCH = 256
 PARSER = "+p3"
 # By type, where later versions changed only some: p4, PDFs: text through PDFium, which
 # keeps words whole where pypdf glued or broke them. p5, PDF, Word and Markdown: text a
-# reader cannot see (hidden, white, microscopic, off-page, hidden HTML) is left out.
-_PARSERS = {".pdf": "+p5", ".docx": "+p5", ".md": "+p5", ".markdown": "+p5"}
+# reader cannot see (hidden, white, microscopic, off-page, hidden HTML) is left out. p6,
+# PDF: footnotes drawn before a page's body read after it (`footnotes`); Markdown:
+# heading attribute blocks (`{#id .class}`) are no part of the heading path.
+_PARSERS = {".pdf": "+p6", ".docx": "+p5", ".md": "+p6", ".markdown": "+p6"}
 
 
 def parser_mark(file: Path) -> str:
