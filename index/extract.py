@@ -16,7 +16,7 @@ from typing import Any
 
 from .clean import looks_like_headline
 from .errors import DocumentError, map_exceptions
-from .footnotes import footnotes_last, line_sizes
+from .footnotes import reading_order
 from .visible import hidden_chars, visible_run_text
 
 
@@ -217,7 +217,7 @@ def _visible_text(page: Any, textpage: Any) -> str:
         hidden = set()
     raw = textpage.get_text_range()  # one character per index, as `hidden` counts them
     lines = raw.split("\n")
-    order = footnotes_last(lines, line_sizes(textpage, raw))
+    order = reading_order(textpage, raw)
     if not hidden:
         bounded = textpage.get_text_bounded()  # PDFium's own hyphens kept ("Time-Sharing")
         if order is None:

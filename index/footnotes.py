@@ -28,6 +28,16 @@ FOOTNOTE_SCALE = 0.85
 _NOTE_START = re.compile(r"^\s*(?:\d{1,3}|[*†‡§])\s?[^\W\d_(]")  # "1Preliminary", "12 See"
 
 
+def reading_order(textpage: Any, raw: str) -> list[int] | None:
+    """`footnotes_last` for the lines of `raw` (`textpage.get_text_range()`). Type sizes
+    cost a PDFium call per letter, so a page with no line that could open a footnote is
+    not measured at all: most pages, which `footnotes_last` would leave as they are."""
+    lines = raw.split("\n")
+    if not any(_NOTE_START.match(line) for line in lines):
+        return None
+    return footnotes_last(lines, line_sizes(textpage, raw))
+
+
 def line_sizes(textpage: Any, raw: str) -> list[float | None]:
     """The median type size (points) of each line's letters, lines as `raw.split("\\n")`
     (`raw` from `textpage.get_text_range()`); None for a line without letters."""
