@@ -181,14 +181,41 @@ def chunk_spans(
     return spans
 
 
-def page_blocks(blocks: Iterable[Block], pages: Sequence[tuple[int, int]]) -> list[Block]:
-    """Cut blocks at page boundaries, so every chunk (and citation) lies on one page."""
+def runs_on(before: str, after: str) -> bool:
+    """Whether the last sentence of `before` goes on at the start of `after`: a PDF page
+    that ends mid-sentence. The same test as a soft line wrap inside a page."""
+    joined = f"{before}\n{after}"
+    return not _hard_break(joined, len(before), 0, len(joined), is_wrapped(joined))
+
+
+def page_spans(text: str, pages: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The pages, with a sentence that runs over a page break kept whole on the page where
+    it starts. Pages whose sentence runs on are joined by a single line break (see
+    `index.extract.pdf_text`); any other joint keeps its blank line and its page edge."""
+    spans: list[tuple[int, int]] = []
+    lo = pages[0][0] if pages else 0
+    for i, (ps, pe) in enumerate(pages):
+        lo, hi = max(lo, ps), pe
+        if i + 1 < len(pages) and "\n\n" not in text[pe : pages[i + 1][0]]:
+            ahead = split_sentences(text, lo, pages[i + 1][1])
+            hi = next((e for s, e in ahead if s < pe < e), pe)
+        spans.append((lo, hi))
+        lo = hi
+    return spans
+
+
+def page_blocks(
+    text: str, blocks: Iterable[Block], pages: Sequence[tuple[int, int]]
+) -> list[Block]:
+    """Cut blocks at page edges, so every chunk (and citation) lies on one page; a
+    sentence that runs over an edge stays whole on the page where it starts."""
     if not pages:
         return list(blocks)
+    spans = page_spans(text, pages)
     return [
         (max(b[0], ps), min(b[1], pe), *b[2:])  # type: ignore[misc]
         for b in blocks
-        for ps, pe in pages
+        for ps, pe in spans
         if max(b[0], ps) < min(b[1], pe)
     ]
 
@@ -214,6 +241,6 @@ def chunk_document(
             heading=heading,
         )
         for s, e, heading in chunk_spans(
-            text, page_blocks(blocks, pages), max_chars, overlap_sentences
+            text, page_blocks(text, blocks, pages), max_chars, overlap_sentences
         )
     ]

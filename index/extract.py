@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .chunking import runs_on
 from .clean import looks_like_headline
 from .errors import DocumentError, map_exceptions
 from .footnotes import reading_order
@@ -261,16 +262,17 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
     if not texts:
         raise DocumentError(f"{name}: damaged or truncated PDF (no pages)")
     running = _running_lines(texts)
-    text, pages = "", []
+    text, pages, last = "", [], ""
     for page in texts:
         page = "\n".join(line.rstrip() for line in _body_lines(page, running)).strip()
+        if pages:  # a sentence that runs on over the page break is one sentence
+            text += "\n" if runs_on(last, page) else "\n\n"
         start = len(text)
         text += page
         pages.append((start, len(text)))
-        text += "\n\n"
+        last = page
     if not any(t.strip() for t in texts):
         raise DocumentError(f"{name}: the PDF has no extractable text (scanned images?)")
-    text = text.rstrip("\n")
     return Extracted(text, tuple(pages), title=meta_title or _first_page_title(texts))
 
 

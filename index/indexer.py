@@ -41,8 +41,9 @@ PARSER = "+p3"
 # keeps words whole where pypdf glued or broke them. p5, PDF, Word and Markdown: text a
 # reader cannot see (hidden, white, microscopic, off-page, hidden HTML) is left out. p6,
 # PDF: footnotes drawn before a page's body read after it (`footnotes`); Markdown:
-# heading attribute blocks (`{#id .class}`) are no part of the heading path.
-_PARSERS = {".pdf": "+p6", ".docx": "+p5", ".md": "+p6", ".markdown": "+p6"}
+# heading attribute blocks (`{#id .class}`) are no part of the heading path. p7, PDF: a
+# sentence that runs over a page break is one sentence, on the page where it starts.
+_PARSERS = {".pdf": "+p7", ".docx": "+p5", ".md": "+p6", ".markdown": "+p6"}
 
 
 def parser_mark(file: Path) -> str:
@@ -155,13 +156,12 @@ def parse_document(
     extracted = extract(data, file.suffix, source)
     pages: tuple[tuple[int, int], ...] = ()
     if extracted.pages:  # neutralize page by page to keep the page spans exact
-        text = ""
+        text, edge = "", 0
         for s, e in extracted.pages:
-            if text:
-                text += "\n\n"
+            text += extracted.text[edge:s]  # the page joint, as the extractor chose it
             part = neutralize(extracted.text[s:e])
             pages += ((len(text), len(text) + len(part)),)
-            text += part
+            text, edge = text + part, e
     else:
         text = neutralize(extracted.text)
     cleaned = clean(text, fallback_title=file.stem)

@@ -186,6 +186,22 @@ def test_pdf_words_split_over_a_line_end_are_read_whole_and_compounds_keep_their
     assert [got.text[s:e] for s, e in got.pages] == [got.text.split("\n\n")[0], "Page two."]
 
 
+def test_pdf_pages_join_on_one_line_break_only_where_a_sentence_runs_on():
+    from index.extract import pdf_text
+
+    wrapped = "A wrapped paragraph goes on\nover a few lines and then\nstops without its"
+    listing = "The method names its steps\nin a list that opens on the next\npage as"
+    got = pdf_text(
+        pdf_bytes([wrapped, "last words here. It closes.", listing, "1. Read.\n2. Write."])
+    )
+    assert [got.text[e:s] for (_, e), (s, _) in zip(got.pages, got.pages[1:], strict=False)] == [
+        "\n",  # "...without its" goes on as "last words here."
+        "\n\n",  # a closed sentence ends its page
+        "\n\n",  # a list item starts a line of its own
+    ]
+    assert got.text[got.pages[0][0] : got.pages[1][1]].endswith("its\nlast words here. It closes.")
+
+
 def test_pdfs_read_from_many_threads_at_once_come_out_whole():
     """PDFium is not thread-safe; uploads are read in worker threads."""
     from concurrent.futures import ThreadPoolExecutor

@@ -74,6 +74,34 @@ def test_pdf_pages_are_kept_and_every_chunk_lies_on_one_page(tmp_path, store):
         assert s <= hit.start and hit.end <= e
 
 
+def test_a_sentence_running_over_a_page_break_is_one_sentence_on_the_page_it_starts(
+    tmp_path, store
+):
+    """A page that ends mid-sentence used to cut the sentence in two chunks: the question
+    "how many died" found "...after takeoff from Soekarno" and never the number."""
+    pages = [
+        "Lion Air Flight 610 was involved in an\naccident after takeoff from Soekarno",
+        "Hatta International Airport in Jakarta,\nresulting in 189 fatalities.\n\n"
+        "The second accident happened\nfive months later near Bishoftu.",
+        "Inspectors reviewed the sensor data.",
+    ]
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "ad.pdf").write_bytes(pdf_bytes(pages))
+    sync(store, [tmp_path / "docs"])
+    doc = doc_of(tmp_path / "docs", "ad.pdf")
+    assert "from Soekarno\nHatta International" in doc.text  # no blank line: one sentence
+    assert "Bishoftu.\n\nInspectors" in doc.text  # a closed page keeps its edge
+    hits = {h.text: h for h in store.search("how many fatalities at Soekarno Hatta", k=5)}
+    whole = next(h for t, h in hits.items() if "from Soekarno" in t)
+    assert "189 fatalities." in whole.text and whole.page == 1
+    assert doc.text[whole.start : whole.end] == whole.text
+    later = next(h for t, h in hits.items() if "Bishoftu" in t)
+    assert later.page == 2 and "Soekarno" not in later.text
+    for hit in hits.values():  # a chunk starts on the page it is cited with
+        s, e = doc.pages[hit.page - 1]
+        assert s <= hit.start < e
+
+
 def test_docx_paragraphs_and_heading_are_read(tmp_path):
     write_docx(
         tmp_path / "memo.docx",
