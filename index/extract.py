@@ -197,9 +197,16 @@ _PDFIUM = threading.Lock()
 # padding; \r\n ends every line.
 _PDFIUM_MARKS = str.maketrans({"\x02": None, "\ufffe": None, "\x00": None, "\r": None})
 _OWN_HYPHEN = re.compile(r"\x02(?=[A-Z])")
+# A word hyphenated at a page's last line goes on on the next page, but PDFium joins it
+# to whatever it reads next, the page number ("in dis\ufffe1" for "in dis-" above folio
+# 1): a hyphen before a digit ends its line, so the folio is a line of its own again
+# (dropped as a running line) and the word runs on over the page break ("dis-\ntributed",
+# which `readable` joins).
+_HYPHEN_BEFORE_DIGIT = re.compile(r"[\x02\ufffe](?=\d)")
 
 
 def _pdfium_text(raw: str) -> str:
+    raw = _HYPHEN_BEFORE_DIGIT.sub("-\n", raw)
     return _OWN_HYPHEN.sub("-", raw).translate(_PDFIUM_MARKS)
 
 

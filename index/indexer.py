@@ -42,7 +42,8 @@ PARSER = "+p3"
 # reader cannot see (hidden, white, microscopic, off-page, hidden HTML) is left out. p6,
 # PDF: footnotes drawn before a page's body read after it (`footnotes`); Markdown:
 # heading attribute blocks (`{#id .class}`) are no part of the heading path. p7, PDF: a
-# sentence that runs over a page break is one sentence, on the page where it starts.
+# sentence that runs over a page break is one sentence, on the page where it starts, and
+# a word hyphenated there is not glued to the page number.
 _PARSERS = {".pdf": "+p7", ".docx": "+p5", ".md": "+p6", ".markdown": "+p6"}
 
 

@@ -202,6 +202,23 @@ def test_pdf_pages_join_on_one_line_break_only_where_a_sentence_runs_on():
     assert got.text[got.pages[0][0] : got.pages[1][1]].endswith("its\nlast words here. It closes.")
 
 
+def test_a_word_hyphenated_at_a_page_end_runs_on_and_its_page_number_is_no_part_of_it():
+    """PDFium read "in dis-" above folio 1 as "in dis1" (the Raft paper, five pages)."""
+    from index.extract import pdf_text
+    from index.readable import readable
+
+    pages = [
+        "Replicated state machines are\nused to solve problems in dis-\n1",
+        "tributed systems. More text here.\n2",
+        "Page three says more.\n3",
+        "Page four ends it.\n4",
+    ]
+    got = pdf_text(pdf_bytes(pages))
+    assert "dis1" not in got.text
+    assert "problems in distributed systems." in readable(got.text)
+    assert got.text.endswith("Page four ends it.")  # the folios are running lines
+
+
 def test_pdfs_read_from_many_threads_at_once_come_out_whole():
     """PDFium is not thread-safe; uploads are read in worker threads."""
     from concurrent.futures import ThreadPoolExecutor
