@@ -60,6 +60,19 @@ _DANGLING = frozenset(
 # ("CARGO_HOME") are not codes.
 _CODE = re.compile(r"(?=.*[^\W\d_]{4})(?=(?:.*\d){2})[^\W\d_][\w-]*[^\W_]")
 _ENUMERATOR = re.compile(r"\(?(?:\d{1,2}|[a-z])[.)]")  # "2." "b)" "(3)": a list item's number
+# Words about the passages, not about the world ("According to the passage, …", "The
+# passages state that …"): rule 5 of the prompt forbids them, a small model writes them
+# anyway, and they are no claim. Judged with them, a right sentence fails ("passage" is
+# in no passage); they are left out of what is judged and shown.
+_LEAD_IN = re.compile(
+    r"^(?:(?:according to|based on|as (?:stated|mentioned|described|noted) in|as per|from|in)"
+    r" (?:the |these )?(?:(?:provided|given|above|retrieved) )?"
+    r"(?:passages?|documents?|texts?|context|sources?)(?: \d+)?\s*,"
+    r"|the (?:(?:provided|given|above|retrieved) )?(?:passages?|documents?|texts?|context)"
+    r"(?: \d+)? (?:says?|states?|mentions?|notes?|indicates?|shows?|explains?|reports?)"
+    r" that)\s+(?=\w)",
+    re.I,
+)
 _OPENER = re.compile(r"(?:^|[.!?:;]\s+|\n)[\W_]*$")  # what precedes a sentence's first word
 # The question's first interrogative; when it asks for a quantity ("How many…", "If …, how
 # much…", "what percentage"), only a sentence stating one answers it: a number, a number
@@ -130,6 +143,13 @@ def required_terms(sentence: str) -> list[str]:
 def _holds(text: str, fact: str) -> bool:
     """Whether squashed `text` states `fact` as a whole word or number ("42" not in "142")."""
     return re.search(rf"(?<![\w.]){re.escape(fact)}(?![\w])", text) is not None
+
+
+def _states_number(text: str, number: str) -> bool:
+    """Whether squashed `text` states `number` (as `_numbers` reads it: "49000" for
+    "49,000"), a unit run on or not: "300" is in "150-300ms", not in "1300" or "300.5"."""
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    return re.search(rf"(?<![\d.,]){re.escape(number)}(?!\d|[.,]\d)", text) is not None
 
 
 def _mentions(text: str, term: str) -> bool:
@@ -227,8 +247,15 @@ class _Scorer:
         """Each number and name the sentence adds must sit in a passage sentence sharing
         another of its words or the question's: "429 [1]" for a quota error is refused when
         the passage's 429 is about too frequent requests and its quota sentence says 507.
+        When the question asks for a quantity or a date, the number must sit where the
+        passage speaks of something the question asks: a copied sentence shares its own
+        words, so "The savings … add up to 6 petabytes of user data saved per day [1]"
+        answered "how much smaller than the full app are updates" from the sentence
+        after the one that said 65%. (Other numbers are context: "The tower was
+        completed in 1889" may follow "Paris is the capital".)
         (A fact found only in a title or heading has nothing to check.)"""
-        facts = [_squash(t) for t in required_terms(sentence)] + sorted(_numbers(sentence))
+        numbers = sorted(_numbers(sentence))
+        facts = [_squash(t) for t in required_terms(sentence)] + numbers
         facts = [f for f in facts if not _holds(self.question, f)]  # "73" is not "737"
         if not facts:
             return True
@@ -236,8 +263,14 @@ class _Scorer:
         units = self._asked_units(sentence)
         for fact in facts:
             others = stems - _stems(fact)
-            homes = [x for n in ns for x in self.sentences[n - 1] if _holds(x, fact)]
+            number = fact in numbers
+            found = _states_number if number else _holds
+            homes = [x for n in ns for x in self.sentences[n - 1] if found(x, fact)]
             if others and homes and not any(others & _stems(x) for x in homes):
+                return False
+            asked = self.question_stems - _stems(fact)
+            pinned = number and asked and (self.wants_quantity or self.wants_date)
+            if pinned and homes and not any(asked & _stems(x) for x in homes):
                 return False
             unit = units.get(fact)
             if unit and homes and not any(unit in _stems(x) for x in homes):
@@ -393,6 +426,9 @@ class Checker:
         cited = [n for n in dict.fromkeys(parse_markers(piece)) if 1 <= n <= len(passages)]
         bare = _MARKER.sub("", piece).strip()
         bare = re.sub(r"\s+([.,;:!?])", r"\1", bare)
+        if lead := _LEAD_IN.match(bare):
+            rest = bare[lead.end() :]
+            bare = rest[:1].upper() + rest[1:]
         if _ENUMERATOR.fullmatch(bare):  # a list number left without its item
             return None
         claim = re.sub(r"^" + _ENUMERATOR.pattern + r"\s+", "", bare)  # "2. X": judged as X

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from index import Passage
 from rag.verify import verify
 
@@ -423,3 +425,52 @@ def test_half_is_no_count_but_answers_how_much():
     ps = [Passage("unix.pdf", "UNIX", unix, 0, len(unix), 0.6)]
     much = verify(f"{unix[:-1]} [1].", ps, question="How much of the memory did UNIX occupy?")
     assert much.supported == 1
+
+
+def test_a_number_answering_how_much_must_sit_where_the_passage_speaks_of_the_question():
+    """html07: the model copied the sentence after the answer, whose number is about
+    something else; the copied sentence shares its own words, so only the question's
+    words can tell."""
+    text = (
+        "App Updates using File-by-File patching are, on average, 65% smaller than the full "
+        "app, and in some cases more than 90% smaller.\n\nThe savings, compared to our "
+        "previous approach, add up to 6 petabytes of user data saved per day!"
+    )
+    ps = [Passage("play.html", "Saving Data", text, 0, len(text), 0.6)]
+    question = (
+        "On average, how much smaller than the full app are Google Play updates "
+        "delivered with File-by-File patching?"
+    )
+    copied = (
+        "The savings, compared to our previous approach, add up to 6 petabytes of user "
+        "data saved per day [1]!"
+    )
+    assert verify(copied, ps, question=question).supported == 0
+    right = (
+        "Updates using File-by-File patching are, on average, 65% smaller than the full app [1]."
+    )
+    assert verify(right, ps, question=question).supported == 1
+    # A question that asks for no quantity takes the same sentence as context.
+    v = verify(copied, ps, question="What did the File-by-File patching announcement report?")
+    assert v.supported == 1
+
+
+@pytest.mark.parametrize(
+    "lead",
+    ["According to the passage, ", "Based on the provided passages, ", "The passages state that "],
+)
+def test_words_about_the_passages_are_no_claim_and_are_not_shown(lead):
+    """html07's retry: "According to the passage, … 65% smaller …" was dropped (no passage
+    says "passage") and the answer refused."""
+    text = "App Updates using File-by-File patching are, on average, 65% smaller than the full app."
+    ps = [Passage("play.html", "Saving Data", text, 0, len(text), 0.6)]
+    question = "How much smaller than the full app are updates with File-by-File patching?"
+    v = verify(
+        f"{lead}updates are, on average, 65% smaller than the full app.", ps, question=question
+    )
+    assert (
+        v.supported == 1 and v.text == "Updates are, on average, 65% smaller than the full app [1]."
+    )
+    # A sentence that only opens like one keeps its words, and is judged with them.
+    v = verify("In 2016, updates were 65% smaller than the full app [1].", ps, question=question)
+    assert v.supported == 0 and v.unsupported
