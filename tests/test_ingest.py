@@ -54,16 +54,21 @@ def test_html_keeps_the_article_and_drops_scripts_navigation_and_hidden_text(tmp
     assert "Also hidden" not in doc.text
 
 
+def _indexed_pdf(tmp_path, store, name: str, pages: list[str]):
+    """The stored document of a PDF with `pages`, indexed from a folder of its own."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / name).write_bytes(pdf_bytes(pages))
+    sync(store, [tmp_path / "docs"])
+    return doc_of(tmp_path / "docs", name)
+
+
 def test_pdf_pages_are_kept_and_every_chunk_lies_on_one_page(tmp_path, store):
     pages = [
         "Trade Talks Resume\nOfficials met in Ottawa on Monday to discuss canola.",
         "The second round covered electric vehicles and steel tariffs.",
         "A final statement promised a review of fentanyl controls by June.",
     ]
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "talks.pdf").write_bytes(pdf_bytes(pages))
-    sync(store, [tmp_path / "docs"])
-    doc = doc_of(tmp_path / "docs", "talks.pdf")
+    doc = _indexed_pdf(tmp_path, store, "talks.pdf", pages)
     assert [doc.text[s:e] for s, e in doc.pages][1].startswith("The second round")
     hits = store.search("fentanyl controls review", k=3)
     top = hits[0]
@@ -85,10 +90,7 @@ def test_a_sentence_running_over_a_page_break_is_one_sentence_on_the_page_it_sta
         "The second accident happened\nfive months later near Bishoftu.",
         "Inspectors reviewed the sensor data.",
     ]
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "ad.pdf").write_bytes(pdf_bytes(pages))
-    sync(store, [tmp_path / "docs"])
-    doc = doc_of(tmp_path / "docs", "ad.pdf")
+    doc = _indexed_pdf(tmp_path, store, "ad.pdf", pages)
     assert "from Soekarno\nHatta International" in doc.text  # no blank line: one sentence
     assert "Bishoftu.\n\nInspectors" in doc.text  # a closed page keeps its edge
     hits = {h.text: h for h in store.search("how many fatalities at Soekarno Hatta", k=5)}
