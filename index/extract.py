@@ -225,7 +225,7 @@ def _visible_text(page: Any, textpage: Any) -> str:
         hidden = set()
     raw = textpage.get_text_range()  # one character per index, as `hidden` counts them
     lines = raw.split("\n")
-    order = reading_order(textpage, raw)
+    order = reading_order(textpage, lines)
     if not hidden:
         bounded = textpage.get_text_bounded()  # PDFium's own hyphens kept ("Time-Sharing")
         if order is None:

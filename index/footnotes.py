@@ -28,25 +28,24 @@ FOOTNOTE_SCALE = 0.85
 _NOTE_START = re.compile(r"^\s*(?:\d{1,3}|[*†‡§])\s?[^\W\d_(]")  # "1Preliminary", "12 See"
 
 
-def reading_order(textpage: Any, raw: str) -> list[int] | None:
-    """`footnotes_last` for the lines of `raw` (`textpage.get_text_range()`). Type sizes
+def reading_order(textpage: Any, lines: Sequence[str]) -> list[int] | None:
+    """`footnotes_last` for `lines`, `textpage.get_text_range().split("\\n")`. Type sizes
     cost a PDFium call per letter, so a page with no line that could open a footnote is
     not measured at all: most pages, which `footnotes_last` would leave as they are."""
-    lines = raw.split("\n")
     if not any(_NOTE_START.match(line) for line in lines):
         return None
-    return footnotes_last(lines, line_sizes(textpage, raw))
+    return footnotes_last(lines, line_sizes(textpage, lines))
 
 
-def line_sizes(textpage: Any, raw: str) -> list[float | None]:
-    """The median type size (points) of each line's letters, lines as `raw.split("\\n")`
-    (`raw` from `textpage.get_text_range()`); None for a line without letters."""
+def line_sizes(textpage: Any, lines: Sequence[str]) -> list[float | None]:
+    """The median type size (points) of each line's letters, `lines` being
+    `textpage.get_text_range().split("\\n")`; None for a line without letters."""
     import pypdfium2.raw as pdfium_c
 
     sizes: list[float | None] = []
     known: dict[int | None, float] = {}  # a text object's size, by address: read once
     pos = 0
-    for line in raw.split("\n"):
+    for line in lines:
         found = []
         for i, char in enumerate(line, pos):
             if char.isalpha():
