@@ -261,19 +261,21 @@ class _Scorer:
             return True
         stems = _stems(sentence) | self.question_stems
         units = self._asked_units(sentence)
+        pinned = self.wants_quantity or self.wants_date
         for fact in facts:
-            others = stems - _stems(fact)
             number = fact in numbers
             found = _states_number if number else _holds
-            homes = [x for n in ns for x in self.sentences[n - 1] if found(x, fact)]
-            if others and homes and not any(others & _stems(x) for x in homes):
+            homes = [_stems(x) for n in ns for x in self.sentences[n - 1] if found(x, fact)]
+            if not homes:
+                continue
+            own = _stems(fact)
+            others, asked = stems - own, self.question_stems - own
+            if others and not any(others & home for home in homes):
                 return False
-            asked = self.question_stems - _stems(fact)
-            pinned = number and asked and (self.wants_quantity or self.wants_date)
-            if pinned and homes and not any(asked & _stems(x) for x in homes):
+            if number and pinned and asked and not any(asked & home for home in homes):
                 return False
             unit = units.get(fact)
-            if unit and homes and not any(unit in _stems(x) for x in homes):
+            if unit and not any(unit in home for home in homes):
                 return False
         return True
 
