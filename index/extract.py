@@ -18,6 +18,7 @@ from .chunking import runs_on
 from .clean import looks_like_headline
 from .errors import DocumentError, map_exceptions
 from .footnotes import reading_order
+from .tables import table_rows
 from .visible import hidden_chars, visible_run_text
 
 
@@ -226,12 +227,13 @@ def _visible_text(page: Any, textpage: Any) -> str:
     raw = textpage.get_text_range()  # one character per index, as `hidden` counts them
     lines = raw.split("\n")
     order = reading_order(textpage, lines)
+    rows = table_rows(textpage, lines, hidden)
     if not hidden:
         bounded = textpage.get_text_bounded()  # PDFium's own hyphens kept ("Time-Sharing")
-        if order is None:
+        if order is None and not rows:
             return bounded
         if len(shown := bounded.split("\n")) == len(lines):  # line for line
-            return "\n".join(shown[n] for n in order)
+            return "\n".join(rows.get(n, shown[n]) for n in order or range(len(lines)))
     starts, pos = [], 0
     for line in lines:
         starts.append(pos)
@@ -239,7 +241,7 @@ def _visible_text(page: Any, textpage: Any) -> str:
     kept = []
     for n in order or range(len(lines)):
         line = lines[n]
-        shown = "".join(c for i, c in enumerate(line, starts[n]) if i not in hidden)
+        shown = rows.get(n) or "".join(c for i, c in enumerate(line, starts[n]) if i not in hidden)
         if shown.strip() or not line.strip():  # blank lines stay; emptied ones go
             kept.append(shown)
     return "\n".join(kept)

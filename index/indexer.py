@@ -43,8 +43,9 @@ PARSER = "+p3"
 # PDF: footnotes drawn before a page's body read after it (`footnotes`); Markdown:
 # heading attribute blocks (`{#id .class}`) are no part of the heading path. p7, PDF: a
 # sentence that runs over a page break is one sentence, on the page where it starts, and
-# a word hyphenated there is not glued to the page number.
-_PARSERS = {".pdf": "+p7", ".docx": "+p5", ".md": "+p6", ".markdown": "+p6"}
+# a word hyphenated there is not glued to the page number. p8, PDF: table rows keep
+# their columns, one row a line (`tables`).
+_PARSERS = {".pdf": "+p8", ".docx": "+p5", ".md": "+p6", ".markdown": "+p6"}
 
 
 def parser_mark(file: Path) -> str:

@@ -13,7 +13,7 @@ from index.chunking import chunk_document, split_sentences
 from index.clean import clean, is_boilerplate
 from index.indexer import load_document
 from index.readers import decode, read_text
-from tests.makers import pdf_bytes
+from tests.makers import pdf_bytes, pdf_from_content, pdf_table_page
 
 BOILERPLATE = [
     "ON NOW",
@@ -200,6 +200,48 @@ def test_pdf_pages_join_on_one_line_break_only_where_a_sentence_runs_on():
         "\n\n",  # a list item starts a line of its own
     ]
     assert got.text[got.pages[0][0] : got.pages[1][1]].endswith("its\nlast words here. It closes.")
+
+
+_RATINGS = [
+    ["Parameter", "Symbol", "Min", "Typ", "Max", "Unit"],
+    ["Supply voltage", "VDD", "1.8", "3.3", "5.5", "V"],
+    ["Operating temperature", "TA", "-40", "", "125", "C"],
+]
+_PROSE = [
+    "The TX-900 is a digital temperature sensor with an I2C interface for industrial",
+    "applications in harsh environments. Its ratings are listed below",
+]
+
+
+def test_a_pdf_table_keeps_its_columns_and_each_row_is_a_sentence():
+    """PDFium read a row as "Operating temperature TA -40 125 C": the blank typical value
+    gone, the maximum read as typical, and the rows of a wrapped page one "sentence"."""
+    from index.extract import pdf_text
+
+    page = pdf_table_page(_PROSE, _RATINGS, [50, 200, 260, 310, 360, 410])
+    text = pdf_text(pdf_from_content([page])).text
+    assert text.split("\n") == [
+        *_PROSE,
+        "| Parameter | Symbol | Min | Typ | Max | Unit |",
+        "| Supply voltage | VDD | 1.8 | 3.3 | 5.5 | V |",
+        "| Operating temperature | TA | -40 |  | 125 | C |",
+        "Order code TX900-DFN-T ships on tape and reel.",
+    ]
+    sentences = [text[s:e] for s, e in split_sentences(text)]
+    assert "| Operating temperature | TA | -40 |  | 125 | C |" in sentences
+    assert sentences[1] == "Its ratings are listed below"  # the table opens a sentence
+    assert sentences[-1] == "Order code TX900-DFN-T ships on tape and reel."
+
+
+def test_words_set_apart_on_one_line_or_in_two_columns_are_no_table():
+    """A table is three cells or more on two rows or more: a single spread line (a
+    formula, a caption) and two-cell lines (a two-column page, a numbered list) stay text."""
+    from index.extract import pdf_text
+
+    lone = pdf_table_page(_PROSE, [["x = 1", "y = 2", "z = 3"]], [50, 200, 350])
+    pairs = pdf_table_page(_PROSE, [["1)", "Read the log."], ["2)", "Apply it."]], [50, 200])
+    for page in (lone, pairs):
+        assert "|" not in pdf_text(pdf_from_content([page])).text
 
 
 def test_a_word_hyphenated_at_a_page_end_runs_on_and_its_page_number_is_no_part_of_it():
