@@ -272,6 +272,13 @@ class Lexical:
         hits = hits[np.lexsort((hits, -scores[hits]))]  # best first, ties in index order
         return [(self.ids[i], float(scores[i])) for i in hits]
 
+    def chunks_with(self, term: str) -> set[str]:
+        """The chunks holding the token `term` (as `tokenize` writes it)."""
+        i = self.vocab.get(term)
+        if i is None:
+            return set()
+        return {self.ids[c] for c in self._docs[self._starts[i] : self._starts[i + 1]]}
+
     def idf(self, term: str) -> float:
         """Inverse document frequency of a token; unseen terms count as the rarest."""
         i = self.vocab.get(term)

@@ -37,7 +37,7 @@ from .errors import (
     UnknownDocumentError,
     map_exceptions,
 )
-from .lexical import Lexical
+from .lexical import Lexical, tokenize
 from .lock import write_lock
 from .readable import readable
 from .search import CANDIDATES, Search
@@ -518,6 +518,19 @@ class Store:
     def term_weight(self, term: str) -> float:
         """How distinctive a token is in this index (its IDF); unseen tokens weigh most."""
         return self.lexical.idf(term)
+
+    def mentions(self, source: str, term: str) -> bool:
+        """Whether the document `source` has every word of `term` somewhere: in a chunk,
+        its title or its name. (True when there is nothing to judge by: an unknown
+        document, a format-1 index, a term without content words.)"""
+        snap = self.committed()
+        doc = self.documents_at(snap).get(source) if snap is not None else None
+        words = tokenize(term)
+        if doc is None or not words:
+            return True
+        lexical, own = self.lexical_at(snap), set(doc.chunk_ids)
+        named = set(tokenize(f"{doc.title} {source}"))
+        return all(w in named or not own.isdisjoint(lexical.chunks_with(w)) for w in words)
 
     def term_coverage(self, query: str, text: str) -> float:
         """IDF-weighted share of the query's terms found in `text` (0..1)."""

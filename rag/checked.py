@@ -28,7 +28,7 @@ from .citations import clean_markers, is_refusal, refusal_possible
 from .safety.injection import planted_tokens, without_planted
 from .safety.sanitize import strip_active_content
 from .types import Citation, Sentence
-from .verify import _ENUMERATOR, Checker, segments
+from .verify import _ENUMERATOR, Checker, Mentions, segments
 
 _MARKERS = re.compile(r"\[\d+\]|\[\d*$")  # whole markers, and one still being written
 
@@ -52,11 +52,13 @@ class CheckedStream:
         weight: Callable[[str], float] | None = None,
         question: str = "",
         original: str = "",
+        mentions: Mentions | None = None,
     ) -> None:
         """`question`: what the passages answer (a follow-up's standalone form), judged
-        by the checks; `original`: the question as asked, whose words are no plant."""
+        by the checks; `original`: the question as asked, whose words are no plant;
+        `mentions` as in `verify`."""
         self.passages = passages
-        self.checker = Checker(passages, weight, question)
+        self.checker = Checker(passages, weight, question, mentions)
         # words only quarantined sentences hold: the same for every sentence of the answer
         self.planted = planted_tokens([p.text for p in passages], original or question)
         self.raw = ""

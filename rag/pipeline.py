@@ -228,7 +228,9 @@ class Pipeline:
         """Stream the model's answer through the checks, yielding each sentence that
         passes; returns the `Attempt` (None: `stop` was set, and the model is free)."""
         question = query.asked or query.original
-        checked = CheckedStream(prompt.passages, self.store.term_weight, question, query.original)
+        checked = CheckedStream(
+            prompt.passages, self.store.term_weight, question, query.original, self.store.mentions
+        )
         deltas = self._generator().stream_chat(
             prompt.messages,
             max_tokens=self.settings.max_tokens,
@@ -316,14 +318,16 @@ class Pipeline:
         elif not re.sub(r"\[\d+\]|\W", "", text) and parse_markers(text):
             # The model only pointed at a passage ("[3]"): quote from that passage.
             text = self._extract(question, passages, parse_markers(text)[:1], 0.0) or text
-        checked = verify(text, passages, self.store.term_weight, asked)
+        checked = verify(text, passages, self.store.term_weight, asked, self.store.mentions)
         if checked.supported == 0 and fallback and not is_refusal(raw):
             # The model answered beside the point ("Thomas Jackson/Getty Images [1]" for a
             # price): a sentence holding the question's terms may still answer it.
             extracted = self._extract(question, passages, range(1, len(passages) + 1))
             if extracted is not None:
                 dropped = checked.unsupported
-                checked = verify(extracted, passages, self.store.term_weight, asked)
+                checked = verify(
+                    extracted, passages, self.store.term_weight, asked, self.store.mentions
+                )
                 checked = replace(checked, unsupported=dropped + checked.unsupported)
         if checked.supported == 0:
             return self.refusal(question, passages, timings)

@@ -180,6 +180,9 @@ class Verified:
     supported: int  # supported sentences that add something to the question
 
 
+Mentions = Callable[[str, str], bool]  # (source, name) -> the document names it
+
+
 class _Scorer:
     def __init__(
         self, passages: Sequence[Passage], weight: Callable[[str], float], question: str = ""
@@ -413,9 +416,12 @@ class Checker:
         passages: Sequence[Passage],
         weight: Callable[[str], float] | None = None,
         question: str = "",
+        mentions: Mentions | None = None,
     ) -> None:
         self.passages = passages
         self.scorer = _Scorer(passages, weight or (lambda _: 1.0), question)
+        self.mentions = mentions
+        self.question_names = [_squash(t) for t in required_terms(question)]
         self.unsupported: list[str] = []
         self.supported = 0  # kept sentences that add something to the question
         self.citing: dict[int, list[str]] = {}
@@ -464,13 +470,28 @@ class Checker:
             keep = [best] if best_score >= SUPPORT_THRESHOLD else []
         if not keep:
             keep = scorer.completed(claim, cited or [best])
-        if cut_short or not keep:
+        if cut_short or not keep or not self._names_documents(claim, keep):
             self.unsupported.append(bare)
             return None
         self.supported += scorer.adds_to_question(claim)
         for n in keep:
             self.citing.setdefault(n, []).append(claim)
         return _with_markers(bare, keep), tuple(keep), claim
+
+    def _names_documents(self, claim: str, keep: Sequence[int]) -> bool:
+        """A name the question gives and the sentence repeats is named by the document of
+        a passage it cites: "The Shazam search engine was implemented in the C language
+        [5]" cited the UNIX paper, whose "written in C" is about UNIX; every word of the
+        claim is in the question or the passage. The whole document counts, not the
+        passage ("the design" of a paper whose title gives the name)."""
+        if self.mentions is None:
+            return True
+        said = _squash(claim)
+        return all(
+            any(self.mentions(self.passages[n - 1].source, name) for n in keep)
+            for name in self.question_names
+            if _holds(said, name)
+        )
 
     def citation(self, n: int, sentences: Sequence[str] | None = None) -> Citation:
         """Passage `n` as cited by `sentences` (default: every kept sentence citing it)."""
@@ -487,12 +508,15 @@ def verify(
     passages: Sequence[Passage],
     weight: Callable[[str], float] | None = None,
     question: str = "",
+    mentions: Mentions | None = None,
 ) -> Verified:
     """Re-cite or drop each sentence of `text`; see the module docstring.
 
     `weight(token)` says how much a word counts (IDF from the index); default: equally.
+    `mentions(source, name)`: whether a document names something anywhere (the index's
+    `Store.mentions`); without it no sentence is judged by its documents.
     """
-    checker = Checker(passages, weight, question)
+    checker = Checker(passages, weight, question, mentions)
     out, pos = [], 0
     for start, end in segments(text):
         out.append(text[pos:start])

@@ -395,3 +395,14 @@ def test_k_counts_passages_after_neighbouring_chunks_join(tmp_path):
         spans = [(p.source, p.start, p.end) for p in passages]
         for i, (s, a, b) in enumerate(spans):  # no two overlap: joined, not repeated
             assert not any(s == t and a <= d and c <= b for t, c, d in spans[i + 1 :]), spans
+
+
+def test_a_document_mentions_what_any_of_its_chunks_its_title_or_its_name_says(tmp_path, corpus):
+    """What the verifier asks before it lets a sentence about "Shazam" cite a document."""
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [corpus])
+    assert store.mentions("paris.md", "Louvre") and store.mentions("paris.md", "Eiffel Tower")
+    assert store.mentions("paris.md", "travel notes")  # the title
+    assert store.mentions("tea.txt", "Tea") and not store.mentions("tea.txt", "Louvre")
+    assert not store.mentions("tea.txt", "Green Louvre")  # every word of the name
+    assert store.mentions("gone.md", "Louvre")  # an unknown document: nothing to judge by

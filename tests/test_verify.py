@@ -474,3 +474,30 @@ def test_words_about_the_passages_are_no_claim_and_are_not_shown(lead):
     # A sentence that only opens like one keeps its words, and is judged with them.
     v = verify("In 2016, updates were 65% smaller than the full app [1].", ps, question=question)
     assert v.supported == 0 and v.unsupported
+
+
+UNIX = "The greater part of UNIX software is written in the above-mentioned C language."
+
+
+def test_a_name_the_question_gives_must_be_named_by_the_cited_document():
+    """pdf20: "The Shazam search engine was implemented in the C language [5]" cited the
+    UNIX paper; every word of it is in the question or the passage, so only the document
+    can tell: one that never names Shazam says nothing about Shazam."""
+    unix = [Passage("unix.pdf", "The UNIX Time-Sharing System", UNIX, 0, len(UNIX), 0.4)]
+    question = "In which programming language was Shazam's search engine implemented?"
+    answer = "The Shazam search engine was implemented in the C language [1]."
+    named = {("unix.pdf", "unix"), ("shazam.pdf", "shazam")}
+    mentions = lambda source, name: (source, name) in named  # noqa: E731
+    v = verify(answer, unix, question=question, mentions=mentions)
+    assert v.supported == 0 and v.unsupported == (
+        "The Shazam search engine was implemented in the C language.",
+    )
+    # the same sentence stands where the cited document names Shazam (the design paper
+    # whose passage says only "our search engine")
+    moved = [Passage("shazam.pdf", "Audio search", UNIX, 0, len(UNIX), 0.4)]
+    assert verify(answer, moved, question=question, mentions=mentions).supported == 1
+    # a name the sentence does not repeat is not judged ("It was written in C [1].")
+    assert (
+        verify("It was written in C [1].", unix, question=question, mentions=mentions).supported
+        == 1
+    )
