@@ -5,10 +5,11 @@ the columns are gone, an empty cell (no typical value) shifts every value after 
 a page's prose is wrapped, so the sentence splitter ran the rows of a table together
 into one "sentence" that a check or a quote could not point into. A row is told by its
 layout: three cells or more, set apart by gaps far wider than the page's spaces between
-words, on two lines in a row or more (a gap in one line is a formula or a justified
-line). Such rows are written as Markdown table rows, "| Operating temperature | TA | -40
-| | 125 | °C |": each is a line (a sentence) of its own, and a row with fewer cells than
-its table has its cells under the columns they sit in, blanks where a cell is empty.
+words, on three lines in a row or more (a formula set in a justified paragraph spreads
+one or two lines that way). Such rows are written as Markdown table rows, "| Operating
+temperature | TA | -40 | | 125 | °C |": each is a line (a sentence) of its own, and a
+row with fewer cells than its table has its cells under the columns they sit in, blanks
+where a cell is empty.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# A cell gap is this many times the page's median gap between words, or wider. Between
+# A cell gap is this many times the page's gap between words (`_low`), or wider. Between
 # words of prose PDFium's gaps vary little (justified lines stretch them by a fraction);
-# table columns sit apart by several spaces. Chosen on the suite's eight PDFs and two
-# generated ones (a datasheet, a financial release): 3 finds every row of their tables
-# and no prose line; the scanned papers' OCR layers have no line it takes for a row.
+# table columns sit apart by several spaces. Chosen on the suite's eight PDFs and three
+# generated ones (datasheets, a financial release): 3 finds the rows of their tables
+# (GFS's, the tidy-data paper's, UNIX's usage tables) and no prose line; the scanned
+# papers' OCR layers have none. Two-row runs are left out: Shazam's formula spread two
+# lines of a paragraph over five "cells".
 CELL_GAP = 3.0
 MIN_CELLS = 3
-MIN_ROWS = 2
+MIN_ROWS = 3
 
 
 def table_rows(textpage: Any, lines: Sequence[str], hidden: Collection[int] = ()) -> dict[int, str]:
@@ -38,19 +41,26 @@ def table_rows(textpage: Any, lines: Sequence[str], hidden: Collection[int] = ()
         return {}
     # ...and at least a letter wide, should a page set its words (nearly) touching
     letter = statistics.median((w.right - w.left) / len(w.text) for line in words for w in line)
-    wide = max(CELL_GAP * statistics.median(gaps), letter)
+    wide = max(CELL_GAP * _low(gaps), letter)
     cells = [_cells(line, wide) for line in words]
     out: dict[int, str] = {}
     n = 0
     while n < len(cells):
-        end = n
-        while end < len(cells) and len(cells[end]) >= MIN_CELLS:
+        end = n + 1
+        while end < len(cells) and min(len(cells[end - 1]), len(cells[end])) >= MIN_CELLS:
             end += 1
         if end - n >= MIN_ROWS:
             for i, row in zip(range(n, end), _aligned(cells[n:end]), strict=True):
                 out[i] = "| " + " | ".join(row) + " |"
         n = max(end, n + 1)
     return out
+
+
+def _low(gaps: Sequence[float]) -> float:
+    """The page's gap between words: a low quantile, as on a page that is mostly table
+    most gaps are between cells."""
+    ordered = sorted(gaps)
+    return ordered[len(ordered) // 10]
 
 
 @dataclass(frozen=True)

@@ -233,13 +233,26 @@ def test_a_pdf_table_keeps_its_columns_and_each_row_is_a_sentence():
     assert sentences[-1] == "Order code TX900-DFN-T ships on tape and reel."
 
 
-def test_words_set_apart_on_one_line_or_in_two_columns_are_no_table():
-    """A table is three cells or more on two rows or more: a single spread line (a
-    formula, a caption) and two-cell lines (a two-column page, a numbered list) stay text."""
+def test_a_page_that_is_all_table_is_read_as_one():
+    """On a datasheet's page of ratings most gaps between words are gaps between cells:
+    the page's word spacing is read from its narrowest gaps, not its typical one."""
     from index.extract import pdf_text
 
-    lone = pdf_table_page(_PROSE, [["x = 1", "y = 2", "z = 3"]], [50, 200, 350])
-    pairs = pdf_table_page(_PROSE, [["1)", "Read the log."], ["2)", "Apply it."]], [50, 200])
+    rows = [_RATINGS[0]] + [[f"Rail {i} voltage", f"V{i}", "1.8", "", "5.5", "V"] for i in range(9)]
+    text = pdf_text(pdf_from_content([pdf_table_page([], rows, [50, 200, 260, 310, 360, 410])]))
+    assert "| Rail 8 voltage | V8 | 1.8 |  | 5.5 | V |" in text.text.split("\n")
+
+
+def test_words_set_apart_on_one_line_or_in_two_columns_are_no_table():
+    """A table is three cells or more on three rows or more: spread lines (a formula set
+    in a justified paragraph, a caption) and two-cell lines (a two-column page, a
+    numbered list) stay text."""
+    from index.extract import pdf_text
+
+    spread = [["x = 1", "y = 2", "z = 3"], ["then", "w = 4", "holds"]]
+    pairs = [["1)", "Read the log."], ["2)", "Apply it."], ["3)", "Reply."]]
+    lone = pdf_table_page(_PROSE, spread, [50, 200, 350])
+    pairs = pdf_table_page(_PROSE, pairs, [50, 200])
     for page in (lone, pairs):
         assert "|" not in pdf_text(pdf_from_content([page])).text
 
