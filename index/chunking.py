@@ -160,6 +160,7 @@ def chunk_spans(
     if max_chars < 50:
         raise ValueError("max_chars must be at least 50")
     spans: list[tuple[int, int, str]] = []
+    tables = table_headers(text) if "|" in text else []
     for block in blocks:
         block_start, block_end = block[0], block[1]
         heading = block[2] if len(block) > 2 else ""  # type: ignore[misc]
@@ -173,12 +174,52 @@ def chunk_spans(
             j = i + 1
             while j < len(sentences) and sentences[j][1] - sentences[i][0] <= max_chars:
                 j += 1
-            spans.append((sentences[i][0], sentences[j - 1][1], heading))
+            start = sentences[i][0]
+            spans.append((start, sentences[j - 1][1], _under_header(tables, start, heading)))
             if j >= len(sentences):
                 break
             # Step forward, keeping the overlap but always making progress.
             i = max(i + 1, j - overlap_sentences)
     return spans
+
+
+_TABLE_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?")  # |---|:--:|
+
+
+def table_headers(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, first row) of each table of `text`: a run of `|` lines, which goes
+    on over blank lines between two rows (a PDF table over a page break). A Markdown
+    table's first row is the one above its `|---|` rule, which opens a new table."""
+    tables: list[list] = []
+    row: tuple[int, int, str] | None = None  # the last table row, while a run goes on
+    pos = 0
+    for line in text.split("\n"):
+        start, end, pos = pos, pos + len(line), pos + len(line) + 1
+        cells = line.strip()
+        if not cells.startswith("|"):
+            if cells:
+                row = None  # prose ends the run; a blank line may not
+            continue
+        if _TABLE_RULE.fullmatch(cells) and row is not None and row[1] == start - 1:
+            if tables[-1][0] < row[0]:  # a new table right under the last one
+                tables[-1][1] = row[0] - 1
+                tables.append([row[0], end, row[2]])
+            tables[-1][2] = row[2]
+        elif row is None:
+            tables.append([start, end, cells])
+        tables[-1][1] = end
+        row = (start, end, cells)
+    return [(s, e, h) for s, e, h in tables]
+
+
+def _under_header(tables: Sequence[tuple[int, int, str]], start: int, heading: str) -> str:
+    """`heading`, and for a chunk that opens inside a table below its first row, that row:
+    the names of the columns the chunk's rows give values for ("| Parameter | Min | Typ |
+    Max |"), which a chunk cut after them no longer holds."""
+    i = bisect_right([s for s, _, _ in tables], start) - 1
+    if i < 0 or not tables[i][0] < start <= tables[i][1]:
+        return heading
+    return f"{heading} > {tables[i][2]}" if heading else tables[i][2]
 
 
 def runs_on(before: str, after: str) -> bool:

@@ -348,8 +348,8 @@ def _first_page_title(pages: list[str]) -> str:
     for raw in (pages[0] if pages else "").splitlines()[:12]:
         line = " ".join(raw.split())
         words = re.findall(r"[^\W\d_]{2,}", line)
-        if len(words) < 2 or _PAGE_COUNTER.match(line) or len(line) > 200:
-            continue
+        if len(words) < 2 or _PAGE_COUNTER.match(line) or len(line) > 200 or line[:1] == "|":
+            continue  # ...nor a table row
         if repeated.get(_line_key(line), 0) >= max(1, (len(pages) - 1) // 3):
             continue  # a running header or footer
         candidates.append(line)

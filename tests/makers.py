@@ -28,10 +28,13 @@ def pdf_text_op(text: str, x: float, y: float, size: float = 11, ops: str = "0 0
 
 
 def pdf_table_page(
-    prose: Sequence[str], rows: Sequence[Sequence[str]], columns: Sequence[float]
+    prose: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    columns: Sequence[float],
+    last: str = "Order code TX900-DFN-T ships on tape and reel.",
 ) -> str:
     """A page's content stream: prose lines, then a table whose cell i starts at
-    `columns[i]` (an empty string leaves the cell blank), then one more prose line."""
+    `columns[i]` (an empty string leaves the cell blank), then the line `last`, if any."""
     ops, y = [], 760.0
     for line in prose:
         ops.append(pdf_text_op(line, 50, y))
@@ -39,7 +42,8 @@ def pdf_table_page(
     for row in rows:
         ops += [pdf_text_op(cell, x, y) for cell, x in zip(row, columns, strict=True) if cell]
         y -= 14
-    ops.append(pdf_text_op("Order code TX900-DFN-T ships on tape and reel.", 50, y))
+    if last:
+        ops.append(pdf_text_op(last, 50, y))
     return "".join(ops)
 
 

@@ -243,6 +243,41 @@ def test_a_page_that_is_all_table_is_read_as_one():
     assert "| Rail 8 voltage | V8 | 1.8 |  | 5.5 | V |" in text.text.split("\n")
 
 
+def test_a_chunk_that_opens_inside_a_table_is_told_the_table_s_columns():
+    """A chunk cut after a table's first row had values without the names of their
+    columns ("| VDD | 1.8 |  | 5.5 |": which is the maximum?). Its heading path now ends
+    with that row; a Markdown table under its own `|---|` rule has its own."""
+    rows = "".join(f"| Rail {i} | V{i} | 1.{i} | 5.{i} |\n" for i in range(40))
+    text = (
+        "# Ratings\n\nThe rails are rated as follows.\n\n| Rail | Symbol | Min | Max |\n"
+        f"|---|---|---|---|\n{rows}\n| Pin | Name |\n| --- | --- |\n"
+        + "".join(f"| {i} | GPIO{i} |\n" for i in range(60))
+    )
+    chunks = chunk_document("ds.md", "DS", text, [(0, len(text), "DS > Ratings")])
+    inside = [c for c in chunks if c.text.startswith("| Rail ")]
+    pins = [c for c in chunks if c.text.startswith("| ") and "GPIO" in c.text[:20]]
+    assert inside and all(
+        c.heading == "DS > Ratings > | Rail | Symbol | Min | Max |" for c in inside
+    )
+    assert pins and all(c.heading == "DS > Ratings > | Pin | Name |" for c in pins)
+    assert chunks[0].heading == "DS > Ratings"  # the table's own first row is in the chunk
+    assert all(text[c.start : c.end] == c.text for c in chunks)  # chunk text stays exact
+
+
+def test_a_pdf_table_over_a_page_break_keeps_its_first_row_for_the_next_page():
+    """PDF pages join with a blank line where a table row ends one (`runs_on`): the run
+    of rows goes on over it, as a table over a page break does."""
+    header = "| Parameter | Symbol | Min | Typ | Max | Unit |"
+    rows = [f"| Rail {i} voltage | V{i} | 1.8 |  | 5.5 | V |" for i in range(8)]
+    one = "Ratings\n" + "\n".join([header, *rows[:4]])
+    text = one + "\n\n" + "\n".join(rows[4:]) + "\nOrder codes follow."
+    pages = [(0, len(one)), (len(one) + 2, len(text))]
+    chunks = chunk_document("ds.pdf", "DS", text, [(0, len(text), "DS")], 120, pages=pages)
+    page_two = [c for c in chunks if c.page == 2 and c.text.startswith("| Rail")]
+    assert page_two and all(c.heading == f"DS > {header}" for c in page_two)
+    assert chunks[0].heading == "DS"
+
+
 def test_words_set_apart_on_one_line_or_in_two_columns_are_no_table():
     """A table is three cells or more on three rows or more: spread lines (a formula set
     in a justified paragraph, a caption) and two-cell lines (a two-column page, a
