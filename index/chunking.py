@@ -188,8 +188,8 @@ _TABLE_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?")  # |---
 
 def table_headers(text: str) -> list[tuple[int, int, str]]:
     """(start, end, first row) of each table of `text`: a run of `|` lines, which goes
-    on over blank lines between two rows (a PDF table over a page break). A Markdown
-    table's first row is the one above its `|---|` rule, which opens a new table."""
+    on over blank lines between two rows (a table over a page break). A Markdown table's
+    first row is the one above its `|---|` rule, which opens a new table."""
     tables: list[list] = []
     row: tuple[int, int, str] | None = None  # the last table row, while a run goes on
     pos = 0

@@ -18,7 +18,6 @@ from .chunking import runs_on
 from .clean import looks_like_headline
 from .errors import DocumentError, map_exceptions
 from .footnotes import reading_order
-from .tables import table_rows
 from .visible import hidden_chars, visible_run_text
 
 
@@ -227,13 +226,12 @@ def _visible_text(page: Any, textpage: Any) -> str:
     raw = textpage.get_text_range()  # one character per index, as `hidden` counts them
     lines = raw.split("\n")
     order = reading_order(textpage, lines)
-    rows = table_rows(textpage, lines, hidden)
     if not hidden:
         bounded = textpage.get_text_bounded()  # PDFium's own hyphens kept ("Time-Sharing")
-        if order is None and not rows:
+        if order is None:
             return bounded
         if len(shown := bounded.split("\n")) == len(lines):  # line for line
-            return "\n".join(rows.get(n, shown[n]) for n in order or range(len(lines)))
+            return "\n".join(shown[n] for n in order)
     starts, pos = [], 0
     for line in lines:
         starts.append(pos)
@@ -241,7 +239,7 @@ def _visible_text(page: Any, textpage: Any) -> str:
     kept = []
     for n in order or range(len(lines)):
         line = lines[n]
-        shown = rows.get(n) or "".join(c for i, c in enumerate(line, starts[n]) if i not in hidden)
+        shown = "".join(c for i, c in enumerate(line, starts[n]) if i not in hidden)
         if shown.strip() or not line.strip():  # blank lines stay; emptied ones go
             kept.append(shown)
     return "\n".join(kept)
@@ -348,8 +346,8 @@ def _first_page_title(pages: list[str]) -> str:
     for raw in (pages[0] if pages else "").splitlines()[:12]:
         line = " ".join(raw.split())
         words = re.findall(r"[^\W\d_]{2,}", line)
-        if len(words) < 2 or _PAGE_COUNTER.match(line) or len(line) > 200 or line[:1] == "|":
-            continue  # ...nor a table row
+        if len(words) < 2 or _PAGE_COUNTER.match(line) or len(line) > 200:
+            continue
         if repeated.get(_line_key(line), 0) >= max(1, (len(pages) - 1) // 3):
             continue  # a running header or footer
         candidates.append(line)

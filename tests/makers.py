@@ -27,26 +27,6 @@ def pdf_text_op(text: str, x: float, y: float, size: float = 11, ops: str = "0 0
     return f"BT {ops} /F1 {size} Tf {x} {y} Td ({_pdf_string(text)}) Tj ET "
 
 
-def pdf_table_page(
-    prose: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    columns: Sequence[float],
-    last: str = "Order code TX900-DFN-T ships on tape and reel.",
-) -> str:
-    """A page's content stream: prose lines, then a table whose cell i starts at
-    `columns[i]` (an empty string leaves the cell blank), then the line `last`, if any."""
-    ops, y = [], 760.0
-    for line in prose:
-        ops.append(pdf_text_op(line, 50, y))
-        y -= 14
-    for row in rows:
-        ops += [pdf_text_op(cell, x, y) for cell, x in zip(row, columns, strict=True) if cell]
-        y -= 14
-    if last:
-        ops.append(pdf_text_op(last, 50, y))
-    return "".join(ops)
-
-
 def pdf_from_content(streams: Sequence[str]) -> bytes:
     """A valid PDF with one page per raw content stream (font /F1 is Helvetica)."""
     objects: list[bytes] = []

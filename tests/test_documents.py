@@ -13,7 +13,7 @@ from index.chunking import chunk_document, split_sentences
 from index.clean import clean, is_boilerplate
 from index.indexer import load_document
 from index.readers import decode, read_text
-from tests.makers import pdf_bytes, pdf_from_content, pdf_table_page
+from tests.makers import pdf_bytes
 
 BOILERPLATE = [
     "ON NOW",
@@ -202,47 +202,6 @@ def test_pdf_pages_join_on_one_line_break_only_where_a_sentence_runs_on():
     assert got.text[got.pages[0][0] : got.pages[1][1]].endswith("its\nlast words here. It closes.")
 
 
-_RATINGS = [
-    ["Parameter", "Symbol", "Min", "Typ", "Max", "Unit"],
-    ["Supply voltage", "VDD", "1.8", "3.3", "5.5", "V"],
-    ["Operating temperature", "TA", "-40", "", "125", "C"],
-]
-_PROSE = [
-    "The TX-900 is a digital temperature sensor with an I2C interface for industrial",
-    "applications in harsh environments. Its ratings are listed below",
-]
-
-
-def test_a_pdf_table_keeps_its_columns_and_each_row_is_a_sentence():
-    """PDFium read a row as "Operating temperature TA -40 125 C": the blank typical value
-    gone, the maximum read as typical, and the rows of a wrapped page one "sentence"."""
-    from index.extract import pdf_text
-
-    page = pdf_table_page(_PROSE, _RATINGS, [50, 200, 260, 310, 360, 410])
-    text = pdf_text(pdf_from_content([page])).text
-    assert text.split("\n") == [
-        *_PROSE,
-        "| Parameter | Symbol | Min | Typ | Max | Unit |",
-        "| Supply voltage | VDD | 1.8 | 3.3 | 5.5 | V |",
-        "| Operating temperature | TA | -40 |  | 125 | C |",
-        "Order code TX900-DFN-T ships on tape and reel.",
-    ]
-    sentences = [text[s:e] for s, e in split_sentences(text)]
-    assert "| Operating temperature | TA | -40 |  | 125 | C |" in sentences
-    assert sentences[1] == "Its ratings are listed below"  # the table opens a sentence
-    assert sentences[-1] == "Order code TX900-DFN-T ships on tape and reel."
-
-
-def test_a_page_that_is_all_table_is_read_as_one():
-    """On a datasheet's page of ratings most gaps between words are gaps between cells:
-    the page's word spacing is read from its narrowest gaps, not its typical one."""
-    from index.extract import pdf_text
-
-    rows = [_RATINGS[0]] + [[f"Rail {i} voltage", f"V{i}", "1.8", "", "5.5", "V"] for i in range(9)]
-    text = pdf_text(pdf_from_content([pdf_table_page([], rows, [50, 200, 260, 310, 360, 410])]))
-    assert "| Rail 8 voltage | V8 | 1.8 |  | 5.5 | V |" in text.text.split("\n")
-
-
 def test_a_chunk_that_opens_inside_a_table_is_told_the_table_s_columns():
     """A chunk cut after a table's first row had values without the names of their
     columns ("| VDD | 1.8 |  | 5.5 |": which is the maximum?). Its heading path now ends
@@ -262,34 +221,6 @@ def test_a_chunk_that_opens_inside_a_table_is_told_the_table_s_columns():
     assert pins and all(c.heading == "DS > Ratings > | Pin | Name |" for c in pins)
     assert chunks[0].heading == "DS > Ratings"  # the table's own first row is in the chunk
     assert all(text[c.start : c.end] == c.text for c in chunks)  # chunk text stays exact
-
-
-def test_a_pdf_table_over_a_page_break_keeps_its_first_row_for_the_next_page():
-    """PDF pages join with a blank line where a table row ends one (`runs_on`): the run
-    of rows goes on over it, as a table over a page break does."""
-    header = "| Parameter | Symbol | Min | Typ | Max | Unit |"
-    rows = [f"| Rail {i} voltage | V{i} | 1.8 |  | 5.5 | V |" for i in range(8)]
-    one = "Ratings\n" + "\n".join([header, *rows[:4]])
-    text = one + "\n\n" + "\n".join(rows[4:]) + "\nOrder codes follow."
-    pages = [(0, len(one)), (len(one) + 2, len(text))]
-    chunks = chunk_document("ds.pdf", "DS", text, [(0, len(text), "DS")], 120, pages=pages)
-    page_two = [c for c in chunks if c.page == 2 and c.text.startswith("| Rail")]
-    assert page_two and all(c.heading == f"DS > {header}" for c in page_two)
-    assert chunks[0].heading == "DS"
-
-
-def test_words_set_apart_on_one_line_or_in_two_columns_are_no_table():
-    """A table is three cells or more on three rows or more: spread lines (a formula set
-    in a justified paragraph, a caption) and two-cell lines (a two-column page, a
-    numbered list) stay text."""
-    from index.extract import pdf_text
-
-    spread = [["x = 1", "y = 2", "z = 3"], ["then", "w = 4", "holds"]]
-    pairs = [["1)", "Read the log."], ["2)", "Apply it."], ["3)", "Reply."]]
-    lone = pdf_table_page(_PROSE, spread, [50, 200, 350])
-    pairs = pdf_table_page(_PROSE, pairs, [50, 200])
-    for page in (lone, pairs):
-        assert "|" not in pdf_text(pdf_from_content([page])).text
 
 
 def test_a_word_hyphenated_at_a_page_end_runs_on_and_its_page_number_is_no_part_of_it():
