@@ -480,18 +480,24 @@ class Checker:
 
     def _names_documents(self, claim: str, keep: Sequence[int]) -> bool:
         """A name the question gives and the sentence repeats is named by the document of
-        a passage it cites: "The Shazam search engine was implemented in the C language
-        [5]" cited the UNIX paper, whose "written in C" is about UNIX; every word of the
-        claim is in the question or the passage. The whole document counts, not the
-        passage ("the design" of a paper whose title gives the name)."""
+        a passage it cites, when a retrieved document names it at all: "The Shazam
+        search engine was implemented in the C language [5]" cited the UNIX paper, whose
+        "written in C" is about UNIX, beside four passages of the Shazam paper; every
+        word of the claim is in the question or the passage. The whole document counts,
+        not the passage ("the design" of a paper whose title gives the name). A name no
+        retrieved document has is how the question frames itself ("the Cargo Book"),
+        not what the documents are about: it is not judged."""
         if self.mentions is None:
             return True
         said = _squash(claim)
-        return all(
-            any(self.mentions(self.passages[n - 1].source, name) for n in keep)
-            for name in self.question_names
-            if _holds(said, name)
-        )
+        sources = list(dict.fromkeys(p.source for p in self.passages))
+        cited = {self.passages[n - 1].source for n in keep}
+        for name in self.question_names:
+            if not _holds(said, name) or any(self.mentions(s, name) for s in cited):
+                continue
+            if any(self.mentions(s, name) for s in sources if s not in cited):
+                return False
+        return True
 
     def citation(self, n: int, sentences: Sequence[str] | None = None) -> Citation:
         """Passage `n` as cited by `sentences` (default: every kept sentence citing it)."""

@@ -481,23 +481,28 @@ UNIX = "The greater part of UNIX software is written in the above-mentioned C la
 
 def test_a_name_the_question_gives_must_be_named_by_the_cited_document():
     """pdf20: "The Shazam search engine was implemented in the C language [5]" cited the
-    UNIX paper; every word of it is in the question or the passage, so only the document
-    can tell: one that never names Shazam says nothing about Shazam."""
-    unix = [Passage("unix.pdf", "The UNIX Time-Sharing System", UNIX, 0, len(UNIX), 0.4)]
+    UNIX paper beside passages of the Shazam paper; every word of it is in the question
+    or the passage, so only the document can tell: one that never names Shazam, where
+    another retrieved one does, says nothing about Shazam."""
+    shazam_text = "Our search engine matches fingerprints of the recording against the database."
+    shazam = Passage("shazam.pdf", "Audio search", shazam_text, 0, len(shazam_text), 0.5)
+    unix = Passage("unix.pdf", "The UNIX Time-Sharing System", UNIX, 0, len(UNIX), 0.4)
     question = "In which programming language was Shazam's search engine implemented?"
-    answer = "The Shazam search engine was implemented in the C language [1]."
+    answer = "The Shazam search engine was implemented in the C language [2]."
     named = {("unix.pdf", "unix"), ("shazam.pdf", "shazam")}
     mentions = lambda source, name: (source, name) in named  # noqa: E731
-    v = verify(answer, unix, question=question, mentions=mentions)
-    assert v.supported == 0 and v.unsupported == (
-        "The Shazam search engine was implemented in the C language.",
-    )
+    v = verify(answer, [shazam, unix], question=question, mentions=mentions)
+    dropped = "The Shazam search engine was implemented in the C language."
+    assert v.supported == 0 and v.unsupported == (dropped,)
     # the same sentence stands where the cited document names Shazam (the design paper
     # whose passage says only "our search engine")
-    moved = [Passage("shazam.pdf", "Audio search", UNIX, 0, len(UNIX), 0.4)]
+    moved = [shazam, Passage("shazam.pdf", "Audio search", UNIX, 0, len(UNIX), 0.4)]
     assert verify(answer, moved, question=question, mentions=mentions).supported == 1
-    # a name the sentence does not repeat is not judged ("It was written in C [1].")
-    assert (
-        verify("It was written in C [1].", unix, question=question, mentions=mentions).supported
-        == 1
-    )
+    # a name the sentence does not repeat is not judged ("It was written in C [2].")
+    said = verify("It was written in C [2].", [shazam, unix], question=question, mentions=mentions)
+    assert said.supported == 1
+    # nor a name no retrieved document has: the question's framing ("the Cargo Book")
+    framed = "According to the Cargo Book, which language is UNIX software written in?"
+    claim = "According to the Cargo Book, UNIX software is written in the C language [2]."
+    kept = verify(claim, [shazam, unix], question=framed, mentions=mentions)
+    assert kept.supported == 1
