@@ -160,7 +160,8 @@ def chunk_spans(
     if max_chars < 50:
         raise ValueError("max_chars must be at least 50")
     spans: list[tuple[int, int, str]] = []
-    tables = table_headers(text) if "|" in text else []
+    tables = _table_headers(text) if "|" in text else []
+    table_starts = [s for s, _, _ in tables]
     for block in blocks:
         block_start, block_end = block[0], block[1]
         heading = block[2] if len(block) > 2 else ""  # type: ignore[misc]
@@ -175,7 +176,8 @@ def chunk_spans(
             while j < len(sentences) and sentences[j][1] - sentences[i][0] <= max_chars:
                 j += 1
             start = sentences[i][0]
-            spans.append((start, sentences[j - 1][1], _under_header(tables, start, heading)))
+            heading_here = _under_header(tables, table_starts, start, heading)
+            spans.append((start, sentences[j - 1][1], heading_here))
             if j >= len(sentences):
                 break
             # Step forward, keeping the overlap but always making progress.
@@ -186,7 +188,7 @@ def chunk_spans(
 _TABLE_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?")  # |---|:--:|
 
 
-def table_headers(text: str) -> list[tuple[int, int, str]]:
+def _table_headers(text: str) -> list[tuple[int, int, str]]:
     """(start, end, first row) of each table of `text`: a run of `|` lines, which goes
     on over blank lines between two rows (a table over a page break). A Markdown table's
     first row is the one above its `|---|` rule, which opens a new table."""
@@ -212,11 +214,13 @@ def table_headers(text: str) -> list[tuple[int, int, str]]:
     return [(s, e, h) for s, e, h in tables]
 
 
-def _under_header(tables: Sequence[tuple[int, int, str]], start: int, heading: str) -> str:
+def _under_header(
+    tables: Sequence[tuple[int, int, str]], starts: Sequence[int], start: int, heading: str
+) -> str:
     """`heading`, and for a chunk that opens inside a table below its first row, that row:
     the names of the columns the chunk's rows give values for ("| Parameter | Min | Typ |
-    Max |"), which a chunk cut after them no longer holds."""
-    i = bisect_right([s for s, _, _ in tables], start) - 1
+    Max |"), which a chunk cut after them no longer holds. `starts`: the tables' starts."""
+    i = bisect_right(starts, start) - 1
     if i < 0 or not tables[i][0] < start <= tables[i][1]:
         return heading
     return f"{heading} > {tables[i][2]}" if heading else tables[i][2]

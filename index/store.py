@@ -524,7 +524,7 @@ class Store:
         its title or its name. (True when there is nothing to judge by: an unknown
         document, a format-1 index, a term without content words.)"""
         snap = self.committed()
-        doc = self.documents_at(snap).get(source) if snap is not None else None
+        doc = snap.documents.get(source) if snap is not None else None
         words = tokenize(term)
         if doc is None or not words:
             return True

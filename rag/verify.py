@@ -422,6 +422,8 @@ class Checker:
         self.scorer = _Scorer(passages, weight or (lambda _: 1.0), question)
         self.mentions = mentions
         self.question_names = [_squash(t) for t in required_terms(question)]
+        self.sources = list(dict.fromkeys(p.source for p in passages))
+        self.named: dict[tuple[str, str], bool] = {}  # (source, name): asked once per answer
         self.unsupported: list[str] = []
         self.supported = 0  # kept sentences that add something to the question
         self.citing: dict[int, list[str]] = {}
@@ -490,14 +492,20 @@ class Checker:
         if self.mentions is None:
             return True
         said = _squash(claim)
-        sources = list(dict.fromkeys(p.source for p in self.passages))
         cited = {self.passages[n - 1].source for n in keep}
         for name in self.question_names:
-            if not _holds(said, name) or any(self.mentions(s, name) for s in cited):
+            if not _holds(said, name) or any(self._names(s, name) for s in cited):
                 continue
-            if any(self.mentions(s, name) for s in sources if s not in cited):
+            if any(self._names(s, name) for s in self.sources if s not in cited):
                 return False
         return True
+
+    def _names(self, source: str, name: str) -> bool:
+        key = (source, name)
+        if key not in self.named:
+            assert self.mentions is not None
+            self.named[key] = self.mentions(source, name)
+        return self.named[key]
 
     def citation(self, n: int, sentences: Sequence[str] | None = None) -> Citation:
         """Passage `n` as cited by `sentences` (default: every kept sentence citing it)."""
