@@ -60,6 +60,12 @@ _DANGLING = frozenset(
 # ("CARGO_HOME") are not codes.
 _CODE = re.compile(r"(?=.*[^\W\d_]{4})(?=(?:.*\d){2})[^\W\d_][\w-]*[^\W_]")
 _ENUMERATOR = re.compile(r"\(?(?:\d{1,2}|[a-z])[.)]")  # "2." "b)" "(3)": a list item's number
+# A list item that opens on the term it is about, then a separator: "* `read-manifest` ---
+# deprecated since Rust 1.13", "- **jobs**: number of parallel jobs". Its numbers are that
+# term's, not whatever the sentence around them is about.
+_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,2}[.)])\s+(.*)$")
+_ITEM_SEPARATOR = re.compile(r"\s(?:-{1,3}|—|–)\s|:\s")
+_ITEM_KEY = re.compile(r"`([^`\n]+)`|\*\*([^*\n]+)\*\*")
 # Words about the passages, not about the world ("According to the passage, …", "The
 # passages state that …"): rule 5 of the prompt forbids them, a small model writes them
 # anyway, and they are no claim. Judged with them, a right sentence fails ("passage" is
@@ -159,6 +165,16 @@ def _mentions(text: str, term: str) -> bool:
     return re.search(rf"(?<![^\W\d_]){re.escape(term)}", text) is not None
 
 
+def _item_keys(line: str) -> list[str]:
+    """The terms a keyed list item is about (squashed), else []: code or bold text before
+    its separator ("* `read-manifest` --- deprecated since Rust 1.13": read-manifest)."""
+    item = _ITEM.match(line)
+    head = _ITEM_SEPARATOR.search(item.group(1)) if item else None
+    if item is None or head is None:
+        return []
+    return [_squash(a or b) for a, b in _ITEM_KEY.findall(item.group(1)[: head.start()])]
+
+
 def _stem(word: str) -> str:
     """A 6-letter prefix: a crude but language-light stemmer ("arrested" ~ "arrest")."""
     return word if word[0].isdigit() else word[:6]
@@ -213,6 +229,9 @@ class _Scorer:
                     for i, x in enumerate(pieces)
                 ]
             )
+        # Each passage line as a reader sees it, with the terms it is about if it is a
+        # keyed list item
+        self.lines = [[(_squash(line), _item_keys(line)) for line in t.splitlines()] for t in texts]
         self.question = _squash(question)
         self.question_numbers = _numbers(question)
         self.question_stems = _stems(question)
@@ -280,7 +299,26 @@ class _Scorer:
             unit = units.get(fact)
             if unit and not any(unit in home for home in homes):
                 return False
+            if number and not self._about_its_item(sentence, fact, ns):
+                return False
         return True
+
+    def _about_its_item(self, sentence: str, number: str, ns: Sequence[int]) -> bool:
+        """A number the passages state only in keyed list items is about an item's term,
+        which the sentence or the question must name: "The built-in cargo add command
+        first shipped in Rust 1.13 [4]" took its number from "* `read-manifest` ---
+        deprecated since Rust 1.13" (docs20, unanswerable). A number also stated outside
+        such items, or in an item the sentence names, passes."""
+        said = f"{_squash(sentence)} {self.question}"
+        lines = [
+            (line, keys)
+            for n in ns
+            for line, keys in self.lines[n - 1]
+            if _states_number(line, number)
+        ]
+        if not lines or not all(keys for _, keys in lines):
+            return True
+        return any(_holds(said, key) for _, keys in lines for key in keys)
 
     def _asked_units(self, sentence: str) -> dict[str, str]:
         """Numbers the sentence gives in the unit the question asks for ("how many days":

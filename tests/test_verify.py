@@ -506,3 +506,25 @@ def test_a_name_the_question_gives_must_be_named_by_the_cited_document():
     claim = "According to the Cargo Book, UNIX software is written in the C language [2]."
     kept = verify(claim, [shazam, unix], question=framed, mentions=mentions)
     assert kept.supported == 1
+
+
+def test_a_number_from_a_keyed_list_item_belongs_to_that_item_s_term():
+    text = (
+        "These commands have been deprecated or removed in early Rust releases.\n\n"
+        "* `read-manifest` --- deprecated since Rust 1.13\n"
+        "* `git-checkout` --- removed since Rust 1.44\n"
+    )
+    ps = [Passage("commands-deprecated.md", "Deprecated", text, 0, len(text), 0.5)]
+    question = "Which Rust release first shipped the built-in cargo add command?"
+    # docs20: the number is read-manifest's, and the answer is about another command
+    wrong = verify("The cargo add command first shipped in Rust 1.13 [1].", ps, question=question)
+    assert wrong.supported == 0 and wrong.citations == ()
+    # the item's own term, named by the sentence or by the question, is the same fact
+    right = "The read-manifest command was deprecated in Rust 1.13 [1]."
+    assert verify(right, ps, question="Which commands were deprecated?").supported == 1
+    asked = "Since which Rust release is read-manifest deprecated?"
+    assert verify("Since Rust 1.13 [1].", ps, question=asked).supported == 1
+    # stated outside the items too, the number is the passage's, not only an item's
+    prose = text + "Cargo 1.13 shipped with Rust 1.13, which added new commands.\n"
+    ps = [Passage("commands-deprecated.md", "Deprecated", prose, 0, len(prose), 0.5)]
+    assert verify("Rust 1.13 added new commands [1].", ps, question=question).supported == 1
