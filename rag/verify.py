@@ -309,7 +309,6 @@ class _Scorer:
         first shipped in Rust 1.13 [4]" took its number from "* `read-manifest` ---
         deprecated since Rust 1.13" (docs20, unanswerable). A number also stated outside
         such items, or in an item the sentence names, passes."""
-        said = f"{_squash(sentence)} {self.question}"
         lines = [
             (line, keys)
             for n in ns
@@ -318,6 +317,7 @@ class _Scorer:
         ]
         if not lines or not all(keys for _, keys in lines):
             return True
+        said = f"{_squash(sentence)} {self.question}"
         return any(_holds(said, key) for _, keys in lines for key in keys)
 
     def _asked_units(self, sentence: str) -> dict[str, str]:
