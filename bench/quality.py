@@ -90,6 +90,15 @@ def eval_sets() -> dict[str, EvalSet]:
     }
 
 
+def own_set(name: str, folder: Path) -> EvalSet:
+    """A set brought by the user, laid out like the suite's: the bench measures any
+    folder of documents the same way, which is how a new corpus is tried before release."""
+    spec = EvalSet(name, folder / "corpus", folder / "questions.jsonl")
+    if not spec.corpus.is_dir() or not spec.questions.is_file():
+        raise SystemExit(f"{folder}: needs a corpus/ folder and a questions.jsonl file")
+    return spec
+
+
 def code_hash(settings: dict[str, str]) -> str:
     """Indexes are reused only while the indexing code and chunk settings are unchanged."""
     h = hashlib.sha256()
@@ -268,7 +277,11 @@ def table(results: dict[str, dict[str, dict]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sets", default="dev,html,docs,pdf,followups,news-followups")
+    parser.add_argument(
+        "--sets",
+        default="dev,html,docs,pdf,followups,news-followups",
+        help="known set names, or NAME=DIR for your own set (DIR/corpus, DIR/questions.jsonl)",
+    )
     parser.add_argument("--work", default="/tmp/rag-quality", help="where indexes are kept")
     parser.add_argument("--retrieval-only", action="store_true", help="recall only, no model")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
@@ -279,7 +292,13 @@ def main() -> None:
     args = parser.parse_args()
 
     sets = eval_sets()
-    wanted = [s.strip() for s in args.sets.split(",") if s.strip()]
+    wanted = []
+    for item in (s.strip() for s in args.sets.split(",")):
+        name, _, folder = item.partition("=")
+        if folder:
+            sets[name] = own_set(name, Path(folder))
+        if name:
+            wanted.append(name)
     unknown = [s for s in wanted if s not in sets]
     if unknown:
         raise SystemExit(f"unknown set(s): {', '.join(unknown)} (known: {', '.join(sets)})")
@@ -294,7 +313,8 @@ def main() -> None:
     for name in wanted:
         spec = sets[name]
         if spec.corpus not in engines:
-            db = work / f"{spec.corpus.parent.name}-{spec.corpus.name}-{version}"
+            where = hashlib.sha256(str(spec.corpus.resolve()).encode()).hexdigest()[:8]
+            db = work / f"{spec.corpus.parent.name}-{spec.corpus.name}-{where}-{version}"
             engine = RAG.open(db=db, generator=shared_generator, **overrides)
             started = time.perf_counter()
             report = engine.index([spec.corpus])

@@ -35,6 +35,16 @@ _TERMINAL = re.compile(r"""[.!?:;,"”’)]$""")
 
 DUPLICATE_WORDS = 4
 
+# A table of contents or a back-of-book index: an entry, a dot leader, a page number
+# ("3.1 Invoking asn1Parser . . . . . 5", "asn1_read_value . . . . 13"), or a wrapped
+# entry's leader alone. Such lines state nothing but where something is, and in a
+# manual they outrank the pages they point to. Only a bare page number counts (a
+# statement's "Revenue ........ $1,234" keeps its line), and only in a run (below).
+_LEADER = re.compile(r"^(?:.*?\S)?(?:\s?\.){4,}\s*(\d{1,4}|[ivxlcdm]{1,7})?\s*$", re.IGNORECASE)
+# Consecutive leader lines that make a contents or index page. Three rules out a
+# lone figure with dots that a text happens to hold; contents pages run far longer.
+LEADER_RUN = 3
+
 
 @dataclass(frozen=True)
 class Cleaned:
@@ -80,21 +90,53 @@ def _norm(line: str) -> str:
     return " ".join(_WORD.findall(line.lower()))
 
 
-def clean(text: str, fallback_title: str = "Untitled") -> Cleaned:
-    """Split `text` into indexable blocks and pick its title."""
+def _contents_lines(text: str, spans: list[tuple[int, int]], pages: int) -> set[int]:
+    """Indexes of the lines (in `spans`) that belong to a run of contents or index
+    entries; with `pages` known, every entry's page number must be one of its pages."""
+
+    def entry(start: int, end: int) -> bool:
+        match = _LEADER.match(text[start:end])
+        if not match:
+            return False
+        number = match.group(1)
+        return not (pages and number and number.isdigit() and int(number) > pages)
+
+    found: set[int] = set()
+    run: list[int] = []
+    for i, (start, end) in enumerate([*spans, (0, 0)]):
+        if start < end and (not text[start:end].strip() or is_boilerplate(text[start:end])):
+            continue  # blank lines and an index's letter labels ("H") do not end a run
+        if start < end and entry(start, end):
+            run.append(i)
+            continue
+        if len(run) >= LEADER_RUN:
+            found.update(run)
+        run = []
+    return found
+
+
+def clean(text: str, fallback_title: str = "Untitled", pages: int = 0) -> Cleaned:
+    """Split `text` into indexable blocks and pick its title. `pages` is the page count
+    of a paged document (PDF), which a contents page's numbers cannot exceed."""
     blocks: list[tuple[int, int]] = []
     seen: set[str] = set()
     kept_lines: list[str] = []
     block_start: int | None = None
     block_end = 0
-    for start, end in _lines(text):
+    spans = _lines(text)
+    contents = _contents_lines(text, spans, pages)
+    for i, (start, end) in enumerate(spans):
         line = text[start:end]
         if not line.strip():
             continue  # blank lines neither end a block nor belong to one
         key = _norm(line)
         # A repeated line is a duplicated teaser or widget; a short one may just be a
         # wrapped line that happens to recur ("the same."), so only longer ones count.
-        drop = is_boilerplate(line) or (key in seen and len(key.split()) >= DUPLICATE_WORDS)
+        drop = (
+            i in contents
+            or is_boilerplate(line)
+            or (key in seen and len(key.split()) >= DUPLICATE_WORDS)
+        )
         seen.add(key)
         if drop:
             if block_start is not None:

@@ -166,7 +166,7 @@ def parse_document(
             text, edge = text + part, e
     else:
         text = neutralize(extracted.text)
-    cleaned = clean(text, fallback_title=file.stem)
+    cleaned = clean(text, fallback_title=file.stem, pages=len(pages))
     title = extracted.title
     blocks: list[Block] = list(cleaned.blocks)
     if extracted.markdown:

@@ -96,6 +96,26 @@ def test_markdown_heading_is_the_title():
     assert clean("# Release notes\n\nVersion two adds search.\n").title == "Release notes"
 
 
+def test_contents_and_index_pages_are_not_indexed_but_value_leaders_are():
+    contents = (
+        "Table of Contents\n"
+        "1 Introduction . . . . . . . . . . . . 1\n"
+        "2 Utilities . . . . . . . . . . . . . 5\n"
+        ". . . . . . . . . . . . . . . . . . . 6\n"
+        "A\n"
+        "asn1_read_value . . . . . . . . . . . 13\n"
+    )
+    prose = "asn1Coding generates a DER encoding from a file with definitions.\n"
+    statement = "Revenue ............ $1,234\nCosts ........... $1,000\nIncome ........... $234\n"
+    lone = "Pages . . . . . . . . 3\nThe figure above shows the pages.\n"
+    text = contents + prose + statement + lone
+    kept = "".join(text[s:e] + "\n" for s, e in clean(text, pages=20).blocks)
+    assert "Introduction" not in kept and "asn1_read_value" not in kept
+    assert prose in kept and statement in kept and lone in kept
+    # a run whose numbers are no pages of the document is not a contents page
+    assert "13" in "".join(text[s:e] for s, e in clean(text, pages=12).blocks)
+
+
 def test_sentences_do_not_split_on_abbreviations():
     text = "The U.S. dropped its charges. Mr. Smith left at 5 p.m. on Friday. Done!"
     spans = split_sentences(text)
