@@ -14,7 +14,36 @@ from __future__ import annotations
 import html
 import re
 
-_TAG = re.compile(r"</?[A-Za-z][^<>\n]*>")
+_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)([^<>\n]*)>")
+_ATTRIBUTE = re.compile(r"\s+[\w:.-]+\s*=")
+_AUTOLINK = re.compile(r"<((?:https?|ftp)://[^<>\s]+)>", re.IGNORECASE)
+# What `<...>` is markup: an HTML element by name, a closing tag, or a tag with attributes
+# (an MDX component: `<TabItem value="npm">`). The rest is text a reader sees: Rust's
+# `Option<T>`, a command's `cargo add <name>`, a config key's `target.<triple>.linker`,
+# Node's `Returns: <number[]>`. Element names are a fixed vocabulary, not a calibration.
+HTML_ELEMENTS = frozenset(
+    """a abbr address article aside audio b bdi bdo blockquote body br button caption
+    center cite code col colgroup data dd del details dfn dialog div dl dt em embed
+    fieldset figcaption figure font footer form h1 h2 h3 h4 h5 h6 head header hr html i
+    iframe img input ins kbd label legend li link main mark meta nav nobr noscript object
+    ol optgroup option output p picture pre q rp rt ruby s samp script section select
+    small source span strike strong style sub summary sup svg table tbody td template
+    textarea tfoot th thead time title tr track tt u ul var video wbr""".split()
+)
+
+
+def is_markup(match: re.Match[str]) -> bool:
+    """True for a `_TAG` match that is HTML markup rather than text in angle brackets."""
+    closing, name, rest = match.groups()
+    if name in HTML_ELEMENTS:
+        return True
+    return bool(closing) or bool(_ATTRIBUTE.match(rest)) or rest.strip() == "/"
+
+
+def strip_tags(text: str) -> str:
+    """`text` without its HTML markup; angle-bracketed text and autolinked URLs stay."""
+    text = _AUTOLINK.sub(r"\1", text)
+    return _TAG.sub(lambda m: "" if is_markup(m) else m.group(), text)
 _INLINE_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\([^)\n]*\)")
 _REF_LINK = re.compile(r"\[([^\]\n]+)\]\[[^\]\n]*\]")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]{2,8});")
@@ -34,7 +63,7 @@ def readable(text: str) -> str:
     text = _LINK_DEFINITION.sub("", text)
     text = _INLINE_LINK.sub(lambda m: m.group(2), text)
     text = _REF_LINK.sub(lambda m: m.group(1), text)
-    text = _TAG.sub("", text)
+    text = strip_tags(text)
     if "&" in text:
         text = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
     return re.sub(r"[ \t]{2,}", " ", text)

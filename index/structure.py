@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .readable import strip_tags
+
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```+|~~~+)")
 _DIRECTIVE = re.compile(r"^\s*\{\{\s*#\w+.*\}\}\s*$")  # mdBook: {{#include file.md}}
 _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
-_TAG = re.compile(r"<[^>]+>")
 _FRONT_TITLE = re.compile(r"^title\s*:\s*[\"']?(.*?)[\"']?\s*$", re.I)
 
 
@@ -42,7 +43,7 @@ def heading_text(raw: str) -> str:
     of Pandoc, kramdown and mdBook (`## Adding fields {#enum-fields-new}`) gone."""
     raw = re.sub(r"\s*\{[#.][^{}]*\}\s*$", "", raw)
     text = _LINK.sub(lambda m: m.group(1) or m.group(2) or "", raw)
-    text = _TAG.sub("", text).replace("`", "")
+    text = strip_tags(re.sub(r"<!--.*?-->", "", text)).replace("`", "")
     text = re.sub(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)", "", text)  # emphasis, not snake_case
     return " ".join(text.split())
 

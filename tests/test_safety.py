@@ -19,6 +19,11 @@ from rag.safety.sanitize import strip_active_content
         ("[1](http://evil.example) said so", "[1] said so"),
         ("Go to JavaScript:alert(1)", "Go to JavaScript-alert(1)"),
         ("![a][ref]\n[ref]: http://evil.example/p.png", ""),
+        ('<svg/onload=alert(1)>x <Widget onclick="steal()">y</Widget>', "x y"),
+        ("<iframe\nsrc=//evil.example></iframe>z", "z"),
+        # angle-bracketed text is not markup: it stays, and can never become a tag
+        ("It returns Option<T> [1].", "It returns Option‹T› [1]."),
+        ("Run cargo add <name> [2].", "Run cargo add ‹name› [2]."),
     ],
 )
 def test_active_content_is_removed(raw, expected):

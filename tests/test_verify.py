@@ -230,6 +230,15 @@ def test_readable_text_drops_markup_and_keeps_words():
     assert readable("the ﬁle namespace is nonde-\nterministic, built-in") == (
         "the file namespace is nondeterministic, built-in"
     )
+    # text in angle brackets is what a reader sees, not markup: generics, placeholders,
+    # an API's types; HTML elements, closing tags and tags with attributes are markup
+    assert readable("Box<T> and Result<T, E>; cargo add <name>; target.<triple>.linker") == (
+        "Box<T> and Result<T, E>; cargo add <name>; target.<triple>.linker"
+    )
+    assert readable("- Returns: <number[]>") == "- Returns: <number[]>"
+    assert readable('<TabItem value="npm">npm i</TabItem> <br/> <https://x.org/a>') == (
+        "npm i https://x.org/a"
+    )
     linked = "Use eight threads [blog].\n\n[blog]: https://example.org/post"
     assert "https" not in readable(linked) and "Use eight threads" in readable(linked)
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 import html
 import re
 
+from index.readable import is_markup
+
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\s*(?:\((?:[^()\n]|\([^()\n]*\))*\)|\[[^\]\n]*\])")
 _TARGET = r"\(((?:[^()\s]|\([^()\s]*\))*)\)"  # a link target, one level of parentheses
 _LINK = re.compile(r"\[([^\]\n]+)\]" + _TARGET)
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _REF_DEF = re.compile(r"^\s{0,3}\[[^\]\n]+\]:\s*\S+.*$", re.MULTILINE)
-_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<!--.*?-->", re.DOTALL)
+_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)([^<>]*)>", re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _SCHEME = re.compile(r"(?i)\b(javascript|vbscript)\s*:|\b(data):(?=[a-z]+/[\w.+-]+[;,])")
 _ANGLE_URL = re.compile(r"<((?:https?|ftp)://[^>\s]+)>", re.IGNORECASE)
 
@@ -35,7 +38,9 @@ def strip_active_content(text: str) -> str:
     text = _LINK.sub(_link_text, text)
     text = _REF_DEF.sub("", text)
     text = _ANGLE_URL.sub(r"\1", text)
-    text = _TAG.sub("", text)
+    text = _COMMENT.sub("", text)
+    # Markup goes; `Option<T>` stays as text (shown as "Option‹T›" below: never a tag).
+    text = _TAG.sub(lambda m: "" if is_markup(m) else m.group(), text)
     text = text.replace("<", "‹").replace(">", "›")  # leftovers of broken tags
     text = _SCHEME.sub(lambda m: f"{m.group(1) or m.group(2)}-", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
