@@ -29,6 +29,9 @@ _BOILERPLATE = re.compile(
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
 _LIST_OR_HEADING = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#)")
+# A one-word line set in bold or code ("**prepublishOnly**", "`--locked`") is a term its
+# next lines define: authored markup, which page furniture never carries.
+_MARKED_TERM = re.compile(r"(\*\*|__|\*|`)\S+?\1:?")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _TERMINAL = re.compile(r"""[.!?:;,"”’)]$""")
 
@@ -61,7 +64,7 @@ def is_boilerplate(line: str) -> bool:
         return False
     if _BOILERPLATE.match(stripped):
         return True
-    if _LIST_OR_HEADING.match(stripped):
+    if _LIST_OR_HEADING.match(stripped) or _MARKED_TERM.fullmatch(stripped):
         return False
     words = _WORD.findall(stripped)
     if (

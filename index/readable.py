@@ -44,6 +44,8 @@ def strip_tags(text: str) -> str:
     """`text` without its HTML markup; angle-bracketed text and autolinked URLs stay."""
     text = _AUTOLINK.sub(r"\1", text)
     return _TAG.sub(lambda m: "" if is_markup(m) else m.group(), text)
+
+
 _INLINE_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\([^)\n]*\)")
 _REF_LINK = re.compile(r"\[([^\]\n]+)\]\[[^\]\n]*\]")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]{2,8});")
