@@ -17,7 +17,7 @@ from typing import Any
 from .chunking import runs_on
 from .clean import looks_like_headline
 from .errors import DocumentError, map_exceptions
-from .footnotes import reading_order
+from .footnotes import line_sizes, reading_order
 from .visible import hidden_chars, visible_run_text
 
 
@@ -257,9 +257,12 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
     with _PDFIUM, map_exceptions({pdfium.PdfiumError: damaged}):
         document = pdfium.PdfDocument(data)
         try:
-            texts = []
+            texts: list[str] = []
+            large: list[str] = []
             for page in document:
                 textpage = page.get_textpage()
+                if not texts:
+                    large = _large_lines(textpage)
                 texts.append(_pdfium_text(_visible_text(page, textpage)))
                 textpage.close()
                 page.close()
@@ -280,7 +283,7 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
         last = page
     if not any(t.strip() for t in texts):
         raise DocumentError(f"{name}: the PDF has no extractable text (scanned images?)")
-    return Extracted(text, tuple(pages), title=meta_title or _first_page_title(texts))
+    return Extracted(text, tuple(pages), title=meta_title or _first_page_title(texts, large))
 
 
 _PAGE_COUNTER = re.compile(r"^\W*(?:page\s*)?\d+(?:\s*(?:of|/)\s*\d+)?\W*$", re.I)
@@ -338,9 +341,40 @@ def _body_lines(page: str, running: set[str]) -> list[str]:
     return lines[start:end]
 
 
-def _first_page_title(pages: list[str]) -> str:
+# A title is set larger than the text under it: at least this share of the page's body
+# size (journal and report titles run 1.4-2.5x, section headings 1.2-1.4x; the first page
+# of a typeset paper holds its title and perhaps a banner, rarely a section heading).
+TITLE_SCALE = 1.3
+
+
+def _large_lines(textpage: Any) -> list[str]:
+    """Page 1's lines set at least `TITLE_SCALE` times its body size, largest first,
+    each run of equal size joined (a title wrapped over two lines is one title)."""
+    lines = textpage.get_text_range().split("\n")
+    sizes = line_sizes(textpage, lines)
+    known = sorted(s for s in sizes if s)
+    if not known:
+        return []
+    body = known[len(known) // 2]
+    runs: list[tuple[float, int, str]] = []
+    for i, (line, size) in enumerate(zip(lines, sizes, strict=True)):
+        text = " ".join(line.replace("\ufffe", "-").replace("\x02", "-").split())
+        if not size or size < body * TITLE_SCALE or not text:
+            continue
+        if runs and abs(runs[-1][0] - size) < 0.5 and runs[-1][1] == i - 1:
+            runs[-1] = (size, i, f"{runs[-1][2]} {text}")
+        else:
+            runs.append((size, i, text))
+    return [text for _, _, text in sorted(runs, key=lambda r: -r[0])]
+
+
+def _first_page_title(pages: list[str], large: Sequence[str] = ()) -> str:
     """The first lines of page 1 that look like a title: not a running header repeated
-    on other pages, not a page counter ("1 of 28"), not a date or a bare number."""
+    on other pages (unless page 1 sets it largest: a paper's running title), not a page
+    counter ("1 of 28"), not a date or a bare number. When page 1 sets text large
+    (`large`) and the line chosen is not among it, the largest text is the title: a
+    masthead line ("the ACM Number 7") is not what the typesetter set largest."""
+    largest = _line_key(large[0]) if large else ""
     repeated = _edge_counts(pages[1:])
     candidates = []
     for raw in (pages[0] if pages else "").splitlines()[:12]:
@@ -348,12 +382,18 @@ def _first_page_title(pages: list[str]) -> str:
         words = re.findall(r"[^\W\d_]{2,}", line)
         if len(words) < 2 or _PAGE_COUNTER.match(line) or len(line) > 200:
             continue
-        if repeated.get(_line_key(line), 0) >= max(1, (len(pages) - 1) // 3):
+        key = _line_key(line)
+        running = repeated.get(key, 0) >= max(1, (len(pages) - 1) // 3)
+        if running and not (largest and key in largest):
             continue  # a running header or footer
         candidates.append(line)
     # A title-cased line (a headline) first; else the first line of text.
     first = candidates[0] if candidates else ""
-    return next((c for c in candidates if looks_like_headline(c)), first)
+    chosen = next((c for c in candidates if looks_like_headline(c)), first)
+    if not large or any(_line_key(chosen) in _line_key(x) for x in large):
+        return chosen
+    named = [x for x in large if re.search(r"[^\W\d_]{2,}", x) and len(x) <= 200]
+    return named[0] if named else chosen
 
 
 def docx_text(data: bytes, name: str = "file") -> Extracted:

@@ -13,7 +13,7 @@ from index.chunking import chunk_document, split_sentences
 from index.clean import clean, is_boilerplate
 from index.indexer import load_document
 from index.readers import decode, read_text
-from tests.makers import pdf_bytes
+from tests.makers import pdf_bytes, pdf_from_content, pdf_text_op
 
 BOILERPLATE = [
     "ON NOW",
@@ -90,6 +90,24 @@ def test_duplicate_teaser_lines_are_dropped():
     kept = "".join(text[s:e] for s, e in cleaned.blocks)
     assert kept.count("The lead sentence is here.") == 1
     assert cleaned.title == "Big News Today For Everyone Here"
+
+
+def _typeset(lines: list[tuple[str, float]]) -> str:
+    return "".join(pdf_text_op(t, 50, 760 - 30 * i, size) for i, (t, size) in enumerate(lines))
+
+
+def test_a_pdf_title_is_what_page_one_sets_largest():
+    from index.extract import pdf_text
+
+    body = [(f"Body line {i} says something about the system.", 10) for i in range(8)]
+    masthead = [("Communications of the ACM Number 7", 10), ("The Time Sharing System", 24)]
+    assert pdf_text(pdf_from_content([_typeset(masthead + body)])).title == (
+        "The Time Sharing System"
+    )
+    # a paper's running title (on top of every page) is still its title when set largest
+    pages = [_typeset([("Shared Info Database", 24), ("X Desktop Group", 12), *body])]
+    pages += [_typeset([("Shared Info Database", 10), *body]) for _ in range(3)]
+    assert pdf_text(pdf_from_content(pages)).title == "Shared Info Database"
 
 
 def test_markdown_heading_is_the_title():
