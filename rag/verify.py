@@ -126,9 +126,10 @@ _QUANTITY_WORDS = re.compile(
 
 
 def _squash(text: str) -> str:
-    """Lowercase, hyphenated line breaks joined, whitespace collapsed: how a reader sees it."""
+    """Lowercase, hyphenated line breaks joined, whitespace collapsed: how a reader sees it.
+    The answer sanitizer shows `Box<T>` as `Box‹T›`; both are the passage's `Box<T>`."""
     text = re.sub(r"(\w)-\n\s*(\w)", r"\1\2", text)
-    return " ".join(text.lower().replace("’", "'").split())
+    return " ".join(text.lower().replace("’", "'").replace("‹", "<").replace("›", ">").split())
 
 
 def required_terms(sentence: str) -> list[str]:

@@ -218,6 +218,19 @@ def test_an_option_in_inline_html_is_an_answer_and_is_checked_against_what_the_m
     assert verify("It uses the option-term class [1].", passages).supported == 0  # markup
 
 
+def test_a_type_in_angle_brackets_survives_the_sanitizer_and_the_check():
+    from rag.safety.sanitize import strip_active_content
+
+    text = "Use `Box<T>` to store a value on the heap; `Rc<T>` counts references."
+    passages = [Passage("ch15.md", "Smart Pointers", text, 0, len(text), 0.7)]
+    question = "Which type stores a value on the heap?"
+    shown = strip_active_content("The type is `Box<T>` [1].")
+    assert shown == "The type is `Box‹T›` [1]."
+    assert verify(shown, passages, question=question).supported == 1
+    invented = strip_active_content("The type is `Arc<T>` [1].")
+    assert verify(invented, passages, question=question).supported == 0
+
+
 def test_readable_text_drops_markup_and_keeps_words():
     from index.readable import readable
 
