@@ -139,14 +139,24 @@ def _walk(root: Any, writer: _Writer) -> None:
         stack.extend((c, False) for c in reversed(children))
 
 
-def _page_title(root: Any, title: str) -> str:
-    """The page's own title: its first `<h1>`, else `<title>` without the site name."""
+def _page_title(root: Any, title: str, site: str = "") -> str:
+    """The page's own title: its first `<h1>`, else `<title>` without the site name.
+    `site` is an `<h1>` that went with the page furniture (a header's): when it is one
+    part of `<title>` ("OS | Node.js v20 Documentation" under a header's "Node.js v20
+    documentation") and another part heads the text ("## OS"), that part is the page's.
+    (Either sign alone misleads: a headline's `<h1>` may sit in a header too, and a
+    sidebar's headings may name the site.)"""
     h1 = root.css_first("h1")
     if h1 is not None:
         text = " ".join(h1.text().split())
         if 2 <= len(text) <= 200:
             return text
-    parts = [p for p in _TITLE_SEPARATORS.split(title) if p.strip()]
+    parts = [p.strip() for p in _TITLE_SEPARATORS.split(title) if p.strip()]
+    if site.casefold() in {p.casefold() for p in parts}:
+        heads = {" ".join(h.text().split()).rstrip("#¶ ").casefold() for h in root.css("h2")}
+        named = [p for p in parts if p.casefold() in heads]
+        if named:
+            return named[0]
     if len(parts) > 1:  # "Story headline | Site" -> the longest part is the headline
         title = max(parts, key=len)
     return title
@@ -165,6 +175,7 @@ def html_text(html: str, name: str = "file") -> Extracted:
         tree = LexborHTMLParser(html)
     node = tree.css_first("title")  # before <head> goes with the page furniture
     head_title = " ".join((node.text() if node else "").split())
+    headings = [" ".join(h.text().split()) for h in tree.css("h1")]
     for node in tree.css(f"{_DROP_TAGS}, {_DROP_SELECTORS}"):
         node.decompose()
     for node in tree.css("[style]"):
@@ -174,7 +185,9 @@ def html_text(html: str, name: str = "file") -> Extracted:
     if body is None:
         raise DocumentError(f"{name}: no text in the HTML")
     main = tree.css_first("main") or tree.css_first("article")
-    title = _page_title(main or body, head_title)
+    kept = {" ".join(h.text().split()) for h in tree.css("h1")}
+    site = next((h for h in headings if h not in kept), "")  # an <h1> of the furniture
+    title = _page_title(main or body, head_title, site)
     writer = _Writer()
     if main is not None:
         _walk(main, writer)

@@ -136,6 +136,23 @@ def test_html_chunks_carry_the_page_title_and_section(tmp_path):
     assert [c.heading for c in chunks] == ["Release notes > Fixes"]
 
 
+def test_an_h1_that_names_the_site_is_not_the_page_title():
+    page = (
+        "<html><head><title>OS | Node.js v20 Documentation</title></head><body>"
+        "<header><h1>Node.js v20 documentation</h1></header>"
+        "<div><h2>OS</h2><p>The os module provides operating system utilities.</p></div>"
+        "</body></html>"
+    )
+    assert html_text(page).title == "OS"
+    # a headline's <h1> in a header is still the headline when nothing else heads the text
+    news = (
+        "<html><head><title>Rates rise again - Daily Site</title></head><body>"
+        "<header><h1>Rates rise again</h1></header><article><p>Rates rose.</p></article>"
+        "<aside><h2>Daily Site</h2></aside></body></html>"
+    )
+    assert html_text(news).title == "Rates rise again"
+
+
 def test_pdf_title_skips_running_headers_and_page_counters(tmp_path):
     header = "Volume 85, Number 12 / Rules and Regulations"
     pages = [
