@@ -31,7 +31,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 _LIST_OR_HEADING = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#)")
 # A one-word line set in bold or code ("**prepublishOnly**", "`--locked`") is a term its
 # next lines define: authored markup, which page furniture never carries.
-_MARKED_TERM = re.compile(r"(\*\*|__|\*|`)\S+?\1:?")
+# (A word inside: a bare "```" fence line is not a term.)
+_MARKED_TERM = re.compile(r"(\*\*|__|\*|`)(?=[^\s*`]*\w)[^\s*`]+\1:?")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _TERMINAL = re.compile(r"""[.!?:;,"”’)]$""")
 

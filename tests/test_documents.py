@@ -118,6 +118,8 @@ def test_a_term_set_in_bold_or_code_stays_with_the_lines_that_define_it():
     text = "Menu\n**prepublishOnly**\n* Runs BEFORE the package is packed.\n`--locked`\nAsserts.\n"
     blocks = clean(text).blocks
     assert [text[s:e] for s, e in blocks] == [text[5:].rstrip("\n")]  # "Menu" alone goes
+    fenced = "Run it:\n```\ncargo build\n```\nDone."  # a bare fence is no term
+    assert len(clean(fenced).blocks) == 3
 
 
 def test_contents_and_index_pages_are_not_indexed_but_value_leaders_are():
