@@ -94,9 +94,12 @@ def _norm(line: str) -> str:
     return " ".join(_WORD.findall(line.lower()))
 
 
-def _contents_lines(text: str, spans: list[tuple[int, int]], pages: int) -> set[int]:
+def _contents_lines(
+    text: str, spans: list[tuple[int, int]], furniture: list[bool], pages: int
+) -> set[int]:
     """Indexes of the lines (in `spans`) that belong to a run of contents or index
-    entries; with `pages` known, every entry's page number must be one of its pages."""
+    entries; with `pages` known, every entry's page number must be one of its pages.
+    `furniture[i]`: line i is boilerplate (`is_boilerplate`)."""
 
     def entry(start: int, end: int) -> bool:
         match = _LEADER.match(text[start:end])
@@ -108,7 +111,7 @@ def _contents_lines(text: str, spans: list[tuple[int, int]], pages: int) -> set[
     found: set[int] = set()
     run: list[int] = []
     for i, (start, end) in enumerate([*spans, (0, 0)]):
-        if start < end and (not text[start:end].strip() or is_boilerplate(text[start:end])):
+        if start < end and (not text[start:end].strip() or furniture[i]):
             continue  # blank lines and an index's letter labels ("H") do not end a run
         if start < end and entry(start, end):
             run.append(i)
@@ -128,7 +131,8 @@ def clean(text: str, fallback_title: str = "Untitled", pages: int = 0) -> Cleane
     block_start: int | None = None
     block_end = 0
     spans = _lines(text)
-    contents = _contents_lines(text, spans, pages)
+    furniture = [is_boilerplate(text[s:e]) for s, e in spans]
+    contents = _contents_lines(text, spans, furniture, pages)
     for i, (start, end) in enumerate(spans):
         line = text[start:end]
         if not line.strip():
@@ -137,9 +141,7 @@ def clean(text: str, fallback_title: str = "Untitled", pages: int = 0) -> Cleane
         # A repeated line is a duplicated teaser or widget; a short one may just be a
         # wrapped line that happens to recur ("the same."), so only longer ones count.
         drop = (
-            i in contents
-            or is_boilerplate(line)
-            or (key in seen and len(key.split()) >= DUPLICATE_WORDS)
+            i in contents or furniture[i] or (key in seen and len(key.split()) >= DUPLICATE_WORDS)
         )
         seen.add(key)
         if drop:
