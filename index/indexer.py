@@ -45,7 +45,7 @@ PARSER = "+p3"
 # sentence that runs over a page break is one sentence, on the page where it starts, and
 # a word hyphenated there is not glued to the page number. p8, Markdown: a chunk that
 # opens inside a table has the table's first row in its heading path.
-_PARSERS = {".pdf": "+p7", ".docx": "+p5", ".md": "+p8", ".markdown": "+p8"}
+_PARSERS = {".pdf": "+p7", ".docx": "+p5", ".md": "+p8", ".markdown": "+p8", ".mdx": "+p8"}
 
 
 def parser_mark(file: Path) -> str:

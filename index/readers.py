@@ -13,8 +13,10 @@ from pathlib import Path
 from .errors import DocumentError
 from .extract import Extracted, docx_text, html_text, pdf_text
 
-TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
-MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdx"})
+# Plain text as written: notes, and markup whose syntax reads as text (reStructuredText,
+# AsciiDoc, Org): their words are indexed, their headings are not parsed.
+TEXT_SUFFIXES = MARKDOWN_SUFFIXES | {".txt", ".text", ".rst", ".adoc", ".asciidoc", ".org"}
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
 MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -18,6 +18,11 @@ _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```+|~~~+)")
 _DIRECTIVE = re.compile(r"^\s*\{\{\s*#\w+.*\}\}\s*$")  # mdBook: {{#include file.md}}
+# MDX (Docusaurus, Nextra...): module lines a page renders as nothing
+_ESM = re.compile(
+    r"""^(?:import\s+(?:[\w*{][^;]*?\s+from\s+)?["'][^"']+["'];?"""
+    r"""|export\s+(?:const|let|var|function|default)\b.*)\s*$"""
+)
 _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
 _FRONT_TITLE = re.compile(r"^title\s*:\s*[\"']?(.*?)[\"']?\s*$", re.I)
@@ -116,7 +121,7 @@ def outline(text: str) -> Outline:
                 in_comment = "-->" not in stripped[4:]
                 i += 1
                 continue
-            if _DIRECTIVE.match(line):
+            if _DIRECTIVE.match(line) or _ESM.match(line):
                 close()
                 i += 1
                 continue

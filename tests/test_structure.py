@@ -93,6 +93,53 @@ def test_a_markdown_file_without_headings_is_titled_by_its_text_not_a_comment(tm
     assert doc.title == "Shipping notes for the spring release"
 
 
+MDX = """---
+title: Installation
+---
+import Tabs from '@theme/Tabs';
+import TabItem from "@theme/TabItem";
+export const toc = [];
+
+# Installation
+
+Run the installer once. Then restart the shell.
+
+## Upgrading
+
+Upgrades keep your settings.
+"""
+
+
+def test_mdx_pages_are_markdown_without_their_module_lines(tmp_path):
+    (tmp_path / "install.mdx").write_text(MDX, "utf-8")
+    doc, chunks = _chunks(tmp_path / "install.mdx")
+    assert doc.title == "Installation"
+    assert not any("import" in c.text or "export" in c.text for c in chunks)
+    by_text = {c.text.split()[0]: c.heading for c in chunks}
+    assert by_text["Upgrades"] == "Installation > Upgrading"
+    # in prose, words like these stay text
+    prose = "# Notes\n\nimport duties fell. We export more grain.\n"
+    (tmp_path / "notes.md").write_text(prose, "utf-8")
+    _, chunks = _chunks(tmp_path / "notes.md")
+    assert "import duties fell" in chunks[0].text
+
+
+def test_plain_text_formats_are_indexed_as_written(engine_factory, tmp_path):
+    notes = {
+        "guide.rst": "Setup\n=====\n\nThe setup takes four minutes on a laptop.\n",
+        "manual.adoc": "= Manual\n\nThe pump holds nine litres of water.\n",
+        "todo.org": "* Tasks\n** Call the plumber about the boiler on Monday.\n",
+        "readme.text": "The archive unpacks into a folder named build.\n",
+    }
+    for name, text in notes.items():
+        (tmp_path / name).write_text(text, "utf-8")
+    engine = engine_factory()
+    report = engine.index([tmp_path])
+    assert sorted(report.added) == sorted(notes) and not report.failed
+    found = engine.retrieve("How many litres of water does the pump hold?", k=1)
+    assert found[0].source == "manual.adoc" and "nine litres" in found[0].text
+
+
 def test_wrapped_lines_are_joined_into_sentences_but_lines_of_prose_are_not():
     wrapped = (
         "A user study with 43 students at two\nuniversities shows that Raft is easier to\n"

@@ -178,8 +178,14 @@ def test_the_page_has_the_documents_panel_with_an_extension_allowlist(engine_fac
     upload = [c for c in config["components"] if c.get("props", {}).get("elem_id") == "rag-upload"]
     assert upload and set(upload[0]["props"]["file_types"]) == {
         ".txt",
+        ".text",
         ".md",
         ".markdown",
+        ".mdx",
+        ".rst",
+        ".adoc",
+        ".asciidoc",
+        ".org",
         ".html",
         ".htm",
         ".pdf",
