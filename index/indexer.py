@@ -18,6 +18,7 @@ import errno
 import hashlib
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -73,10 +74,13 @@ class _Target:
     root: str
 
 
-def _walk(root: Path) -> tuple[list[_Target], dict[str, str]]:
-    """Supported files under `root` (hidden ones skipped), following symlinks safely."""
+def _walk(root: Path) -> tuple[list[_Target], dict[str, str], Counter[str]]:
+    """Supported files under `root` (hidden ones skipped), following symlinks safely;
+    and how many files of each other type were left out, so a folder of `.odt` files
+    is not "0 added" without a reason."""
     found: list[_Target] = []
     failed: dict[str, str] = {}
+    other: Counter[str] = Counter()
     visited: set[tuple[int, int]] = set()
 
     def visit(folder: Path) -> None:
@@ -107,9 +111,11 @@ def _walk(root: Path) -> tuple[list[_Target], dict[str, str]]:
                 found.append(_Target(path, rel, str(root)))
             elif entry.is_symlink() and not is_dir and path.suffix.lower() in SUPPORTED_SUFFIXES:
                 failed[rel] = _broken_link_reason(path)
+            elif is_file:
+                other[path.suffix.lower() or "(no extension)"] += 1
 
     visit(root)
-    return found, failed
+    return found, failed, other
 
 
 def _broken_link_reason(path: Path) -> str:
@@ -122,7 +128,9 @@ def _broken_link_reason(path: Path) -> str:
     return "not a regular file"
 
 
-def _collect(paths: Iterable[Path | str]) -> tuple[list[_Target], list[str], dict[str, str]]:
+def _collect(
+    paths: Iterable[Path | str],
+) -> tuple[list[_Target], list[str], dict[str, str], Counter[str]]:
     """Resolve arguments to files and the folder roots they mirror; fail before any change."""
     resolved = [Path(p).expanduser() for p in paths]
     missing = [str(p) for p in resolved if not p.exists()]
@@ -131,16 +139,18 @@ def _collect(paths: Iterable[Path | str]) -> tuple[list[_Target], list[str], dic
     targets: dict[str, _Target] = {}
     roots: list[str] = []
     failed: dict[str, str] = {}
+    other: Counter[str] = Counter()
     for path in resolved:
         path = path.resolve()
         if path.is_dir():
             roots.append(str(path))
-            found, bad = _walk(path)
+            found, bad, left_out = _walk(path)
             targets.update((t.source, t) for t in found)
             failed.update(bad)
+            other.update(left_out)
         else:
             targets[path.name] = _Target(path, path.name, str(path.parent))
-    return list(targets.values()), roots, failed
+    return list(targets.values()), roots, failed, other
 
 
 def load_document(
@@ -244,8 +254,8 @@ def sync(
     Raises `IndexLockedError` at once if another process is writing to the same index.
     """
     started = time.perf_counter()
-    targets, roots, walk_failures = _collect(paths)
-    report = IndexReport(failed=dict(walk_failures))
+    targets, roots, walk_failures, left_out = _collect(paths)
+    report = IndexReport(failed=dict(walk_failures), skipped=dict(sorted(left_out.items())))
     note = progress or (lambda event: None)
     with store.writing():
         committed = store.documents()

@@ -69,6 +69,8 @@ class IndexReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # source -> reason
+    # Files in the folders that are no document type we read: extension -> how many
+    skipped: dict[str, int] = field(default_factory=dict)
     chunks_added: int = 0  # chunks of added and updated documents
     chunks_embedded: int = 0  # of those, how many had to be embedded
     chunks_reused: int = 0  # ...and how many copied the vectors of identical content
@@ -96,5 +98,6 @@ class IndexReport:
             "chunks_reused": self.chunks_reused,
             "chunks_removed": self.chunks_removed,
             "failures": dict(self.failed),
+            "skipped_types": dict(self.skipped),
             "seconds": round(self.seconds, 3),
         }

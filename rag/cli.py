@@ -201,7 +201,11 @@ class _Bars:
 
 def _report_line(report: IndexReport) -> str:
     counts = ", ".join(f"{v} {k}" for k, v in report.counts().items())
-    return f"{counts} ({report.chunks_added} chunks added, {report.chunks_embedded} embedded)"
+    line = f"{counts} ({report.chunks_added} chunks added, {report.chunks_embedded} embedded)"
+    if report.skipped:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in report.skipped.items())
+        line += f"; not document types we read, left out: {kinds}"
+    return line
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:

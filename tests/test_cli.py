@@ -88,3 +88,22 @@ def test_a_foreign_db_dir_is_a_clean_error(tmp_path, capsys):
     assert cli.main(["index", "--db", str(tmp_path)]) == 1
     assert "not a rag index" in capsys.readouterr().err
     assert (tmp_path / "keep.txt").read_text("utf-8") == "precious"
+
+
+def test_index_says_which_files_it_left_out_and_why(fake_cli, tmp_path, capsys):
+    folder = tmp_path / "mixed"
+    (folder / "img").mkdir(parents=True)
+    (folder / "notes.md").write_text("# Notes\n\nThe depot opens at nine.\n", "utf-8")
+    (folder / "plan.odt").write_bytes(b"PK\x03\x04 not read")
+    (folder / "img" / "a.png").write_bytes(b"\x89PNG")
+    (folder / "img" / "b.PNG").write_bytes(b"\x89PNG")
+    (folder / "Makefile").write_text("all:\n", "utf-8")
+    (folder / ".hidden.odt").write_bytes(b"PK")  # hidden files are not counted
+    assert cli.main(["index", str(folder)]) == 0  # left out is no failure
+    out = capsys.readouterr().out
+    assert "1 added" in out
+    assert "left out: 1 (no extension), 1 .odt, 2 .png" in out
+    assert cli.main(["index", str(folder), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["skipped_types"] == {"(no extension)": 1, ".odt": 1, ".png": 2}
+    assert report["failed"] == 0
