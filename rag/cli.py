@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="files or folders (.txt .md .html .pdf .docx); a folder is mirrored: files "
+        help="files or folders (.md .markdown .mdx .txt .text .rst .adoc .asciidoc .org .html "
+        ".htm .pdf .docx); a folder is mirrored: files "
         "deleted from it are removed from the index. Default: the bundled demo corpus",
     )
     _add_common(p)

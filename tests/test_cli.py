@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -38,6 +39,15 @@ def test_help_explains_every_subcommand_and_option(capsys):
         out = capsys.readouterr().out
         for word in expected:
             assert word in out
+
+
+def test_index_help_names_every_file_type_it_reads(capsys):
+    from rag import SUPPORTED_SUFFIXES
+
+    with pytest.raises(SystemExit):
+        cli.main(["index", "--help"])
+    listed = set(re.findall(r"\.[a-z]+\b", capsys.readouterr().out))
+    assert listed >= SUPPORTED_SUFFIXES
 
 
 def test_help_lists_every_setting_with_its_bounds(capsys):
