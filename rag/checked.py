@@ -58,7 +58,7 @@ class CheckedStream:
         by the checks; `original`: the question as asked, whose words are no plant;
         `mentions` as in `verify`."""
         self.passages = passages
-        self.checker = Checker(passages, weight, question, mentions)
+        self.checker = Checker(passages, weight, question, mentions, asked_as=original)
         # words only quarantined sentences hold: the same for every sentence of the answer
         self.planted = planted_tokens([p.text for p in passages], original or question)
         self.raw = ""

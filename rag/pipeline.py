@@ -318,7 +318,9 @@ class Pipeline:
         elif not re.sub(r"\[\d+\]|\W", "", text) and parse_markers(text):
             # The model only pointed at a passage ("[3]"): quote from that passage.
             text = self._extract(question, passages, parse_markers(text)[:1], 0.0) or text
-        checked = verify(text, passages, self.store.term_weight, asked, self.store.mentions)
+        checked = verify(
+            text, passages, self.store.term_weight, asked, self.store.mentions, question
+        )
         if checked.supported == 0 and fallback and not is_refusal(raw):
             # The model answered beside the point ("Thomas Jackson/Getty Images [1]" for a
             # price): a sentence holding the question's terms may still answer it.
@@ -326,7 +328,12 @@ class Pipeline:
             if extracted is not None:
                 dropped = checked.unsupported
                 checked = verify(
-                    extracted, passages, self.store.term_weight, asked, self.store.mentions
+                    extracted,
+                    passages,
+                    self.store.term_weight,
+                    asked,
+                    self.store.mentions,
+                    question,
                 )
                 checked = replace(checked, unsupported=dropped + checked.unsupported)
         if checked.supported == 0:

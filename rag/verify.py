@@ -202,7 +202,11 @@ Mentions = Callable[[str, str], bool]  # (source, name) -> the document names it
 
 class _Scorer:
     def __init__(
-        self, passages: Sequence[Passage], weight: Callable[[str], float], question: str = ""
+        self,
+        passages: Sequence[Passage],
+        weight: Callable[[str], float],
+        question: str = "",
+        asked_as: str = "",
     ) -> None:
         self.passages = passages
         self.weight = weight
@@ -236,11 +240,15 @@ class _Scorer:
         self.question = _squash(question)
         self.question_numbers = _numbers(question)
         self.question_stems = _stems(question)
-        asks = _ASKS.search(question)
-        self.wants_quantity = bool(asks and _QUANTITY.fullmatch(asks.group()))
-        self.wants_count = bool(asks and asks.group().lower() == "how many")
-        self.wants_date = bool(_DATE.search(question))
-        self.wants_name = bool(_NAMED.search(question))
+        # What the answer must state: asked for by the question it answers, or by the
+        # user's own words of a follow-up ("Roughly how much disk space does that take?"
+        # rewritten as "What is the disk usage of cargo vendor?" still wants a quantity).
+        asked = [q for q in (question, asked_as) if q]
+        firsts = [a.group().lower() for a in map(_ASKS.search, asked) if a]
+        self.wants_quantity = any(_QUANTITY.fullmatch(a) for a in firsts)
+        self.wants_count = "how many" in firsts
+        self.wants_date = any(_DATE.search(q) for q in asked)
+        self.wants_name = any(_NAMED.search(q) for q in asked)
 
     def support(self, sentence: str, ns: Sequence[int]) -> float:
         words = {_stem(w): self.weight(w) for w in tokenize(sentence)}
@@ -456,9 +464,12 @@ class Checker:
         weight: Callable[[str], float] | None = None,
         question: str = "",
         mentions: Mentions | None = None,
+        asked_as: str = "",
     ) -> None:
+        """`asked_as`: a follow-up as the user asked it, when `question` is its rewrite:
+        what it asks for (a quantity, a date, a name) is demanded too."""
         self.passages = passages
-        self.scorer = _Scorer(passages, weight or (lambda _: 1.0), question)
+        self.scorer = _Scorer(passages, weight or (lambda _: 1.0), question, asked_as)
         self.mentions = mentions
         self.question_names = [_squash(t) for t in required_terms(question)]
         self.sources = list(dict.fromkeys(p.source for p in passages))
@@ -562,14 +573,16 @@ def verify(
     weight: Callable[[str], float] | None = None,
     question: str = "",
     mentions: Mentions | None = None,
+    asked_as: str = "",
 ) -> Verified:
     """Re-cite or drop each sentence of `text`; see the module docstring.
 
     `weight(token)` says how much a word counts (IDF from the index); default: equally.
     `mentions(source, name)`: whether a document names something anywhere (the index's
-    `Store.mentions`); without it no sentence is judged by its documents.
+    `Store.mentions`); without it no sentence is judged by its documents. `asked_as`: a
+    follow-up's own words (see `Checker`).
     """
-    checker = Checker(passages, weight, question, mentions)
+    checker = Checker(passages, weight, question, mentions, asked_as)
     out, pos = [], 0
     for start, end in segments(text):
         out.append(text[pos:start])

@@ -249,6 +249,22 @@ def test_a_rewrite_that_loses_the_referent_still_finds_its_passage(tmp_path, eng
     assert [c.source for c in answer.citations] == ["tea.txt"]
 
 
+def test_a_follow_up_answer_must_give_what_the_users_words_asked_for(engine_factory, corpus):
+    # The rewrite asks "what", the user asked "how long": a sentence with no duration is
+    # no answer, also when the model's rewrite lost the "how long".
+    rewrite = "What does the guide say about steeping green tea?"
+    vague = "Black tea needs boiling water [1]."  # true, cited, and no duration
+    engine = engine_factory([rewrite, vague, vague], top_k=2)
+    engine.index([corpus])
+    chat = [("How is green tea brewed?", "At 80 degrees Celsius [1].")]
+    answer = engine.ask("And how long should it steep?", history=chat)
+    assert answer.standalone == rewrite and "boiling" not in answer.text and answer.refused
+    engine = engine_factory([rewrite, "Steep it for two minutes [1]."], top_k=2)
+    engine.index([corpus])
+    answer = engine.ask("And how long should it steep?", history=chat)
+    assert not answer.refused and "two minutes" in answer.text
+
+
 def test_passages_are_trimmed_to_fit_the_context(engine_factory, corpus):
     engine = engine_factory(["Paris [1]."], ctx=680, max_tokens=400, top_k=5)
     engine.index([corpus])

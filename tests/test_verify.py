@@ -270,6 +270,16 @@ def test_a_question_asking_for_a_quantity_is_answered_only_by_a_sentence_stating
     assert verify(says, [cpus], question="How many jobs run by default?").supported == 1
 
 
+def test_a_follow_up_still_wants_what_its_own_words_asked_for_whatever_the_rewrite():
+    claim = "Ontario Premier Doug Ford was unhappy with the deal [1]."
+    rewrite = "What is the size of the Chinese EV quota under the deal?"  # no "how many"
+    assert verify(claim, P, question=rewrite).supported == 1  # the rewrite alone: passes
+    own = "Roughly how many of those cars can come in?"
+    assert verify(claim, P, question=rewrite, asked_as=own).supported == 0
+    stated = "The annual cap is 49,000 Chinese EV imports [1]."
+    assert verify(stated, P, question=rewrite, asked_as=own).supported == 1
+
+
 def test_a_list_number_stands_or_falls_with_its_item():
     raw = (
         "The deal had two parts:\n1. Canola tariffs fell to 15 percent [1].\n"
