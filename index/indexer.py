@@ -27,7 +27,6 @@ from .chunking import Block, chunk_document
 from .clean import clean, derive_title
 from .errors import DocumentError, PathNotFoundError
 from .neutralize import neutralize
-from .numbered import numbered_sections
 from .readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, extract, read_bytes
 from .snapshot import StoredDocument
 from .store import Store, chunk_id
@@ -46,9 +45,8 @@ PARSER = "+p3"
 # heading attribute blocks (`{#id .class}`) are no part of the heading path. p7, PDF: a
 # sentence that runs over a page break is one sentence, on the page where it starts, and
 # a word hyphenated there is not glued to the page number. p8, Markdown: a chunk that
-# opens inside a table has the table's first row in its heading path. p9, PDF: chunks end
-# where a numbered section ("5.2 Leader election") does.
-_PARSERS = {".pdf": "+p9", ".docx": "+p5", ".md": "+p8", ".markdown": "+p8", ".mdx": "+p8"}
+# opens inside a table has the table's first row in its heading path.
+_PARSERS = {".pdf": "+p7", ".docx": "+p5", ".md": "+p8", ".markdown": "+p8", ".mdx": "+p8"}
 
 
 def parser_mark(file: Path) -> str:
@@ -185,12 +183,6 @@ def parse_document(
         shape = outline(text)
         title = title or shape.title
         blocks = _within(cleaned.blocks, shape.sections, title)
-    elif numbered := numbered_sections(text) if pages else []:
-        # A PDF's numbered sections end its chunks, as Markdown's do. Their headings stay
-        # out of the heading path: in what is embedded they lowered the suite's PDF
-        # recall@5 (0.941 -> 0.824, bench/quality.py) for little more on the probe
-        # manuals (MRR 0.90 -> 0.93).
-        blocks = [(s, e, title) for s, e, _ in _within(cleaned.blocks, numbered, title)]
     elif title:  # a PDF's own title (metadata or its first page) says where text sits
         blocks = [(s, e, title) for s, e in cleaned.blocks]
     if not blocks:

@@ -9,8 +9,7 @@ from pathlib import Path
 from index.chunking import chunk_document, split_sentences
 from index.extract import html_text, pdf_text
 from index.indexer import load_document, parse_document
-from index.numbered import numbered_sections
-from index.structure import Section, outline
+from index.structure import outline
 from tests.makers import pdf_bytes, write_docx
 
 BOOK = """---
@@ -50,9 +49,9 @@ Options
 """
 
 
-def _chunks(path: Path, **options):
+def _chunks(path: Path):
     doc, blocks = load_document(path, path.name)
-    chunks = chunk_document(doc.source, doc.title, doc.text, blocks, **options)
+    chunks = chunk_document(doc.source, doc.title, doc.text, blocks)
     for c in chunks:
         assert doc.text[c.start : c.end] == c.text  # offsets stay exact
     return doc, chunks
@@ -215,57 +214,6 @@ def test_pdf_title_skips_running_headers_and_page_counters(tmp_path):
     path.write_bytes(pdf_bytes(pages))
     doc, chunks = _chunks(path)
     assert doc.title == got.title and all(c.heading == got.title for c in chunks)
-
-
-PAPER = """Consensus Made Plain
-We present a consensus algorithm for replicated logs.
-1 Introduction
-Consensus lets machines agree on one log.
-2 Design
-The design has two parts.
-2.1 Leader election
-A server that hears nothing for a while runs for leader:
-1. It increments its term
-2. It votes for itself
-4. It sends a request to every other server
-2.2 Log replication
-The leader appends entries and replicates them.
-7 Alpha Dancing Queen 3:44
-8 Beta Try Again 4:03
-3 Evaluation
-Elections take 150 to 300 ms.
-Appendix: GNU Free Documentation License
-1. APPLICABILITY AND DEFINITIONS
-2. VERBATIM COPYING
-3. COPYING IN QUANTITY
-4. MODIFICATIONS"""
-
-
-def test_numbered_pdf_sections_are_found_by_their_outline_not_by_any_number():
-    got = numbered_sections(PAPER)
-    heads = [s.path[-1] for s in got if s.path]
-    # list items, table rows and an appended licence's sections are numbered too
-    assert heads == [
-        "1 Introduction", "2 Design", "2.1 Leader election", "2.2 Log replication", "3 Evaluation",
-    ]  # fmt: skip
-    section = next(s for s in got if s.path[-1:] == ("2.1 Leader election",))
-    assert section.path == ("2 Design", "2.1 Leader election")
-    assert "2. It votes for itself" in PAPER[section.start : section.end]  # heading and text
-    assert got[0] == Section(0, PAPER.index("1 Introduction"), ())  # the front: title only
-    assert numbered_sections("1. Mix the flour\n2. Add water\nBake it.") == []  # no outline
-    assert numbered_sections("Costs\n14 CFR Part 39\n2 Design\n3 Evaluation") == []
-
-
-def test_pdf_chunks_end_where_a_numbered_section_does(tmp_path):
-    path = tmp_path / "paper.pdf"
-    first, second = PAPER.split("\n2.2 Log")[0].split("\n1. It increments")
-    path.write_bytes(pdf_bytes([first, "1. It increments" + second]))
-    doc, chunks = _chunks(path, max_chars=2000)
-    intro = next(c for c in chunks if "agree on one log" in c.text)
-    assert "2 Design" not in intro.text  # a chunk this long would have taken both
-    design = next(c for c in chunks if c.text.startswith("2 Design"))
-    assert "2.1 Leader election" not in design.text
-    assert all(c.heading == doc.title for c in chunks)  # numbers are no heading path
 
 
 def test_pdf_metadata_title_wins_unless_a_tool_made_it_up():
