@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         "paths",
         nargs="*",
         metavar="PATH",
+        # Spelled out, not read from index.readers: importing `index` costs a second at
+        # every `--help`; test_index_help_names_every_file_type_it_reads keeps it whole.
         help="files or folders (.md .markdown .mdx .txt .text .rst .adoc .asciidoc .org .html "
         ".htm .pdf .docx); a folder is mirrored: files "
         "deleted from it are removed from the index. Default: the bundled demo corpus",
