@@ -26,7 +26,7 @@ _REFUSAL_PATTERNS = re.compile(
 )
 
 
-# A fence's random code (8 hex digits, `prompts.new_fence_code`) echoed as if a marker.
+# A fence's code (8 hex digits, `prompts.fence_code`) echoed as if a marker.
 _FENCE_CODE = re.compile(r"\s*\[(?:END\s+|PASSAGE\s+\d+\s+)?[0-9A-F]{8}\]")
 
 

@@ -33,7 +33,7 @@ from .checked import CheckedStream
 from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
 from .errors import InputError
 from .llm import Generator, Message
-from .prompts import build_messages, build_rewrite_messages, new_fence_code
+from .prompts import build_messages, build_rewrite_messages, fence_code
 from .safety.injection import drop_planted, is_instruction
 from .safety.sanitize import strip_active_content
 from .settings import Settings
@@ -391,7 +391,8 @@ class Pipeline:
             return
         # The standalone question carries the conversation, so earlier turns are not resent.
         # The best passages first, within a token budget; all of them only if that fails.
-        prompt = self.select(query, passages, new_fence_code(), tight=True)
+        code = fence_code(query.standalone, passages)  # same request, same prompt
+        prompt = self.select(query, passages, code, tight=True)
         timings.prompt_tokens = prompt.tokens
         gen_started = time.perf_counter()
         attempt = yield from self.generate(query, prompt, timings, started, stop)
@@ -400,12 +401,13 @@ class Pipeline:
             # passage, in the same order under the same fence code, so the first try's
             # passages are still in llama.cpp's KV cache and only the new ones are
             # evaluated (all of them when the first passage had been cut to the budget:
-            # the retry sends it whole). With no passage left out, a fresh code changes
+            # the retry sends it whole). With no passage left out, another code changes
             # the prompt's tokens instead: a small model sometimes refuses with the answer
             # in front of it, and one more try usually answers. Nothing of the first try
             # was shown.
             timings.retried = True
-            code = new_fence_code() if len(prompt.passages) >= len(passages) else prompt.code
+            again = len(prompt.passages) >= len(passages)
+            code = fence_code(query.standalone, passages, again=True) if again else code
             prompt = self.select(query, passages, code, tight=False)
             attempt = yield from self.generate(query, prompt, timings, started, stop)
         if attempt is None:

@@ -1,7 +1,7 @@
 """The grounded prompt: rules in the system message, fenced passages in the user turn.
 
 Passages are written by strangers, so they are data, never instructions. Each one is
-fenced by markers carrying a random code made per request, and document text can never
+fenced by markers carrying a code made from the request, and document text can never
 contain the marker brackets, so a passage cannot forge its end. The rules live only in
 the system message, which is the same for every call, the follow-up rewrite included:
 llama.cpp keeps its KV cache for that shared prefix, so its tokens are evaluated once.
@@ -9,8 +9,8 @@ llama.cpp keeps its KV cache for that shared prefix, so its tokens are evaluated
 
 from __future__ import annotations
 
+import hashlib
 import re
-import secrets
 from collections.abc import Sequence
 
 from index.neutralize import neutralize
@@ -66,10 +66,22 @@ def build_rewrite_messages(question: str, history: Sequence[tuple[str, str]]) ->
     ]
 
 
-def new_fence_code() -> str:
-    """32 random bits: fences cannot be forged anyway (see `_data`); this is depth, and
-    a fresh code changes the prompt's tokens for a retry."""
-    return secrets.token_hex(4).upper()
+def fence_code(question: str, passages: Sequence[Passage], again: bool = False) -> str:
+    """8 hex digits from the question and the exact passages retrieved for it.
+
+    A code drawn at random made the same question over the same documents a different
+    prompt each time, and a small model's greedy answer turned with it (dev d03 and d08
+    were right in some runs and wrong in others): derived from the request, the same
+    question gets the same answer, in the UI, the API and a benchmark alike. A document's
+    author cannot know it without every other passage shown beside theirs, and cannot
+    forge a fence anyway (see `_data`): the code is depth. `again` gives a retry whose
+    passages are all in the first prompt already another code, so its tokens change.
+    """
+    digest = hashlib.sha256()
+    for part in (question, *(f"{p.source}\x1f{p.start}\x1f{p.text}" for p in passages)):
+        digest.update(part.encode("utf-8") + b"\x00")
+    digest.update(b"again" if again else b"")
+    return digest.hexdigest()[:8].upper()
 
 
 def _data(text: str) -> str:
@@ -93,7 +105,7 @@ def build_messages(
     question: str, passages: Sequence[Passage], code: str | None = None
 ) -> list[dict[str, str]]:
     """System rules, then one user turn: the fenced, numbered passages and the question."""
-    code = code or new_fence_code()
+    code = code or fence_code(question, passages)
     return [
         {"role": "system", "content": SYSTEM},
         {

@@ -25,8 +25,10 @@ SUITE = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "suite"
 # (2026-12-03, default model; acc / refusals / recall@5 over five runs: html 0.75-0.80 /
 # 4 of 5 / 0.90, docs 0.765-0.824 / 3 of 4 / 0.824, pdf 0.588 before pages were joined
 # and 0.706 after / 4 of 4 / 0.824, follow-ups 0.75 / 1-2 of 2 / 0.875, citation
-# precision 0.9). Greedy answers still flip between runs (llama.cpp batch splits, a
-# random fence code per prompt), one question each way, hence the margin.
+# precision 0.9). Greedy answers flipped between those runs with the random fence code
+# each prompt had then, one question each way, hence the margin; the code now comes from
+# the request (the same question over the same index is the same prompt), but a change
+# anywhere in what a question retrieves still turns it, as a hidden corpus would.
 FLOORS = {
     "html": {"recall@5": 0.85, "answer_accuracy": 0.65, "refusal_accuracy": 0.6},
     "docs": {"recall@5": 0.7, "answer_accuracy": 0.64, "refusal_accuracy": 0.5},
