@@ -176,6 +176,31 @@ def _item_keys(line: str) -> list[str]:
     return [_squash(a or b) for a, b in _ITEM_KEY.findall(item.group(1)[: head.start()])]
 
 
+# A table row as PDF text gives it: a label, then a run of two or more values (a sign or
+# a currency before, a percent after), then perhaps a unit: "Net income $318 $270 $214
+# 49%", "Shutdown current 0.1 1 µA", "Gross margin 58.4% 56.9% 4.3 pts". A wrapped line
+# of prose seldom ends in two values in a row.
+_CELL = r"[-–−+±]?[$€£¥]?\d[\d,]*(?:\.\d+)?%?"
+_ROW = re.compile(
+    rf"^(?P<label>[^\n]{{0,80}}?[^\W\d_][^\n]{{0,80}}?)\s+{_CELL}(?:\s+{_CELL})+"
+    r"(?:\s+[^\s\d]{1,4})?\s*$"
+)
+
+
+def _row_label(line: str) -> set[str] | None:
+    """The stems of a table row's label ("Quiescent current Active, 1 Hz conversion"),
+    else None: the line is no row."""
+    row = _ROW.match(line)
+    label = {w for w in _stems(row.group("label")) if not w[0].isdigit()} if row else set()
+    return label or None
+
+
+def _line(line: str) -> tuple[str, list[str], set[str] | None]:
+    """A passage line as a reader sees it, its keyed list item's terms, its row label."""
+    squashed = _squash(line)
+    return squashed, _item_keys(line), _row_label(squashed)
+
+
 def _stem(word: str) -> str:
     """A 6-letter prefix: a crude but language-light stemmer ("arrested" ~ "arrest")."""
     return word if word[0].isdigit() else word[:6]
@@ -235,8 +260,8 @@ class _Scorer:
                 ]
             )
         # Each passage line as a reader sees it, with the terms it is about if it is a
-        # keyed list item
-        self.lines = [[(_squash(line), _item_keys(line)) for line in t.splitlines()] for t in texts]
+        # keyed list item and its label if it is a table row
+        self.lines = [[_line(line) for line in t.splitlines()] for t in texts]
         self.question = _squash(question)
         self.question_numbers = _numbers(question)
         self.question_stems = _stems(question)
@@ -310,6 +335,8 @@ class _Scorer:
                 return False
             if number and not self._about_its_item(sentence, fact, ns):
                 return False
+            if number and not self._about_its_row(sentence, fact, ns):
+                return False
         return True
 
     def _about_its_item(self, sentence: str, number: str, ns: Sequence[int]) -> bool:
@@ -321,13 +348,37 @@ class _Scorer:
         lines = [
             (line, keys)
             for n in ns
-            for line, keys in self.lines[n - 1]
+            for line, keys, _ in self.lines[n - 1]
             if _states_number(line, number)
         ]
         if not lines or not all(keys for _, keys in lines):
             return True
         said = f"{_squash(sentence)} {self.question}"
         return any(_holds(said, key) for _, keys in lines for key in keys)
+
+    def _about_its_row(self, sentence: str, number: str, ns: Sequence[int]) -> bool:
+        """A number a passage states only in table rows belongs to the row whose label the
+        sentence and the question name best: "The maximum quiescent current … is 0.1 µA"
+        took its number from "Shutdown current 0.1 1 µA" beside "Quiescent current
+        Active, 1 Hz conversion 6.4 10 µA". Any word of the right label is no proof (both
+        say "current"), so the rows compete: the number's row must match at least as many
+        of the words said as any other row of the passage, and at least one. (A label no
+        word names is no answer's: "R&D spending … was $402 million" came from
+        "Operating income $402 $344 $281 43%".) A number also stated outside rows passes."""
+        said = _stems(sentence) | self.question_stems
+        judged = False
+        for n in ns:
+            lines = self.lines[n - 1]
+            stating = [label for line, _, label in lines if _states_number(line, number)]
+            if not stating:
+                continue
+            if any(label is None for label in stating):
+                return True  # stated in prose: nothing to judge here
+            best = max(len(label & said) for _, _, label in lines if label is not None)
+            if best and any(len(label & said) == best for label in stating):
+                return True
+            judged = True
+        return not judged
 
     def _asked_units(self, sentence: str) -> dict[str, str]:
         """Numbers the sentence gives in the unit the question asks for ("how many days":

@@ -560,3 +560,72 @@ def test_a_number_from_a_keyed_list_item_belongs_to_that_item_s_term():
     prose = text + "Cargo 1.13 shipped with Rust 1.13, which added new commands.\n"
     ps = [Passage("commands-deprecated.md", "Deprecated", prose, 0, len(prose), 0.5)]
     assert verify("Rust 1.13 added new commands [1].", ps, question=question).supported == 1
+
+
+SPEC = (
+    "2 Electrical Characteristics\n"
+    "Parameter Conditions Min Typ Max Unit\n"
+    "Supply voltage 1.4 3.3 3.6 V\n"
+    "Quiescent current Active, 1 Hz conversion 6.4 10 µA\n"
+    "Shutdown current 0.1 1 µA\n"
+    "Conversion time 26 35 ms\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "kept"),
+    [
+        # The number of another row: "Shutdown current" says "current" too, the asked
+        # label says more.
+        (
+            "What is the maximum quiescent current?",
+            "The maximum quiescent current is 0.1 µA [1].",
+            0,
+        ),
+        ("What is the maximum supply voltage?", "The maximum supply voltage is 10 V [1].", 0),
+        (
+            "What is the maximum quiescent current?",
+            "The maximum quiescent current is 10 µA [1].",
+            1,
+        ),
+        ("What is the typical shutdown current?", "The typical shutdown current is 0.1 µA [1].", 1),
+        ("How long does a conversion take at most?", "A conversion takes at most 35 ms [1].", 1),
+    ],
+)
+def test_a_number_from_a_table_row_belongs_to_the_row_its_words_name(question, answer, kept):
+    ps = [Passage("sensor.pdf", "TMP-42 datasheet", SPEC, 0, len(SPEC), 0.5)]
+    assert verify(answer, ps, question=question).supported == kept
+
+
+def test_a_row_number_also_stated_outside_rows_is_judged_there():
+    ps = [Passage("sensor.pdf", "TMP-42 datasheet", SPEC, 0, len(SPEC), 0.5)]
+    question = "What is the maximum quiescent current?"
+    wrong = "The maximum quiescent current is 0.1 µA [1]."
+    assert verify(wrong, ps, question=question).supported == 0
+    # A labelled line is no table row: "* Default: 30" under a setting's heading is
+    # about the setting, which its label does not name (book follow-up fu02).
+    spec = SPEC + "Shutdown current: 0.1 µA typical\n"
+    ps = [Passage("sensor.pdf", "TMP-42 datasheet", spec, 0, len(spec), 0.5)]
+    assert verify(wrong, ps, question=question).supported == 1
+    # Stated in a sentence, the number is no row's alone.
+    prose = SPEC + "In standby the sensor draws about 0.1 µA of quiescent current.\n"
+    ps = [Passage("sensor.pdf", "TMP-42 datasheet", prose, 0, len(prose), 0.5)]
+    assert verify(wrong, ps, question=question).supported == 1
+
+
+def test_a_row_number_no_word_of_the_answer_or_question_labels_is_dropped():
+    ps = [Passage("sensor.pdf", "TMP-42 datasheet", SPEC, 0, len(SPEC), 0.5)]
+    question = "What is the maximum I2C clock frequency?"  # the datasheet does not say
+    answer = "The maximum I2C clock frequency is 35 ms [1]."  # the conversion time's row
+    assert verify(answer, ps, question=question).supported == 0
+
+
+def test_a_row_number_is_judged_in_the_passage_that_states_it_among_several_cited():
+    other = "The TMP-42 ships in a 6-pin package."
+    ps = [
+        Passage("intro.pdf", "TMP-42", other, 0, len(other), 0.5),
+        Passage("sensor.pdf", "TMP-42 datasheet", SPEC, 0, len(SPEC), 0.5),
+    ]
+    question = "What is the maximum I2C clock frequency of the TMP-42?"
+    answer = "The maximum I2C clock frequency of the TMP-42 is 35 ms [1][2]."
+    assert verify(answer, ps, question=question).supported == 0
