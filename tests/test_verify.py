@@ -629,3 +629,19 @@ def test_a_row_number_is_judged_in_the_passage_that_states_it_among_several_cite
     question = "What is the maximum I2C clock frequency of the TMP-42?"
     answer = "The maximum I2C clock frequency of the TMP-42 is 35 ms [1][2]."
     assert verify(answer, ps, question=question).supported == 0
+
+
+def test_a_verb_form_no_prefix_joins_is_still_the_same_verb():
+    release = "Net income was $318 million in the quarter, up 18% from a year earlier."
+    ps = [Passage("q3.pdf", "Q3", release, 0, len(release), 0.6)]
+    question = "By how much did net income grow in the quarter?"
+    # "grew" is the question's "grow" (an irregular past), not a claim the passage lacks.
+    v = verify("Net income grew 18% in the quarter [1].", ps, question=question)
+    assert v.supported == 1 and v.text == "Net income grew 18% in the quarter [1]."
+    rules = "Cities may set their own parking policies; the fine is at most $40."
+    ps = [Passage("city.md", "Parking", rules, 0, len(rules), 0.6)]
+    # "policy" is the passage's "policies", "city" its "cities": a consonant's y is an i.
+    v = verify("Each city sets its own parking policy [1].", ps)
+    assert v.supported == 1 and v.citations[0].text == rules
+    # Words the passage lacks still count: "towing fees" are no fine.
+    assert verify("Each city sets its own towing fees [1].", ps).supported == 0
