@@ -286,6 +286,7 @@ def main() -> None:
     parser.add_argument("--retrieval-only", action="store_true", help="recall only, no model")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
     parser.add_argument("--limit", type=int, default=0, help="first N questions per set")
+    parser.add_argument("--ids", default="", help="only these question ids (comma-separated)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true", help="print each row")
@@ -329,6 +330,8 @@ def main() -> None:
             engines[spec.corpus] = engine
         engine = engines[spec.corpus]
         items = load_questions(spec.questions)[: args.limit or None]
+        if args.ids:
+            items = [item for item in items if str(item["id"]) in args.ids.split(",")]
 
         def show(row: Row, tag: str, name: str = name) -> None:
             if args.verbose:

@@ -31,6 +31,7 @@ from index.window import best_window
 
 from .checked import CheckedStream
 from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
+from .decompose import interleave, question_parts
 from .errors import InputError
 from .llm import Generator, Message
 from .prompts import build_messages, build_rewrite_messages, fence_code
@@ -143,13 +144,19 @@ class Pipeline:
         the previous question's words: a small model's rewrite sometimes loses the
         referent ("the one I get with --release" rewritten without "release")."""
         also = [with_previous(query.original, query.turns[-1][0])] if query.turns else []
-        return self.store.search(
-            query.standalone,
-            k or self.settings.top_k,
-            window=self.settings.window,
-            also=also,
-            sources=query.scope,
+        k = k or self.settings.top_k
+        found = self.store.search(
+            query.standalone, k, window=self.settings.window, also=also, sources=query.scope
         )
+        parts = question_parts(query.standalone)
+        if not parts:
+            return found
+        # A question asking two things: each part searched alone, so each finds its passage
+        by_part = [
+            self.store.search(part, k, window=self.settings.window, sources=query.scope)
+            for part in parts
+        ]
+        return interleave([*by_part, found], k)
 
     # -- 3. the abstention gate -------------------------------------------------------
     def relevant(self, query: Query, passages: Sequence[Passage]) -> bool:
@@ -180,6 +187,15 @@ class Pipeline:
         budget = self.settings.context_tokens
         if not budget or not passages:
             return passages
+        parts = question_parts(question)
+        if parts:
+            # A question asking n things: each part's best passage (the first n, see
+            # `retrieve`) cut to 1/n of the budget around that part's words.
+            share = int(budget * CHARS_PER_TOKEN / len(parts))
+            return [
+                best_window(p, share, lambda text, part=part: self.store.term_coverage(part, text))
+                for p, part in zip(passages, parts, strict=False)
+            ]
         cover = lambda text: self.store.term_coverage(question, text)  # noqa: E731
         first = best_window(passages[0], int(budget * CHARS_PER_TOKEN), cover)
         kept: list[Passage] = []

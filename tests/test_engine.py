@@ -511,3 +511,16 @@ def test_a_planted_code_as_the_whole_answer_never_reaches_the_user(engine_factor
     answer = events[-1]
     assert all("EGRET" not in e.text for e in events)
     assert answer.refused and answer.citations == ()
+
+
+def test_each_part_of_a_compound_question_reaches_the_first_try(engine_factory, corpus):
+    """The budget that fits one question's passage is shared by the parts: each part's
+    best passage goes, cut to its share, instead of the first passage taking it all."""
+    question = "How long should green tea steep, and in what year was the Eiffel Tower completed?"
+    replies = ["Steep it for two minutes [1]. The Eiffel Tower was completed in 1889 [2]."]
+    engine = engine_factory(replies, context_tokens=40)
+    engine.index([corpus])
+    answer = engine.ask(question)
+    prompt = engine.generator.prompts[0][-1]["content"]
+    assert "1889" in prompt and "two minutes" in prompt
+    assert not answer.refused and "1889" in answer.text and not answer.timings.retried

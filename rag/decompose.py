@@ -1,0 +1,93 @@
+"""A question that asks two or three things, split into its parts by its own syntax.
+
+"Which film tops the 2017 list, and which film does the time-loop list single out?"
+asks two things, usually answered by two documents; searched as one string, the part
+whose words dominate the embedding fills all five places. Each part is searched too
+(`Pipeline.retrieve`), so every part's best passage reaches the model.
+
+Only coordination the sentence itself marks is split: a comma, semicolon or "and" right
+before a question word ("…, and what is…"), or "and" repeating a preposition the
+question used before it ("reacting to X and to Y"). A lead before a colon ("What limits
+does crates.io put on a package: how long…, how big…") names what every part is about,
+so it goes with each, as does a phrase before the first question word ("On the
+PDP-11/45 …, how much core … and how much of it …"). Nothing else is split: "Who are A
+and B?" is one search.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from index import Passage
+
+# The most parts a question is searched as: each costs a search, and the prompt holds
+# five passages.
+MAX_PARTS = 3
+MIN_PART_WORDS = 3  # "and how?" is no part of its own
+
+# A question word, maybe after its preposition ("in what year", "for which")
+_PREP = r"(?:(?:in|on|at|by|for|from|to|with|of)\s+)?"
+_WH = rf"{_PREP}(?:what|which|who|whom|whose|when|where|why|how)\b"
+# Between clauses: ", and what", "; how", ", what", " and which".
+_CLAUSE = re.compile(rf"(?:\s*[,;]\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?={_WH})", re.I)
+_AUX = r"(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|may|must)\b"
+# What opens a question: "when"/"where" only before an auxiliary ("When does…"); without
+# one they open a clause that sets the scene ("When a request uses no-cors, which…").
+_QUESTION_START = re.compile(
+    rf"{_PREP}(?:what|which|who|whom|whose|why|how)\b|{_AUX}|(?:when|where)\s+{_AUX}", re.I
+)
+_PREPOSITIONS = ("to", "for", "of", "in", "on", "about", "from", "with", "by", "at")
+_REPEATED = re.compile(rf",?\s+and\s+({'|'.join(_PREPOSITIONS)})\s+", re.I)
+
+
+def question_parts(question: str) -> tuple[str, ...]:
+    """The parts of a compound question, each a question of its own; () when it asks
+    one thing (or its parts would be too short to search alone)."""
+    text = " ".join(question.split()).rstrip("?").strip()
+    lead, body = "", text
+    head, colon, rest = text.partition(": ")
+    if colon and re.match(_WH, rest, re.I):
+        lead, body = head, rest
+    pieces = [p.strip(" ,;") for p in _CLAUSE.split(body)]
+    if len(pieces) > 1 and not _QUESTION_START.match(pieces[0]):
+        # "In a registry index, which file…": a phrase that sets the scene, not a part
+        lead = f"{lead}: {pieces[0]}" if lead else pieces[0]
+        pieces = pieces[1:]
+    if len(pieces) < 2:
+        pieces = [p.strip(" ,;") for p in _repeated_preposition(pieces[0])]
+    if not 2 <= len(pieces) <= MAX_PARTS or any(len(p.split()) < MIN_PART_WORDS for p in pieces):
+        return ()
+    return tuple(f"{lead}, {p}?" if lead else f"{p}?" for p in pieces)
+
+
+def _repeated_preposition(body: str) -> list[str]:
+    """ "…quoted reacting to X and to Y" → "…quoted reacting to X", "…quoted reacting to
+    Y": the words before the preposition's last use are what both parts ask."""
+    match = _REPEATED.search(body)
+    if match is None:
+        return [body]
+    prep = match.group(1).lower()
+    before = body[: match.start()]
+    uses = list(re.finditer(rf"\b{prep}\b", before, re.I))
+    if not uses:
+        return [body]
+    return [before, before[: uses[-1].start()] + body[match.start(1) :]]
+
+
+def interleave(rankings: Sequence[Sequence[Passage]], k: int) -> list[Passage]:
+    """The first `k` passages taking turns between rankings (the whole question's, then
+    each part's), so every part's best passage is among them; a passage overlapping one
+    already taken (the same chunk, or a merged run holding it) is skipped."""
+    taken: list[Passage] = []
+    for depth in range(max((len(r) for r in rankings), default=0)):
+        for ranking in rankings:
+            if depth < len(ranking) and len(taken) < k:
+                p = ranking[depth]
+                if not any(_overlap(p, t) for t in taken):
+                    taken.append(p)
+    return taken
+
+
+def _overlap(a: Passage, b: Passage) -> bool:
+    return a.source == b.source and a.start < b.end and b.start < a.end

@@ -1,0 +1,71 @@
+"""Compound questions: split by their own syntax only, and each part's best passage kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from index import Passage
+from rag.decompose import interleave, question_parts
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "Which film tops the 2017 list, and which film does the time-loop list single out?",
+            ("Which film tops the 2017 list?", "which film does the time-loop list single out?"),
+        ),
+        (  # a lead before a colon goes with every part
+            "What limits does crates.io set: how long may a name be, and how many features "
+            "may it declare?",
+            (
+                "What limits does crates.io set, how long may a name be?",
+                "What limits does crates.io set, how many features may it declare?",
+            ),
+        ),
+        (  # so does a phrase before the first question word
+            "On the PDP-11/45, how much core memory was there and how much did UNIX occupy?",
+            (
+                "On the PDP-11/45, how much core memory was there?",
+                "On the PDP-11/45, how much did UNIX occupy?",
+            ),
+        ),
+        (  # "and" repeating a preposition: the words before it are shared
+            "Which spokespeople reacted to the Israeli election and to the martial-law crisis?",
+            (
+                "Which spokespeople reacted to the Israeli election?",
+                "Which spokespeople reacted to the martial-law crisis?",
+            ),
+        ),
+    ],
+)
+def test_a_compound_question_is_split_into_questions_of_their_own(question, parts):
+    assert question_parts(question) == parts
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who are the ministers of trade and agriculture?",  # one search finds both
+        "In a registry index, which file tells Cargo where crates are downloaded from?",
+        "When a fetch request uses the no-cors mode, which HTTP methods are still permitted?",
+        "What happened between China and Canada after the arrest?",
+        "How do I build it, and how?",  # a part too short to search alone
+        "What is the capital of France?",
+    ],
+)
+def test_a_question_asking_one_thing_is_not_split(question):
+    assert question_parts(question) == ()
+
+
+def _p(source: str, start: int, end: int) -> Passage:
+    return Passage(source, source, "x" * (end - start), start, end, 0.5)
+
+
+def test_interleave_takes_turns_skips_overlaps_and_stops_at_k():
+    whole = [_p("a", 0, 100), _p("a", 100, 200), _p("a", 200, 300)]
+    first = [_p("a", 50, 150), _p("b", 0, 100)]  # overlaps whole[0], then new
+    second = [_p("c", 0, 100)]
+    taken = interleave([whole, first, second], 4)
+    assert [(p.source, p.start) for p in taken] == [("a", 0), ("c", 0), ("a", 100), ("b", 0)]
+    assert interleave([], 3) == [] and len(interleave([whole], 2)) == 2
