@@ -76,8 +76,8 @@ def _repeated_preposition(body: str) -> list[str]:
 
 
 def interleave(rankings: Sequence[Sequence[Passage]], k: int) -> list[Passage]:
-    """The first `k` passages taking turns between rankings (the whole question's, then
-    each part's), so every part's best passage is among them; a passage overlapping one
+    """The first `k` passages taking turns between rankings (each part's, then the whole
+    question's), so every part's best passage is among them; a passage overlapping one
     already taken (the same chunk, or a merged run holding it) is skipped."""
     taken: list[Passage] = []
     for depth in range(max((len(r) for r in rankings), default=0)):

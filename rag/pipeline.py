@@ -190,7 +190,8 @@ class Pipeline:
         parts = question_parts(question)
         if parts:
             # A question asking n things: each part's best passage (the first n, see
-            # `retrieve`) cut to 1/n of the budget around that part's words.
+            # `retrieve`; when two parts share their best, the next one) cut to 1/n of
+            # the budget around that part's words. One question's budget: its latency.
             share = int(budget * CHARS_PER_TOKEN / len(parts))
             return [
                 best_window(p, share, lambda text, part=part: self.store.term_coverage(part, text))
