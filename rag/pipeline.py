@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Generator as Gen
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from index import Passage, Store
 from index.chunking import split_sentences
@@ -69,6 +70,12 @@ class Query:
     standalone: str  # what is searched and answered: `original`, or a follow-up rewritten
     turns: Turns = ()  # earlier (question, answer) pairs, oldest first
     scope: tuple[str, ...] | None = None  # chosen documents; None: all
+
+    @cached_property
+    def parts(self) -> tuple[str, ...]:
+        """What a compound standalone question asks, part by part (`rag.decompose`): read
+        by `retrieve` (each part searched) and `select` (each part's budget share)."""
+        return question_parts(self.standalone)
 
     @property
     def asked(self) -> str:
@@ -148,13 +155,12 @@ class Pipeline:
         found = self.store.search(
             query.standalone, k, window=self.settings.window, also=also, sources=query.scope
         )
-        parts = question_parts(query.standalone)
-        if not parts:
+        if not query.parts:
             return found
         # A question asking two things: each part searched alone, so each finds its passage
         by_part = [
             self.store.search(part, k, window=self.settings.window, sources=query.scope)
-            for part in parts
+            for part in query.parts
         ]
         return interleave([*by_part, found], k)
 
@@ -172,10 +178,12 @@ class Pipeline:
     def select(self, query: Query, passages: list[Passage], code: str, tight: bool) -> Prompt:
         """The prompt: with `tight`, the best passages whose text fits `context_tokens`
         (at least one), else all of them; then whatever fits the context window."""
-        chosen = self._tight(query.standalone, passages) if tight else passages
+        chosen = self._tight(query.standalone, passages, query.parts) if tight else passages
         return self._fit(query.standalone, chosen, code)
 
-    def _tight(self, question: str, passages: list[Passage]) -> list[Passage]:
+    def _tight(
+        self, question: str, passages: list[Passage], parts: tuple[str, ...] = ()
+    ) -> list[Passage]:
         """Every prompt token costs ~7 ms on a laptop CPU, and the first passages usually
         hold the answer: a tight first try halves the latency of most answers.
 
@@ -187,7 +195,6 @@ class Pipeline:
         budget = self.settings.context_tokens
         if not budget or not passages:
             return passages
-        parts = question_parts(question)
         if parts:
             # A question asking n things: each part's best passage (the first n, see
             # `retrieve`; when two parts share their best, the next one) cut to 1/n of
