@@ -11,7 +11,9 @@ question used before it ("reacting to X and to Y"). A lead before a colon ("What
 does crates.io put on a package: how long…, how big…") names what every part is about,
 so it goes with each, as does a phrase before the first question word ("On the
 PDP-11/45 …, how much core … and how much of it …"). Nothing else is split: "Who are A
-and B?" is one search.
+and B?" is one search. A later part that points back with a pronoun ("…, and what does
+it do?") cannot be searched alone: it is searched after the first part's words, as a
+follow-up is searched after the previous question (`with_previous`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ _QUESTION_START = re.compile(
 )
 _PREPOSITIONS = ("to", "for", "of", "in", "on", "about", "from", "with", "by", "at")
 _REPEATED = re.compile(rf",?\s+and\s+({'|'.join(_PREPOSITIONS)})\s+", re.I)
+# A pronoun pointing back at what an earlier part named ("…, and what does it do?")
+_BACK = re.compile(r"\b(?:it|its|they|them|their|he|him|his|she|her)\b", re.I)
 
 
 def question_parts(question: str) -> tuple[str, ...]:
@@ -58,7 +62,12 @@ def question_parts(question: str) -> tuple[str, ...]:
         pieces = [p.strip(" ,;") for p in _repeated_preposition(pieces[0])]
     if not 2 <= len(pieces) <= MAX_PARTS or any(len(p.split()) < MIN_PART_WORDS for p in pieces):
         return ()
-    return tuple(f"{lead}, {p}?" if lead else f"{p}?" for p in pieces)
+    if lead:
+        return tuple(f"{lead}, {p}?" for p in pieces)
+    # Without a lead, what a later part's pronoun stands for is in the first part
+    return tuple(
+        f"{pieces[0]}, {p}?" if i and _BACK.search(p) else f"{p}?" for i, p in enumerate(pieces)
+    )
 
 
 def _repeated_preposition(body: str) -> list[str]:

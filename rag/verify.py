@@ -254,8 +254,15 @@ def _stems(text: str) -> set[str]:
     return {_stem(w) for w in tokenize(text)}
 
 
+# A manual section after a name ("cargo-remove(1)", "printf(3)") is part of the name
+_SECTION = re.compile(r"(?<=[^\W\d_])\(\d\)")
+
+
 def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    """The numbers `text` states; a man page's section number is none: "Cargo release 1
+    included this command [2]" took its 1 from the page title "cargo-remove(1)"."""
+    found = _NUMBER.findall(_SECTION.sub("", text))
+    return {n.replace(",", "").rstrip(".") for n in found}
 
 
 @dataclass(frozen=True)

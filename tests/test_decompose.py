@@ -37,6 +37,14 @@ from rag.decompose import interleave, question_parts
                 "Which spokespeople reacted to the martial-law crisis?",
             ),
         ),
+        (  # a later part pointing back with a pronoun is searched after the first part
+            "Who is Zhu Feng, and which news agency did he speak to?",
+            ("Who is Zhu Feng?", "Who is Zhu Feng, which news agency did he speak to?"),
+        ),
+        (  # one naming its own subject stands alone
+            "Which film tops the list, and which list singles out Groundhog Day?",
+            ("Which film tops the list?", "which list singles out Groundhog Day?"),
+        ),
     ],
 )
 def test_a_compound_question_is_split_into_questions_of_their_own(question, parts):

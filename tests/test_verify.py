@@ -194,6 +194,17 @@ def test_a_number_in_the_passage_heading_counts_but_one_only_the_question_states
     assert verify(claim, [bare], question=asked).supported == 0  # "1.8" is not stated
 
 
+def test_a_manual_section_number_in_a_page_title_is_no_number_stated():
+    text = "# cargo-remove(1)\n\nThe cargo remove command removes dependencies from a manifest."
+    page = Passage("cargo-remove.md", "cargo-remove(1)", text, 0, len(text), 0.6)
+    asked = "Which Cargo release first included cargo remove?"
+    invented = "Cargo release 1 included this command [1]."
+    assert verify(invented, [page], question=asked).supported == 0
+    stated = text + " The command was first included in Cargo 1.66."
+    said = Passage("cargo-remove.md", "cargo-remove(1)", stated, 0, len(stated), 0.6)
+    assert verify("Cargo 1.66 included this command [1].", [said], question=asked).supported == 1
+
+
 def test_words_taken_from_the_question_are_not_held_against_the_answer():
     text = "Files that must be downloaded are deleted after 3 months of disuse."
     passages = [Passage("config.md", "Config", text, 0, len(text), 0.6)]
