@@ -31,6 +31,7 @@ from .types import Citation, Sentence
 from .verify import _ENUMERATOR, Checker, Mentions, segments
 
 _MARKERS = re.compile(r"\[\d+\]|\[\d*$")  # whole markers, and one still being written
+_MARKER_RUN = re.compile(r"(?:\[\d+\]\s*)+$")  # markers with nothing between them, at the end
 
 
 def _begun(piece: str) -> bool:
@@ -77,6 +78,14 @@ class CheckedStream:
     @property
     def unsupported(self) -> tuple[str, ...]:
         return tuple(self.checker.unsupported)
+
+    @property
+    def runaway(self) -> bool:
+        """Whether the model has stopped writing an answer and only counts markers: more
+        in a row than there are passages ("led by [1] [2][3] … [55]"), each a token, to
+        the token limit (28 s on docs18). Nothing after such a run can be released."""
+        run = _MARKER_RUN.search(self.raw[-12 * (len(self.passages) + 2) :])
+        return run is not None and len(_MARKERS.findall(run.group())) > len(self.passages)
 
     def feed(self, delta: str) -> list[Sentence]:
         self.raw += delta

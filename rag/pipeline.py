@@ -270,6 +270,9 @@ class Pipeline:
                 timings.first_token = first_at - started
             tokens += 1
             yield from _released(checked.feed(delta), timings, started)
+            if checked.runaway:  # counting markers to the token limit: stop it here
+                getattr(deltas, "close", lambda: None)()
+                break
         yield from _released(checked.close(), timings, started)
         # The model's own counts (prompt, KV-cache hits, answer), where it reports them
         usage = getattr(deltas, "usage", None)

@@ -428,6 +428,26 @@ def test_an_answer_the_verifier_would_drop_entirely_is_retried_once(engine_facto
     assert len(once.generator.prompts) == 1
 
 
+def test_a_model_that_only_counts_markers_is_stopped_and_retried(engine_factory, corpus):
+    runaway = "Green tea is brewed by [1] " + " ".join(f"[{n}]" for n in range(2, 300))
+    read: list[str] = []
+
+    class Counting(FakeGenerator):
+        def stream_chat(self, messages, **kw):
+            for delta in super().stream_chat(messages, **kw):
+                read.append(delta)
+                yield delta
+
+    generator = Counting([runaway, "Green tea is brewed at 80 degrees [1]."])
+    engine = engine_factory(generator=generator)
+    engine.index([corpus])
+    answer = engine.ask("At what temperature should green tea be brewed?")
+    assert not answer.refused and "80 degrees" in answer.text and "[9]" not in answer.text
+    assert answer.timings.retried and len(generator.prompts) == 2
+    # the first try was stopped a few markers past the passage count, not at its end
+    assert len("".join(read)) < 100 < len(runaway)
+
+
 def test_a_refusal_without_close_passages_is_not_retried(engine_factory, corpus):
     engine = engine_factory(["I cannot answer that from the documents."], min_score=-1.0)
     engine.index([corpus])

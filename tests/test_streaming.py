@@ -243,3 +243,12 @@ def test_the_stream_benchmark_sees_the_first_sentence_early_in_ui_and_api(tmp_pa
         assert not face["refused"] and face["first"] < 0.5 * face["total"], face
     summary = bench.summarize([{**ui}, {**api}])
     assert summary["answered"]["n"] == 2 and summary["all"]["ratio_p50"] < 0.5
+
+
+def test_a_run_of_markers_longer_than_the_passages_is_a_runaway_and_no_shorter_one_is():
+    checked = CheckedStream(PASSAGES, question=QUESTION)
+    checked.feed("Green tea should be brewed at 80 degrees Celsius " + "[1][2] " * len(PASSAGES))
+    assert checked.runaway  # twice as many markers in a row as there are passages
+    fine = CheckedStream(PASSAGES, question=QUESTION)
+    fine.feed("Green tea should be brewed at 80 degrees Celsius [1][2]. Steep it [1] [2]")
+    assert not fine.runaway  # no run longer than the passages: citations
