@@ -152,10 +152,15 @@ def _holds(text: str, fact: str) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(fact)}(?![\w])", text) is not None
 
 
+# A manual section after a name ("cargo-remove(1)", "printf(3)") is part of the name
+_SECTION = re.compile(r"(?<=[^\W\d_])\(\d\)")
+
+
 def _states_number(text: str, number: str) -> bool:
     """Whether squashed `text` states `number` (as `_numbers` reads it: "49000" for
-    "49,000"), a unit run on or not: "300" is in "150-300ms", not in "1300" or "300.5"."""
-    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    "49,000"), a unit run on or not: "300" is in "150-300ms", not in "1300" or "300.5";
+    nor is "1" in "cargo-remove(1)"."""
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", _SECTION.sub("", text))
     return re.search(rf"(?<![\d.,]){re.escape(number)}(?!\d|[.,]\d)", text) is not None
 
 
@@ -252,10 +257,6 @@ def _stem(word: str) -> str:
 
 def _stems(text: str) -> set[str]:
     return {_stem(w) for w in tokenize(text)}
-
-
-# A manual section after a name ("cargo-remove(1)", "printf(3)") is part of the name
-_SECTION = re.compile(r"(?<=[^\W\d_])\(\d\)")
 
 
 def _numbers(text: str) -> set[str]:

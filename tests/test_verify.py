@@ -656,3 +656,19 @@ def test_a_verb_form_no_prefix_joins_is_still_the_same_verb():
     assert v.supported == 1 and v.citations[0].text == rules
     # Words the passage lacks still count: "towing fees" are no fine.
     assert verify("Each city sets its own towing fees [1].", ps).supported == 0
+
+
+def test_a_manual_section_number_is_no_home_for_a_number_the_passage_states_elsewhere():
+    # The passage states a 1 only about the lock; the title line shares the claim's words
+    # but its "(1)" is part of the name, so no passage sentence states the claim's 1.
+    text = (
+        "# cargo-remove(1): remove dependencies from a manifest at once.\n\n"
+        "The build waits 1 minute for the lock to be released."
+    )
+    page = Passage("cargo-remove.md", "cargo-remove(1)", text, 0, len(text), 0.6)
+    asked = "How many dependencies can cargo remove take at once?"
+    invented = "Cargo remove removes 1 dependency from a manifest at once [1]."
+    assert verify(invented, [page], question=asked).supported == 0
+    stated = text + " Cargo remove removes 1 dependency from a manifest at once."
+    said = Passage("cargo-remove.md", "cargo-remove(1)", stated, 0, len(stated), 0.6)
+    assert verify(invented, [said], question=asked).supported == 1
