@@ -53,7 +53,7 @@ def question_parts(question: str) -> tuple[str, ...]:
     head, colon, rest = text.partition(": ")
     if colon and re.match(_WH, rest, re.I):
         lead, body = head, rest
-    pieces = [p.strip(" ,;") for p in _CLAUSE.split(body)]
+    pieces = [p.strip(" ,;?") for p in _CLAUSE.split(body)]
     if len(pieces) > 1 and not _QUESTION_START.match(pieces[0]):
         # "In a registry index, which file…": a phrase that sets the scene, not a part
         lead = f"{lead}: {pieces[0]}" if lead else pieces[0]

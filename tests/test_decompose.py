@@ -45,6 +45,13 @@ from rag.decompose import interleave, question_parts
             "Which film tops the list, and which list singles out Groundhog Day?",
             ("Which film tops the list?", "which list singles out Groundhog Day?"),
         ),
+        (  # two questions in a row (a follow-up after its previous question)
+            "What were Carney's goals in China? And what did he say about electric cars?",
+            (
+                "What were Carney's goals in China?",
+                "What were Carney's goals in China, what did he say about electric cars?",
+            ),
+        ),
     ],
 )
 def test_a_compound_question_is_split_into_questions_of_their_own(question, parts):
