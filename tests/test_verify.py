@@ -194,17 +194,6 @@ def test_a_number_in_the_passage_heading_counts_but_one_only_the_question_states
     assert verify(claim, [bare], question=asked).supported == 0  # "1.8" is not stated
 
 
-def test_a_manual_section_number_in_a_page_title_is_no_number_stated():
-    text = "# cargo-remove(1)\n\nThe cargo remove command removes dependencies from a manifest."
-    page = Passage("cargo-remove.md", "cargo-remove(1)", text, 0, len(text), 0.6)
-    asked = "Which Cargo release first included cargo remove?"
-    invented = "Cargo release 1 included this command [1]."
-    assert verify(invented, [page], question=asked).supported == 0
-    stated = text + " The command was first included in Cargo 1.66."
-    said = Passage("cargo-remove.md", "cargo-remove(1)", stated, 0, len(stated), 0.6)
-    assert verify("Cargo 1.66 included this command [1].", [said], question=asked).supported == 1
-
-
 def test_words_taken_from_the_question_are_not_held_against_the_answer():
     text = "Files that must be downloaded are deleted after 3 months of disuse."
     passages = [Passage("config.md", "Config", text, 0, len(text), 0.6)]
@@ -658,17 +647,29 @@ def test_a_verb_form_no_prefix_joins_is_still_the_same_verb():
     assert verify("Each city sets its own towing fees [1].", ps).supported == 0
 
 
-def test_a_manual_section_number_is_no_home_for_a_number_the_passage_states_elsewhere():
-    # The passage states a 1 only about the lock; the title line shares the claim's words
-    # but its "(1)" is part of the name, so no passage sentence states the claim's 1.
-    text = (
-        "# cargo-remove(1): remove dependencies from a manifest at once.\n\n"
-        "The build waits 1 minute for the lock to be released."
-    )
+@pytest.mark.parametrize(
+    ("text", "asked", "invented", "stated", "claim"),
+    [
+        (  # the page title's "(1)" is all the passage has of a 1
+            "# cargo-remove(1)\n\nThe cargo remove command removes dependencies from a manifest.",
+            "Which Cargo release first included cargo remove?",
+            "Cargo release 1 included this command [1].",
+            " The command was first included in Cargo 1.66.",
+            "Cargo 1.66 included this command [1].",
+        ),
+        (  # the passage states a 1 only about the lock; the title line shares the claim's
+            # words, but its "(1)" is part of the name: no sentence there states the claim's 1
+            "# cargo-remove(1): remove dependencies from a manifest at once.\n\n"
+            "The build waits 1 minute for the lock to be released.",
+            "How many dependencies can cargo remove take at once?",
+            "Cargo remove removes 1 dependency from a manifest at once [1].",
+            " Cargo remove removes 1 dependency from a manifest at once.",
+            "Cargo remove removes 1 dependency from a manifest at once [1].",
+        ),
+    ],
+)
+def test_a_manual_section_number_is_no_number_stated(text, asked, invented, stated, claim):
     page = Passage("cargo-remove.md", "cargo-remove(1)", text, 0, len(text), 0.6)
-    asked = "How many dependencies can cargo remove take at once?"
-    invented = "Cargo remove removes 1 dependency from a manifest at once [1]."
     assert verify(invented, [page], question=asked).supported == 0
-    stated = text + " Cargo remove removes 1 dependency from a manifest at once."
-    said = Passage("cargo-remove.md", "cargo-remove(1)", stated, 0, len(stated), 0.6)
-    assert verify(invented, [said], question=asked).supported == 1
+    said = Passage("cargo-remove.md", "cargo-remove(1)", text + stated, 0, len(text + stated), 0.6)
+    assert verify(claim, [said], question=asked).supported == 1
