@@ -8,8 +8,9 @@
 5. `generate`: the model's deltas, each sentence checked as it completes and released
    only once it passed (`rag.checked`); one retry with every passage when the first try
    gave nothing usable (`worth_retry`);
-6. `conclude`: the final `Answer`: what was released, else a quote of a passage that
-   clearly answers, else a refusal.
+6. `conclude`: the final `Answer`: what was released (with the list its last sentence
+   announces, when it copied a list's lead-in: `_listed`), else a quote of a passage
+   that clearly answers, else a refusal.
 
 `RAG` (rag/engine.py) is the facade: it checks input, resolves conversations and chosen
 documents, and hands the pipeline the engine's store, settings and (lazily) its model.
@@ -39,7 +40,7 @@ from .prompts import build_messages, build_rewrite_messages, fence_code
 from .safety.injection import drop_planted, is_instruction
 from .safety.sanitize import strip_active_content
 from .settings import Settings
-from .types import Answer, Event, Sentence, Timings, Usage
+from .types import Answer, Citation, Event, Sentence, Timings, Usage
 from .verify import verify
 
 # Share of the question's (IDF-weighted) terms a passage must hold to count as relevant
@@ -439,6 +440,9 @@ class Pipeline:
             attempt = yield from self.generate(query, prompt, timings, started, stop)
         if attempt is None:
             return  # stopped: the client left
+        listed = _listed(attempt.checked, prompt.passages) if attempt.checked.shown else None
+        if listed is not None:
+            yield listed
         timings.generation = time.perf_counter() - gen_started
         timings.decode = time.perf_counter() - attempt.first_at  # after the first token
         # A generator that does not count (a scripted fake) is assumed one token per delta
@@ -450,7 +454,88 @@ class Pipeline:
         answer = scoped_refusal(replace(self.conclude(query, attempt, prompt, timings), **scoped))
         if not attempt.checked.shown:
             yield Sentence(answer.text, answer.citations)
+        elif listed is not None:
+            answer = replace(
+                answer,
+                text=answer.text + listed.text,
+                citations=_widened(answer.citations, listed.citations, prompt.passages),
+            )
         yield answer
+
+
+# A list item: a bullet or a number, then text ("• Leader election: …", "2. Build")
+_ITEM_LINE = re.compile(r"[ \t]*(?:[-*+•◦▪‣]|\d{1,2}[.)])[ \t]+\S")
+# A quoted list stays readable: at most this many items and characters (whole items)
+LIST_ITEMS, LIST_CHARS = 12, 1200
+
+
+def _listed(checked: CheckedStream, passages: Sequence[Passage]) -> Sentence | None:
+    """The list an answer's last sentence announces, quoted from its passage.
+
+    A small model asked "Into which subproblems does Raft break the problem?" copies the
+    passage's lead-in "…three subproblems, which are discussed in the subsections that
+    follow:" and stops (pdf04): its sentence is supported, and says nothing the user
+    asked. When the passage span backing the last sentence ends in ":" and list items
+    follow it, those items are the answer it announces: quoted as they stand, with the
+    same citation (one span from the lead-in to the list's end)."""
+    last = checked.shown[-1] if checked.shown else None
+    if last is None or len(last.citations) != 1:
+        return None
+    cited = last.citations[0]
+    if not cited.text.rstrip().endswith(":"):
+        return None
+    p = passages[cited.n - 1]
+    rest = p.text[cited.end - p.start :]
+    lines = rest.split("\n")
+    if lines[0].strip():
+        return None  # the lead-in must end its line
+    items: list[list[str]] = []
+    spans: list[list[int]] = []  # offsets in `rest` of each item's start and end
+    pos = len(lines[0]) + 1
+    for i, line in enumerate(lines[1:], 1):
+        if not line.strip():  # a blank line ends the list unless an item follows it
+            after = next((x for x in lines[i + 1 :] if x.strip()), "")
+            if not _ITEM_LINE.match(after):
+                break
+        elif line.lstrip().startswith("#"):
+            break  # a section ends it
+        else:
+            item = _ITEM_LINE.match(line) is not None
+            if not items and not item:
+                return None  # no list follows the lead-in
+            if pos + len(line) > LIST_CHARS or (item and len(items) == LIST_ITEMS):
+                if not item:  # the item this line continues would be cut: left out whole
+                    items.pop()
+                    spans.pop()
+                break
+            if item:
+                items.append([])
+                spans.append([pos, pos])
+            items[-1].append(line.strip())
+            spans[-1][1] = pos + len(line)
+        pos += len(line) + 1
+    shown = [" ".join(strip_active_content(readable(" ".join(i))).split()) for i in items]
+    if not items or any(is_instruction(item) for item in shown):
+        return None
+    start, stop = cited.end + spans[0][0], cited.end + spans[-1][1]
+    citation = Citation(
+        cited.n, p.source, p.title, p.text[start - p.start : stop - p.start], start, stop, p.page
+    )
+    return Sentence("\n" + "\n".join(shown) + f" [{cited.n}]", (citation,))
+
+
+def _widened(
+    citations: Sequence[Citation], listed: Sequence[Citation], passages: Sequence[Passage]
+) -> tuple[Citation, ...]:
+    """The answer's citations with the lead-in's span running on through its list."""
+    extra = listed[0]
+    p = passages[extra.n - 1]
+    out = []
+    for c in citations:
+        if c.n == extra.n and c.start <= extra.start and c.end <= extra.end:
+            c = replace(c, text=p.text[c.start - p.start : extra.end - p.start], end=extra.end)
+        out.append(c)
+    return tuple(out)
 
 
 def _released(sentences: list[Sentence], timings: Timings, started: float) -> Iterator[Sentence]:
