@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import gradio as gr
@@ -273,8 +274,17 @@ def test_the_chat_is_saved_and_reopened_with_its_sources(engine_factory, corpus)
     assert current == cid and turns == history and "Opened" in note
     assert [m["content"] for m in reopened] == [m["content"] for m in messages]
     assert "**Sources**" in reopened[-1]["content"] and last[0]["source"] == "tea.txt"
-    path, _ = saved.make_export(engine)(cid, alice)
-    assert Path(path).read_text("utf-8").startswith(f"# {TEA_Q}")
+    export = saved.make_export(engine)
+    path, _ = export(cid, alice)
+    again, _ = export(cid, alice)  # the same title twice: two files, neither overwritten
+    assert Path(path).read_text("utf-8").startswith(f"# {TEA_Q}") and again != path
+    assert Path(again).read_text("utf-8") == Path(path).read_text("utf-8")
+    # the page's exports live in one directory, gone with the page (no /tmp litter)
+    root = Path(path).parent.parent
+    assert Path(again).parent.parent == root and root.name.startswith("rag-export-")
+    del export
+    gc.collect()
+    assert not root.exists()
     # another login sees none of it and cannot open, rename, export or delete it
     bob = Request("bob")
     assert saved.make_listing(engine)(None, bob).choices == []

@@ -102,7 +102,12 @@ def make_delete(engine: RAG):
 
 
 def make_export(engine: RAG):
-    """The chosen conversation as a Markdown file to download, with its citations."""
+    """The chosen conversation as a Markdown file to download, with its citations.
+
+    The files go to one directory per page, removed with it (at the latest when the
+    process ends): an exported conversation is private text, and Gradio serves its own
+    copy of each. A directory per export left one behind in /tmp for every click."""
+    root = tempfile.TemporaryDirectory(prefix="rag-export-")
 
     def export(cid: str | None, request: gr.Request | None = None) -> tuple[Any, str]:
         if not cid:
@@ -113,7 +118,7 @@ def make_export(engine: RAG):
         except RagError as exc:
             return None, f"**Not exported:** {safe_text(str(exc))}"
         name = re.sub(r"[^\w.-]+", "-", conv.title).strip("-")[:60] or "conversation"
-        path = Path(tempfile.mkdtemp(prefix="rag-export-")) / f"{name}.md"
+        path = Path(tempfile.mkdtemp(dir=root.name)) / f"{name}.md"  # same titles, two files
         path.write_text(text, "utf-8")
         return str(path), "Exported: download it below."
 
