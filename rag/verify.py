@@ -154,6 +154,26 @@ def _holds(text: str, fact: str) -> bool:
 
 # A manual section after a name ("cargo-remove(1)", "printf(3)") is part of the name
 _SECTION = re.compile(r"(?<=[^\W\d_])\(\d\)")
+# Number words with one reading: not "one" or "first" ("one of", "first released"), and
+# not in a compound ("twenty-five", "two hundred"), whose value is another number;
+# "seconds" is a unit. A closed class of the language, not words tuned on any corpus.
+_CARDINALS = (
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty"
+).split()
+_ORDINALS = (
+    "second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+).split()
+_NUMBER_VALUES = {w: str(i) for ws in (_CARDINALS, _ORDINALS) for i, w in enumerate(ws, 2)}
+# What makes a number word part of a compound after it ("twenty-five", "two hundred",
+# "two-thirds", "three quarters", "seven 100-ton cranes")
+_COMPOUND = r"(?:hundred|thousand|million|billion|halves|quarters|and a half|\d)"
+_NUMBER_WORD = re.compile(
+    rf"(?<![\w-])({'|'.join(_NUMBER_VALUES)})\b"
+    rf"(?![-\s]+(?:(?:{'|'.join(_NUMBER_VALUES)})s?\b|{_COMPOUND}))",
+    re.I,
+)
 
 
 def _states_number(text: str, number: str) -> bool:
@@ -261,9 +281,17 @@ def _stems(text: str) -> set[str]:
 
 def _numbers(text: str) -> set[str]:
     """The numbers `text` states; a man page's section number is none: "Cargo release 1
-    included this command [2]" took its 1 from the page title "cargo-remove(1)"."""
+    included this command [2]" took its 1 from the page title "cargo-remove(1)". A number
+    word is its number ("the fourth quarter" states 4, as "Q4" and "4th" do): "Revenue in
+    the fourth quarter of 2024 was $412.5 million [1]" answered from a passage about the
+    third quarter."""
     found = _NUMBER.findall(_SECTION.sub("", text))
-    return {n.replace(",", "").rstrip(".") for n in found}
+    said = {n.replace(",", "").rstrip(".") for n in found}
+    for m in _NUMBER_WORD.finditer(text):
+        before = re.search(r"([\w]+)[-\s]+$", text[: m.start()])
+        if before is None or before.group(1).lower() not in _NUMBER_VALUES:
+            said.add(_NUMBER_VALUES[m.group(1).lower()])
+    return said
 
 
 @dataclass(frozen=True)

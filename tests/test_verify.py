@@ -673,3 +673,50 @@ def test_a_manual_section_number_is_no_number_stated(text, asked, invented, stat
     assert verify(invented, [page], question=asked).supported == 0
     said = Passage("cargo-remove.md", "cargo-remove(1)", text + stated, 0, len(text + stated), 0.6)
     assert verify(claim, [said], question=asked).supported == 1
+
+
+RELEASE = (
+    "Northwind Traders today reported results for its third quarter ended September 30, "
+    "2024. Revenue grew 12 percent year over year to $412.5 million."
+)
+
+
+@pytest.mark.parametrize(
+    ("asked", "claim", "supported"),
+    [
+        # the question's "fourth quarter" pinned on the third quarter's revenue
+        (
+            "What was Northwind's revenue in the fourth quarter of 2024?",
+            "Northwind's revenue in the fourth quarter of 2024 was $412.5 million [1].",
+            0,
+        ),
+        ("What was revenue in Q4 2024?", "Revenue in Q4 2024 was $412.5 million [1].", 0),
+        # the quarter the passage states, in words, digits or as a quarter's code
+        (
+            "What was Northwind's revenue in the third quarter of 2024?",
+            "Northwind's revenue in the third quarter of 2024 was $412.5 million [1].",
+            1,
+        ),
+        ("What was revenue in Q3 2024?", "Revenue in Q3 2024 was $412.5 million [1].", 1),
+        (
+            "What was revenue in the 3rd quarter?",
+            "It was $412.5 million in the 3rd quarter [1].",
+            1,
+        ),
+        # a count in words is its number: "twelve" is the passage's 12, "eleven" is not
+        ("How much did revenue grow?", "Revenue grew twelve percent to $412.5 million [1].", 1),
+        ("How much did revenue grow?", "Revenue grew eleven percent to $412.5 million [1].", 0),
+    ],
+)
+def test_a_number_word_is_a_number_the_passage_must_state(asked, claim, supported):
+    release = Passage("northwind.pdf", "Northwind Traders", RELEASE, 0, len(RELEASE), 0.6)
+    assert verify(claim, [release], question=asked).supported == supported
+
+
+def test_number_words_in_compounds_are_not_read_as_their_parts():
+    from rag.verify import _numbers
+
+    assert _numbers("twenty-five people, two hundred cars, two-thirds, three quarters") == set()
+    assert _numbers("two and a half years; one of the first") == set()
+    assert _numbers("the second-largest partner, a fourteen-year-old") == {"2", "14"}
+    assert _numbers("the Fourth Amendment, 30 seconds") == {"4", "30"}
