@@ -458,7 +458,7 @@ class Pipeline:
             answer = replace(
                 answer,
                 text=answer.text + listed.text,
-                citations=_widened(answer.citations, listed.citations, prompt.passages),
+                citations=_widened(answer.citations, listed.citations[0], prompt.passages),
             )
         yield answer
 
@@ -489,8 +489,7 @@ def _listed(checked: CheckedStream, passages: Sequence[Passage]) -> Sentence | N
     lines = rest.split("\n")
     if lines[0].strip():
         return None  # the lead-in must end its line
-    items: list[list[str]] = []
-    spans: list[list[int]] = []  # offsets in `rest` of each item's start and end
+    items: list[tuple[list[str], list[int]]] = []  # each item's lines, its [start, end] in `rest`
     pos = len(lines[0]) + 1
     for i, line in enumerate(lines[1:], 1):
         if not line.strip():  # a blank line ends the list unless an item follows it
@@ -506,18 +505,16 @@ def _listed(checked: CheckedStream, passages: Sequence[Passage]) -> Sentence | N
             if pos + len(line) > LIST_CHARS or (item and len(items) == LIST_ITEMS):
                 if not item:  # the item this line continues would be cut: left out whole
                     items.pop()
-                    spans.pop()
                 break
             if item:
-                items.append([])
-                spans.append([pos, pos])
-            items[-1].append(line.strip())
-            spans[-1][1] = pos + len(line)
+                items.append(([], [pos, pos]))
+            items[-1][0].append(line.strip())
+            items[-1][1][1] = pos + len(line)
         pos += len(line) + 1
-    shown = [" ".join(strip_active_content(readable(" ".join(i))).split()) for i in items]
+    shown = [" ".join(strip_active_content(readable(" ".join(i))).split()) for i, _ in items]
     if not items or any(is_instruction(item) for item in shown):
         return None
-    start, stop = cited.end + spans[0][0], cited.end + spans[-1][1]
+    start, stop = cited.end + items[0][1][0], cited.end + items[-1][1][1]
     citation = Citation(
         cited.n, p.source, p.title, p.text[start - p.start : stop - p.start], start, stop, p.page
     )
@@ -525,10 +522,9 @@ def _listed(checked: CheckedStream, passages: Sequence[Passage]) -> Sentence | N
 
 
 def _widened(
-    citations: Sequence[Citation], listed: Sequence[Citation], passages: Sequence[Passage]
+    citations: Sequence[Citation], extra: Citation, passages: Sequence[Passage]
 ) -> tuple[Citation, ...]:
     """The answer's citations with the lead-in's span running on through its list."""
-    extra = listed[0]
     p = passages[extra.n - 1]
     out = []
     for c in citations:
