@@ -100,6 +100,13 @@ _DATE = re.compile(
     r" (?:date|day|year|month|deadline)(?![\w-])|\bby when\b|\bwhat time\b",
     re.I,
 )
+# A question for a year ("In which year…?") is answered by one: a year the question did
+# not give, or a year named from another ("last year"); "over five years" is a duration.
+_YEAR_ASKED = re.compile(r"\b(?:what|which) year\b", re.I)
+_YEAR = re.compile(r"(?<![\d.,])(?:1[0-9]|20)\d\d(?![\d.,]\d)|\b\d{2,4}s\b", re.I)
+_RELATIVE_YEAR = re.compile(
+    r"\b(?:last|this|next|that|the same|the following|the previous) year\b", re.I
+)
 # A question for a named thing of a kind that always has a proper name ("Which company
 # makes…?", "In which country…?") is answered only by a sentence naming one the question
 # did not: "…is manufactured by a biomedical research group" names no company. People,
@@ -353,6 +360,7 @@ class _Scorer:
         self.wants_quantity = any(_QUANTITY.fullmatch(a) for a in firsts)
         self.wants_count = "how many" in firsts
         self.wants_date = any(_DATE.search(q) for q in asked)
+        self.wants_year = any(_YEAR_ASKED.search(q) for q in asked)
         self.wants_name = any(_NAMED.search(q) for q in asked)
 
     def support(self, sentence: str, ns: Sequence[int]) -> float:
@@ -526,9 +534,15 @@ class _Scorer:
         if self.wants_quantity and not (stated or quantities):
             return False  # "How many EVs…?" "Beijing would remove levies [3]." answers nothing
         if self.wants_date and not (
-            stated or _DATE_WORDS.search(sentence) or _QUANTITY_WORDS.search(sentence)
+            stated
+            or _DATE_WORDS.search(sentence)
+            or _QUANTITY_WORDS.search(sentence)
+            or _RELATIVE_YEAR.search(sentence)
         ):
             return False  # "…the 737 MAX deadline was the closing date for comments [1]."
+        years = {y for y in _YEAR.findall(sentence) if y not in self.question_numbers}
+        if self.wants_year and not (years or _RELATIVE_YEAR.search(sentence)):
+            return False  # "In which year will the cap reach 70,000?" "…over five years [1]."
         if self.wants_name and not any(
             w[0].isupper() and w.lower() not in STOPWORDS and not _holds(self.question, w.lower())
             for w in _WORD.findall(sentence)

@@ -720,3 +720,31 @@ def test_number_words_in_compounds_are_not_read_as_their_parts():
     assert _numbers("two and a half years; one of the first") == set()
     assert _numbers("the second-largest partner, a fourteen-year-old") == {"2", "14"}
     assert _numbers("the Fourth Amendment, 30 seconds") == {"4", "30"}
+
+
+CAP = (
+    "Carney said the tariff would be replaced by an annual cap of 49,000 Chinese EV imports, "
+    "increasing to 70,000 over five years. The first cap applies from 2026; the quota was "
+    "first proposed last year."
+)
+
+
+@pytest.mark.parametrize(
+    ("asked", "claim", "supported"),
+    [
+        # a duration is no year, nor is the year the question gave
+        (
+            "In which year will the cap reach 70,000?",
+            "It will reach 70,000 over five years [1].",
+            0,
+        ),
+        ("Which year did the cap of 49,000 follow 2026?", "The cap of 49,000 follows 2026 [1].", 0),
+        ("In which year does the first cap apply?", "The first cap applies from 2026 [1].", 1),
+        ("In what year was the quota first proposed?", "It was first proposed last year [1].", 1),
+        # not asked for a year: a duration answers
+        ("How will the cap change?", "It will increase to 70,000 over five years [1].", 1),
+    ],
+)
+def test_a_question_for_a_year_is_answered_by_a_year(asked, claim, supported):
+    deal = Passage("003.txt", "EV deal", CAP, 0, len(CAP), 0.6)
+    assert verify(claim, [deal], question=asked).supported == supported
