@@ -1,6 +1,6 @@
 """Answer quality on every evaluation set: our pipeline against a naive RAG baseline.
 
-    .venv/bin/python bench/quality.py [--sets dev,html,docs,pdf,followups,news-followups] [--json]
+    .venv/bin/python bench/quality.py [--sets dev,html,docs,pdf,followups,news-followups,news-probe] [--json]
         [--retrieval-only] [--limit N] [--set KEY=VALUE ...] [--work DIR]
 
 Each set's corpus is indexed once per version of the indexing code (the index is kept in
@@ -86,6 +86,11 @@ def eval_sets() -> dict[str, EvalSet]:
         # Conversations over the bundled news, written here (issue 16), not hidden ones.
         "news-followups": EvalSet(
             "news-followups", bundled_corpus(), ROOT / "tests" / "data" / "followups.jsonl"
+        ),
+        # New questions over the bundled news, written here (twelfth session) the way the
+        # hidden news set is described: a quarter unanswerable, traps beside real numbers.
+        "news-probe": EvalSet(
+            "news-probe", bundled_corpus(), ROOT / "tests" / "data" / "news-probe.jsonl"
         ),
     }
 
@@ -279,7 +284,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sets",
-        default="dev,html,docs,pdf,followups,news-followups",
+        default="dev,html,docs,pdf,followups,news-followups,news-probe",
         help="known set names, or NAME=DIR for your own set (DIR/corpus, DIR/questions.jsonl)",
     )
     parser.add_argument("--work", default="/tmp/rag-quality", help="where indexes are kept")
