@@ -1,7 +1,7 @@
 """Answer quality on every evaluation set: our pipeline against a naive RAG baseline.
 
-    .venv/bin/python bench/quality.py [--sets dev,html,docs,pdf,followups,news-followups,news-probe] [--json]
-        [--retrieval-only] [--limit N] [--set KEY=VALUE ...] [--work DIR]
+    .venv/bin/python bench/quality.py [--sets dev,html,docs,pdf,followups,news-followups,
+        news-probe] [--json] [--retrieval-only] [--limit N] [--set KEY=VALUE ...] [--work DIR]
 
 Each set's corpus is indexed once per version of the indexing code (the index is kept in
 `--work`, keyed by a hash of `index/*.py`, so a change to chunking re-indexes and an
