@@ -295,7 +295,7 @@ def _numbers(text: str) -> set[str]:
     found = _NUMBER.findall(_SECTION.sub("", text))
     said = {n.replace(",", "").rstrip(".") for n in found}
     for m in _NUMBER_WORD.finditer(text):
-        before = re.search(r"([\w]+)[-\s]+$", text[: m.start()])
+        before = re.search(r"(\w+)[-\s]+$", text[max(0, m.start() - 24) : m.start()])
         if before is None or before.group(1).lower() not in _NUMBER_VALUES:
             said.add(_NUMBER_VALUES[m.group(1).lower()])
     return said
