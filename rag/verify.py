@@ -362,6 +362,7 @@ class _Scorer:
         self.wants_date = any(_DATE.search(q) for q in asked)
         self.wants_year = any(_YEAR_ASKED.search(q) for q in asked)
         self.wants_name = any(_NAMED.search(q) for q in asked)
+        self.wants_person = any(a in ("who", "whom", "whose") for a in firsts)
 
     def support(self, sentence: str, ns: Sequence[int]) -> float:
         words = {_stem(w): self.weight(w) for w in tokenize(sentence)}
@@ -540,6 +541,8 @@ class _Scorer:
             or _RELATIVE_YEAR.search(sentence)
         ):
             return False  # "…the 737 MAX deadline was the closing date for comments [1]."
+        if not self.wants_person and self._heading(sentence):
+            return False  # "What is fueling the crisis?" "Economic Opportunism Over Principle [1]"
         years = {y for y in _YEAR.findall(sentence) if y not in self.question_numbers}
         if self.wants_year and not (years or _RELATIVE_YEAR.search(sentence)):
             return False  # "In which year will the cap reach 70,000?" "…over five years [1]."
@@ -551,6 +554,19 @@ class _Scorer:
         new = _stems(sentence) - self.question_stems
         terms = [t for t in required_terms(sentence) if not _mentions(self.question, _squash(t))]
         return bool(new or stated or terms)
+
+    def _heading(self, sentence: str) -> bool:
+        """Whether the sentence is a whole line of a passage that states nothing: a heading
+        or label (no closing stop, no number, two words or more; a name is one too, which
+        answers "who"). The words are the passage's, and no answer."""
+        said = _squash(_MARKER.sub("", sentence)).rstrip(" .!?")
+        if len(said.split()) < 2 or _NUMBER.search(said):
+            return False
+        return any(
+            line.strip("#*_ ").rstrip(":") == said and not re.search(r"[.!?][\"'”’)]*$", line)
+            for lines in self.lines
+            for line, _, _ in lines
+        )
 
     def best(self, sentence: str) -> tuple[int, float]:
         scores = [(self.support(sentence, [n]), -n) for n in range(1, len(self.passages) + 1)]

@@ -748,3 +748,33 @@ CAP = (
 def test_a_question_for_a_year_is_answered_by_a_year(asked, claim, supported):
     deal = Passage("003.txt", "EV deal", CAP, 0, len(CAP), 0.6)
     assert verify(claim, [deal], question=asked).supported == supported
+
+
+ARTICLE = (
+    "Economic Opportunism Over Principle\n"
+    "The crisis is largely fueled by Chinese-manufactured precursor chemicals.\n"
+    "Erizia Rubyjeana\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("asked", "claim", "supported"),
+    [
+        # a heading copied as the answer: the passage's words, and no answer
+        (
+            "What is largely fueling the fentanyl crisis?",
+            "Economic Opportunism Over Principle [1].",
+            0,
+        ),
+        (
+            "What is largely fueling the fentanyl crisis?",
+            "The crisis is largely fueled by Chinese-manufactured precursor chemicals [1].",
+            1,
+        ),
+        # a name on a line of its own answers "who"
+        ("Who wrote the article about the crisis?", "Erizia Rubyjeana [1].", 1),
+    ],
+)
+def test_a_heading_line_is_no_answer(asked, claim, supported):
+    page = Passage("000.txt", "Canada's pivot", ARTICLE, 0, len(ARTICLE), 0.6)
+    assert verify(claim, [page], question=asked).supported == supported
