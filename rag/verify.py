@@ -563,7 +563,7 @@ class _Scorer:
         if len(said.split()) < 2 or _NUMBER.search(said):
             return False
         return any(
-            line.strip("#*_ ").rstrip(":") == said and not re.search(r"[.!?][\"'”’)]*$", line)
+            line.strip("#*_ ") == said  # a lead-in ("…that follow:") or a sentence is none
             for lines in self.lines
             for line, _, _ in lines
         )
