@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index import Passage
-from rag.verify import verify
+from rag.verify import _numbers, verify
 
 DOC = (
     "Carney said the tariff would be replaced by an annual cap of 49,000 Chinese EV imports. "
@@ -681,73 +681,11 @@ RELEASE = (
 )
 
 
-@pytest.mark.parametrize(
-    ("asked", "claim", "supported"),
-    [
-        # the question's "fourth quarter" pinned on the third quarter's revenue
-        (
-            "What was Northwind's revenue in the fourth quarter of 2024?",
-            "Northwind's revenue in the fourth quarter of 2024 was $412.5 million [1].",
-            0,
-        ),
-        ("What was revenue in Q4 2024?", "Revenue in Q4 2024 was $412.5 million [1].", 0),
-        # the quarter the passage states, in words, digits or as a quarter's code
-        (
-            "What was Northwind's revenue in the third quarter of 2024?",
-            "Northwind's revenue in the third quarter of 2024 was $412.5 million [1].",
-            1,
-        ),
-        ("What was revenue in Q3 2024?", "Revenue in Q3 2024 was $412.5 million [1].", 1),
-        (
-            "What was revenue in the 3rd quarter?",
-            "It was $412.5 million in the 3rd quarter [1].",
-            1,
-        ),
-        # a count in words is its number: "twelve" is the passage's 12, "eleven" is not
-        ("How much did revenue grow?", "Revenue grew twelve percent to $412.5 million [1].", 1),
-        ("How much did revenue grow?", "Revenue grew eleven percent to $412.5 million [1].", 0),
-    ],
-)
-def test_a_number_word_is_a_number_the_passage_must_state(asked, claim, supported):
-    release = Passage("northwind.pdf", "Northwind Traders", RELEASE, 0, len(RELEASE), 0.6)
-    assert verify(claim, [release], question=asked).supported == supported
-
-
-def test_number_words_in_compounds_are_not_read_as_their_parts():
-    from rag.verify import _numbers
-
-    assert _numbers("twenty-five people, two hundred cars, two-thirds, three quarters") == set()
-    assert _numbers("two and a half years; one of the first") == set()
-    assert _numbers("the second-largest partner, a fourteen-year-old") == {"2", "14"}
-    assert _numbers("the Fourth Amendment, 30 seconds") == {"4", "30"}
-
-
 CAP = (
     "Carney said the tariff would be replaced by an annual cap of 49,000 Chinese EV imports, "
     "increasing to 70,000 over five years. The first cap applies from 2026; the quota was "
     "first proposed last year."
 )
-
-
-@pytest.mark.parametrize(
-    ("asked", "claim", "supported"),
-    [
-        # a duration is no year, nor is the year the question gave
-        (
-            "In which year will the cap reach 70,000?",
-            "It will reach 70,000 over five years [1].",
-            0,
-        ),
-        ("Which year did the cap of 49,000 follow 2026?", "The cap of 49,000 follows 2026 [1].", 0),
-        ("In which year does the first cap apply?", "The first cap applies from 2026 [1].", 1),
-        ("In what year was the quota first proposed?", "It was first proposed last year [1].", 1),
-        # not asked for a year: a duration answers
-        ("How will the cap change?", "It will increase to 70,000 over five years [1].", 1),
-    ],
-)
-def test_a_question_for_a_year_is_answered_by_a_year(asked, claim, supported):
-    deal = Passage("003.txt", "EV deal", CAP, 0, len(CAP), 0.6)
-    assert verify(claim, [deal], question=asked).supported == supported
 
 
 ARTICLE = (
@@ -758,23 +696,91 @@ ARTICLE = (
 
 
 @pytest.mark.parametrize(
-    ("asked", "claim", "supported"),
+    ("text", "asked", "claim", "supported"),
     [
+        # the question's "fourth quarter" pinned on the third quarter's revenue
+        (
+            RELEASE,
+            "What was Northwind's revenue in the fourth quarter of 2024?",
+            "Northwind's revenue in the fourth quarter of 2024 was $412.5 million [1].",
+            0,
+        ),
+        (RELEASE, "What was revenue in Q4 2024?", "Revenue in Q4 2024 was $412.5 million [1].", 0),
+        # the quarter the passage states, in words, digits or as a quarter's code
+        (
+            RELEASE,
+            "What was Northwind's revenue in the third quarter of 2024?",
+            "Northwind's revenue in the third quarter of 2024 was $412.5 million [1].",
+            1,
+        ),
+        (RELEASE, "What was revenue in Q3 2024?", "Revenue in Q3 2024 was $412.5 million [1].", 1),
+        (
+            RELEASE,
+            "What was revenue in the 3rd quarter?",
+            "It was $412.5 million in the 3rd quarter [1].",
+            1,
+        ),
+        # a count in words is its number: "twelve" is the passage's 12, "eleven" is not
+        (
+            RELEASE,
+            "How much did revenue grow?",
+            "Revenue grew twelve percent to $412.5 million [1].",
+            1,
+        ),
+        (
+            RELEASE,
+            "How much did revenue grow?",
+            "Revenue grew eleven percent to $412.5 million [1].",
+            0,
+        ),
+        # a duration is no year, nor is the year the question gave
+        (
+            CAP,
+            "In which year will the cap reach 70,000?",
+            "It will reach 70,000 over five years [1].",
+            0,
+        ),
+        (
+            CAP,
+            "Which year did the cap of 49,000 follow 2026?",
+            "The cap of 49,000 follows 2026 [1].",
+            0,
+        ),
+        (CAP, "In which year does the first cap apply?", "The first cap applies from 2026 [1].", 1),
+        (
+            CAP,
+            "In what year was the quota first proposed?",
+            "It was first proposed last year [1].",
+            1,
+        ),
+        # not asked for a year: a duration answers
+        (CAP, "How will the cap change?", "It will increase to 70,000 over five years [1].", 1),
         # a heading copied as the answer: the passage's words, and no answer
         (
+            ARTICLE,
             "What is largely fueling the fentanyl crisis?",
             "Economic Opportunism Over Principle [1].",
             0,
         ),
         (
+            ARTICLE,
             "What is largely fueling the fentanyl crisis?",
             "The crisis is largely fueled by Chinese-manufactured precursor chemicals [1].",
             1,
         ),
         # a name on a line of its own answers "who"
-        ("Who wrote the article about the crisis?", "Erizia Rubyjeana [1].", 1),
+        (ARTICLE, "Who wrote the article about the crisis?", "Erizia Rubyjeana [1].", 1),
     ],
 )
-def test_a_heading_line_is_no_answer(asked, claim, supported):
-    page = Passage("000.txt", "Canada's pivot", ARTICLE, 0, len(ARTICLE), 0.6)
+def test_what_the_question_pins_the_answer_must_state(text, asked, claim, supported):
+    """Numbers in words, a year asked for, a heading copied: the question's own words and
+    a passage's words that answer nothing are no answer."""
+    page = Passage("doc.txt", "A document", text, 0, len(text), 0.6)
     assert verify(claim, [page], question=asked).supported == supported
+
+
+def test_number_words_in_compounds_are_not_read_as_their_parts():
+    assert _numbers("twenty-five people, two hundred cars, two-thirds, three quarters") == set()
+    assert _numbers("two and a half years; one of the first") == set()
+    assert _numbers("the second-largest partner, a fourteen-year-old") == {"2", "14"}
+    assert _numbers("the Fourth Amendment, 30 seconds") == {"4", "30"}
