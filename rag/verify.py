@@ -349,6 +349,8 @@ class _Scorer:
         # Each passage line as a reader sees it, with the terms it is about if it is a
         # keyed list item and its label if it is a table row
         self.lines = [[_line(line) for line in t.splitlines()] for t in texts]
+        # Every line bare of heading and emphasis marks: what a copied heading would say
+        self.bare_lines = {line.strip("#*_ ") for lines in self.lines for line, _, _ in lines}
         self.question = _squash(question)
         self.question_numbers = _numbers(question)
         self.question_stems = _stems(question)
@@ -543,8 +545,9 @@ class _Scorer:
             return False  # "…the 737 MAX deadline was the closing date for comments [1]."
         if not self.wants_person and self._heading(sentence):
             return False  # "What is fueling the crisis?" "Economic Opportunism Over Principle [1]"
-        years = {y for y in _YEAR.findall(sentence) if y not in self.question_numbers}
-        if self.wants_year and not (years or _RELATIVE_YEAR.search(sentence)):
+        if self.wants_year and not (
+            set(_YEAR.findall(sentence)) - self.question_numbers or _RELATIVE_YEAR.search(sentence)
+        ):
             return False  # "In which year will the cap reach 70,000?" "…over five years [1]."
         if self.wants_name and not any(
             w[0].isupper() and w.lower() not in STOPWORDS and not _holds(self.question, w.lower())
@@ -559,14 +562,8 @@ class _Scorer:
         """Whether the sentence is a whole line of a passage that states nothing: a heading
         or label (no closing stop, no number, two words or more; a name is one too, which
         answers "who"). The words are the passage's, and no answer."""
-        said = _squash(_MARKER.sub("", sentence)).rstrip(" .!?")
-        if len(said.split()) < 2 or _NUMBER.search(said):
-            return False
-        return any(
-            line.strip("#*_ ") == said  # a lead-in ("…that follow:") or a sentence is none
-            for lines in self.lines
-            for line, _, _ in lines
-        )
+        said = _squash(sentence).rstrip(" .!?")  # a lead-in ("…follow:") or a sentence is none
+        return len(said.split()) >= 2 and not _NUMBER.search(said) and said in self.bare_lines
 
     def best(self, sentence: str) -> tuple[int, float]:
         scores = [(self.support(sentence, [n]), -n) for n in range(1, len(self.passages) + 1)]
