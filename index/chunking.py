@@ -185,7 +185,7 @@ def chunk_spans(
     return spans
 
 
-_TABLE_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?")  # |---|:--:|
+TABLE_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?")  # |---|:--:|
 
 
 def _table_headers(text: str) -> list[tuple[int, int, str]]:
@@ -202,7 +202,7 @@ def _table_headers(text: str) -> list[tuple[int, int, str]]:
             if cells:
                 row = None  # prose ends the run; a blank line may not
             continue
-        if _TABLE_RULE.fullmatch(cells) and row is not None and row[1] == start - 1:
+        if TABLE_RULE.fullmatch(cells) and row is not None and row[1] == start - 1:
             if tables[-1][0] < row[0]:  # a new table right under the last one
                 tables[-1][1] = row[0] - 1
                 tables.append([row[0], end, row[2]])

@@ -45,8 +45,9 @@ PARSER = "+p3"
 # heading attribute blocks (`{#id .class}`) are no part of the heading path. p7, PDF: a
 # sentence that runs over a page break is one sentence, on the page where it starts, and
 # a word hyphenated there is not glued to the page number. p8, Markdown: a chunk that
-# opens inside a table has the table's first row in its heading path.
-_PARSERS = {".pdf": "+p7", ".docx": "+p5", ".md": "+p8", ".markdown": "+p8", ".mdx": "+p8"}
+# opens inside a table has the table's first row in its heading path. p9, Markdown: a
+# fenced code block and a table's `| --- |` rule are never dropped as page furniture.
+_PARSERS = {".pdf": "+p7", ".docx": "+p5", ".md": "+p9", ".markdown": "+p9", ".mdx": "+p9"}
 
 
 def parser_mark(file: Path) -> str:
@@ -176,11 +177,12 @@ def parse_document(
             text, edge = text + part, e
     else:
         text = neutralize(extracted.text)
-    cleaned = clean(text, fallback_title=file.stem, pages=len(pages))
+    shape = outline(text) if extracted.markdown else None
+    code = shape.code if shape else ()
+    cleaned = clean(text, fallback_title=file.stem, pages=len(pages), code=code)
     title = extracted.title
     blocks: list[Block] = list(cleaned.blocks)
-    if extracted.markdown:
-        shape = outline(text)
+    if shape:
         title = title or shape.title
         blocks = _within(cleaned.blocks, shape.sections, title)
     elif title:  # a PDF's own title (metadata or its first page) says where text sits

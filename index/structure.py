@@ -41,6 +41,7 @@ class Section:
 class Outline:
     sections: tuple[Section, ...]
     title: str  # the front matter's title or the first top-level heading; "" if none
+    code: tuple[tuple[int, int], ...] = ()  # fenced code blocks, fences included
 
 
 def heading_text(raw: str) -> str:
@@ -164,7 +165,21 @@ def outline(text: str) -> Outline:
         else:
             merged.append(sec)
     first = first_heading or next((sec.path[0] for sec in merged if sec.path), "")
-    return Outline(tuple(_without(text, merged, hidden_spans(text, fences))), title or first)
+    sections = _without(text, merged, hidden_spans(text, fences))
+    return Outline(tuple(sections), title or first, _code_spans(text, fences))
+
+
+def _code_spans(text: str, fences: list[int]) -> tuple[tuple[int, int], ...]:
+    """[opening fence line, end of closing fence line) of each code block; an unclosed
+    block runs to the end of the text, as a renderer shows it."""
+    spans = []
+    for i in range(0, len(fences), 2):
+        if i + 1 < len(fences):
+            close = text.find("\n", fences[i + 1])
+            spans.append((fences[i], len(text) if close < 0 else close))
+        else:
+            spans.append((fences[i], len(text)))
+    return tuple(spans)
 
 
 # HTML inside Markdown that a renderer hides: a comment anywhere in a line, or an element
