@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Assemble the probe sets: corpora nobody here wrote, taken from documentation that ships
-# with this machine's tools (npm's Markdown docs, Node's HTML API pages, two TeX manuals),
+# with this machine's tools (npm's Markdown docs, Node's HTML API pages, two TeX manuals,
+# and Node's API reference in Markdown as `nodemd`: examples, option lists, tiny sections),
 # so a quality change can be tried on documents unlike the suite's. Nothing is copied
 # into the project; the corpora go to $1 (default /tmp/probe).
 #   bash bench/probes/make.sh && .venv/bin/python bench/quality.py \
-#     --sets md=/tmp/probe/md,html=/tmp/probe/html,pdf=/tmp/probe/pdf -v
+#     --sets md=/tmp/probe/md,html=/tmp/probe/html,pdf=/tmp/probe/pdf,nodemd=/tmp/probe/nodemd -v
 set -euo pipefail
 out=${1:-/tmp/probe}
 here=$(cd "$(dirname "$0")" && pwd)
 npm=/usr/lib/node_modules/npm/docs/content
 node=/usr/share/doc/nodejs/api
-for s in md html pdf; do mkdir -p "$out/$s/corpus"; cp "$here/$s.jsonl" "$out/$s/questions.jsonl"; done
+for s in md html pdf nodemd; do mkdir -p "$out/$s/corpus"; cp "$here/$s.jsonl" "$out/$s/questions.jsonl"; done
 for f in install ci publish audit cache link pack version update outdated run exec config \
     init uninstall token dedupe prune shrinkwrap deprecate unpublish dist-tag ls; do
   cp "$npm/commands/npm-$f.md" "$out/md/corpus/"
@@ -19,6 +20,11 @@ cp "$npm/commands/npx.md" "$npm"/configuring-npm/*.md "$out/md/corpus/"
 for f in scripts workspaces logging scope registry; do cp "$npm/using-npm/$f.md" "$out/md/corpus/"; done
 for f in os path timers punycode querystring cluster string_decoder; do
   cp "$node/$f.html" "$out/html/corpus/"
+done
+for f in dns readline zlib worker_threads packages dgram repl single-executable-applications \
+    permissions corepack tty intl wasi debugger report console https inspector tracing domain \
+    embedding documentation; do
+  cp "$node/$f.md" "$out/nodemd/corpus/"
 done
 cp /usr/share/doc/libtasn1-doc/libtasn1.pdf \
   /usr/share/doc/shared-mime-info/shared-mime-info-spec.pdf "$out/pdf/corpus/"
