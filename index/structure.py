@@ -41,7 +41,7 @@ class Section:
 class Outline:
     sections: tuple[Section, ...]
     title: str  # the front matter's title or the first top-level heading; "" if none
-    code: tuple[tuple[int, int], ...] = ()  # fenced code blocks, fences included
+    code: tuple[tuple[int, int], ...] = ()  # fenced code blocks' lines, fences excluded
 
 
 def heading_text(raw: str) -> str:
@@ -170,15 +170,12 @@ def outline(text: str) -> Outline:
 
 
 def _code_spans(text: str, fences: list[int]) -> tuple[tuple[int, int], ...]:
-    """[opening fence line, end of closing fence line) of each code block; an unclosed
-    block runs to the end of the text, as a renderer shows it."""
+    """The lines inside each code block, between its fences (an unclosed block runs to
+    the end of the text, as a renderer shows it). The fence lines are no part of them."""
     spans = []
     for i in range(0, len(fences), 2):
-        if i + 1 < len(fences):
-            close = text.find("\n", fences[i + 1])
-            spans.append((fences[i], len(text) if close < 0 else close))
-        else:
-            spans.append((fences[i], len(text)))
+        inside = text.find("\n", fences[i]) + 1 or len(text)
+        spans.append((inside, fences[i + 1] if i + 1 < len(fences) else len(text)))
     return tuple(spans)
 
 
