@@ -8,8 +8,6 @@ chunk never crosses a block boundary, so no chunk carries navigation or sign-up 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .chunking import TABLE_RULE
@@ -128,25 +126,9 @@ def _contents_lines(
     return found
 
 
-def clean(
-    text: str,
-    fallback_title: str = "Untitled",
-    pages: int = 0,
-    code: Sequence[tuple[int, int]] = (),
-) -> Cleaned:
+def clean(text: str, fallback_title: str = "Untitled", pages: int = 0) -> Cleaned:
     """Split `text` into indexable blocks and pick its title. `pages` is the page count
-    of a paged document (PDF), which a contents page's numbers cannot exceed.
-
-    `code`: spans of authored code (a Markdown file's fenced blocks), whose lines are
-    never judged as page furniture: a "});" or a repeated import line is code, and
-    dropping it cut one example into blocks of a line or two (Node's API docs: 86 of
-    readline's 172 blocks were under 100 characters, "rl.prompt();" a chunk alone)."""
-    code_starts = [s for s, _ in code]
-
-    def in_code(pos: int) -> bool:
-        i = bisect_right(code_starts, pos) - 1
-        return i >= 0 and pos < code[i][1]
-
+    of a paged document (PDF), which a contents page's numbers cannot exceed."""
     blocks: list[tuple[int, int]] = []
     seen: set[str] = set()
     kept_lines: list[str] = []
@@ -162,7 +144,7 @@ def clean(
         key = _norm(line)
         # A repeated line is a duplicated teaser or widget; a short one may just be a
         # wrapped line that happens to recur ("the same."), so only longer ones count.
-        drop = not in_code(start) and (
+        drop = (
             i in contents or furniture[i] or (key in seen and len(key.split()) >= DUPLICATE_WORDS)
         )
         seen.add(key)

@@ -46,7 +46,8 @@ PARSER = "+p3"
 # sentence that runs over a page break is one sentence, on the page where it starts, and
 # a word hyphenated there is not glued to the page number. p8, Markdown: a chunk that
 # opens inside a table has the table's first row in its heading path. p9, Markdown: a
-# fenced code block and a table's `| --- |` rule are never dropped as page furniture.
+# table's `| --- |` rule line is no page furniture, so it no longer cuts the table's
+# header (and the sentence leading into it) from its rows.
 _PARSERS = {".pdf": "+p7", ".docx": "+p5", ".md": "+p9", ".markdown": "+p9", ".mdx": "+p9"}
 
 
@@ -177,12 +178,11 @@ def parse_document(
             text, edge = text + part, e
     else:
         text = neutralize(extracted.text)
-    shape = outline(text) if extracted.markdown else None
-    code = shape.code if shape else ()
-    cleaned = clean(text, fallback_title=file.stem, pages=len(pages), code=code)
+    cleaned = clean(text, fallback_title=file.stem, pages=len(pages))
     title = extracted.title
     blocks: list[Block] = list(cleaned.blocks)
-    if shape:
+    if extracted.markdown:
+        shape = outline(text)
         title = title or shape.title
         blocks = _within(cleaned.blocks, shape.sections, title)
     elif title:  # a PDF's own title (metadata or its first page) says where text sits

@@ -41,7 +41,6 @@ class Section:
 class Outline:
     sections: tuple[Section, ...]
     title: str  # the front matter's title or the first top-level heading; "" if none
-    code: tuple[tuple[int, int], ...] = ()  # fenced code blocks' lines, fences excluded
 
 
 def heading_text(raw: str) -> str:
@@ -165,18 +164,7 @@ def outline(text: str) -> Outline:
         else:
             merged.append(sec)
     first = first_heading or next((sec.path[0] for sec in merged if sec.path), "")
-    sections = _without(text, merged, hidden_spans(text, fences))
-    return Outline(tuple(sections), title or first, _code_spans(text, fences))
-
-
-def _code_spans(text: str, fences: list[int]) -> tuple[tuple[int, int], ...]:
-    """The lines inside each code block, between its fences (an unclosed block runs to
-    the end of the text, as a renderer shows it). The fence lines are no part of them."""
-    spans = []
-    for i in range(0, len(fences), 2):
-        inside = text.find("\n", fences[i]) + 1 or len(text)
-        spans.append((inside, fences[i + 1] if i + 1 < len(fences) else len(text)))
-    return tuple(spans)
+    return Outline(tuple(_without(text, merged, hidden_spans(text, fences))), title or first)
 
 
 # HTML inside Markdown that a renderer hides: a comment anywhere in a line, or an element

@@ -93,59 +93,29 @@ def test_a_markdown_file_without_headings_is_titled_by_its_text_not_a_comment(tm
     assert doc.title == "Shipping notes for the spring release"
 
 
-API = """# Readline
-
-## Example: Tiny CLI
-
-The following example implements a small command-line interface:
-
-```mjs
-import { createInterface } from 'node:readline';
-const rl = createInterface({
-  prompt: 'OHAI> ',
-});
-
-rl.on('line', (line) => {
-  rl.prompt();
-});
-```
-
-```cjs
-const { createInterface } = require('node:readline');
-import { createInterface } from 'node:readline';
-rl.on('line', (line) => {
-  rl.prompt();
-});
-```
+TABLE = """# Corepack
 
 ## Supported package managers
 
-The following binaries are provided:
+The following binaries are provided through Corepack:
 
-| Package manager | Binary names |
-| --------------- | ------------ |
-| Yarn            | `yarn`       |
-| pnpm            | `pnpm`       |
+| Package manager | Binary names      |
+| --------------- | ----------------- |
+| [Yarn][]        | `yarn`, `yarnpkg` |
+| [pnpm][]        | `pnpm`, `pnpx`    |
 """
 
 
-def test_markdown_code_and_tables_stay_whole_blocks(tmp_path):
-    """A code line is no page furniture: "});" (no word) and an import line repeated
-    from the example before cut Node's examples into chunks of one line, and a table's
-    rule line cut its header from its rows."""
-    (tmp_path / "readline.md").write_text(API, "utf-8")
-    doc, blocks = load_document(tmp_path / "readline.md", "readline.md")
-    texts = [doc.text[b[0] : b[1]] for b in blocks]
-    for example in API.split("```")[1:4:2]:  # the two code blocks, fences included
-        assert any(example.strip("\n").split("\n", 1)[1] in t for t in texts)
-    repeated = "import { createInterface } from 'node:readline';"
-    assert sum(t.count(repeated) for t in texts) == 2  # a repeat in code is code
-    table = API[API.index("| Package") : API.index("`pnpm`       |") + 14]
-    assert any(table in t and t.startswith("The following binaries") for t in texts)
-    # outside code, a line without words is still furniture
-    (tmp_path / "page.md").write_text("# P\n\nOne line here.\n});\nTwo.\n", "utf-8")
-    _, plain = load_document(tmp_path / "page.md", "page.md")
-    assert len(plain) == 2
+def test_a_markdown_table_stays_one_block_with_its_lead_in(tmp_path):
+    """The `| --- |` rule line has no word, and was dropped as page furniture: that cut
+    the lead-in and the header row from the rows, into chunks of their own."""
+    (tmp_path / "corepack.md").write_text(TABLE, "utf-8")
+    doc, chunks = _chunks(tmp_path / "corepack.md")
+    assert [c.text for c in chunks] == [TABLE[TABLE.index("The following") :].rstrip()]
+    # outside a table a line without words is still furniture, and ends a block
+    (tmp_path / "page.md").write_text("# P\n\nOne line here.\n***\nTwo.\n", "utf-8")
+    _, blocks = load_document(tmp_path / "page.md", "page.md")
+    assert len(blocks) == 2
 
 
 MDX = """---
