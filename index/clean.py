@@ -8,6 +8,7 @@ chunk never crosses a block boundary, so no chunk carries navigation or sign-up 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .chunking import TABLE_RULE
@@ -126,9 +127,25 @@ def _contents_lines(
     return found
 
 
-def clean(text: str, fallback_title: str = "Untitled", pages: int = 0) -> Cleaned:
+def clean(
+    text: str,
+    fallback_title: str = "Untitled",
+    pages: int = 0,
+    authored: Callable[[int], bool] | None = None,
+) -> Cleaned:
     """Split `text` into indexable blocks and pick its title. `pages` is the page count
-    of a paged document (PDF), which a contents page's numbers cannot exceed."""
+    of a paged document (PDF), which a contents page's numbers cannot exceed.
+
+    A repeated line is a scraped page's teaser or widget, or a PDF's running header, and
+    is dropped; `authored(offset)` says where the text is the author's own prose instead
+    (a Markdown file outside its code blocks), which repeats itself on purpose: reference
+    docs give each option its "This value is not exported to the environment", and a page
+    documents the same options twice (Node's readline: the callback API after the
+    promises API). Dropped there, a repeat cut the option list into shreds ("**Default:**
+    `30`." a chunk of its own) that outranked the whole list. In code a repeated line
+    still ends a block: keeping examples whole measured worse (README, thirteenth and
+    fourteenth sessions: the model reads an example's values as the defaults asked for).
+    """
     blocks: list[tuple[int, int]] = []
     seen: set[str] = set()
     kept_lines: list[str] = []
@@ -144,9 +161,9 @@ def clean(text: str, fallback_title: str = "Untitled", pages: int = 0) -> Cleane
         key = _norm(line)
         # A repeated line is a duplicated teaser or widget; a short one may just be a
         # wrapped line that happens to recur ("the same."), so only longer ones count.
-        drop = (
-            i in contents or furniture[i] or (key in seen and len(key.split()) >= DUPLICATE_WORDS)
-        )
+        repeat = key in seen and len(key.split()) >= DUPLICATE_WORDS
+        repeat = repeat and not (authored and authored(start))
+        drop = i in contents or furniture[i] or repeat
         seen.add(key)
         if drop:
             if block_start is not None:

@@ -27,7 +27,7 @@ from .chunking import Block, chunk_document
 from .clean import clean, derive_title
 from .errors import DocumentError, PathNotFoundError
 from .neutralize import neutralize
-from .readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, extract, read_bytes
+from .readers import MARKDOWN_SUFFIXES, MAX_FILE_BYTES, SUPPORTED_SUFFIXES, extract, read_bytes
 from .snapshot import StoredDocument
 from .store import Store, chunk_id
 from .structure import Section, outline
@@ -47,8 +47,10 @@ PARSER = "+p3"
 # a word hyphenated there is not glued to the page number. p8, Markdown: a chunk that
 # opens inside a table has the table's first row in its heading path. p9, Markdown: a
 # table's `| --- |` rule line is no page furniture, so it no longer cuts the table's
-# header (and the sentence leading into it) from its rows.
-_PARSERS = {".pdf": "+p7", ".docx": "+p5", ".md": "+p9", ".markdown": "+p9", ".mdx": "+p9"}
+# header (and the sentence leading into it) from its rows. p10, Markdown: a repeated line
+# of prose is kept (an option's sentence that other options share), not dropped as a
+# teaser.
+_PARSERS = {".pdf": "+p7", ".docx": "+p5", ".md": "+p10", ".markdown": "+p10", ".mdx": "+p10"}
 
 
 def parser_mark(file: Path) -> str:
@@ -178,11 +180,15 @@ def parse_document(
             text, edge = text + part, e
     else:
         text = neutralize(extracted.text)
-    cleaned = clean(text, fallback_title=file.stem, pages=len(pages))
+    shape = outline(text) if extracted.markdown else None
+    # A Markdown file's own prose (outside its code) has no teasers or running headers
+    prose = None
+    if shape is not None and file.suffix.lower() in MARKDOWN_SUFFIXES:
+        prose = lambda offset: not shape.in_code(offset)  # noqa: E731
+    cleaned = clean(text, fallback_title=file.stem, pages=len(pages), authored=prose)
     title = extracted.title
     blocks: list[Block] = list(cleaned.blocks)
-    if extracted.markdown:
-        shape = outline(text)
+    if shape is not None:
         title = title or shape.title
         blocks = _within(cleaned.blocks, shape.sections, title)
     elif title:  # a PDF's own title (metadata or its first page) says where text sits

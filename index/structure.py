@@ -10,6 +10,7 @@ every chunk under it). Offsets always point into the unchanged text.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from .readable import strip_tags
@@ -41,6 +42,11 @@ class Section:
 class Outline:
     sections: tuple[Section, ...]
     title: str  # the front matter's title or the first top-level heading; "" if none
+    fences: tuple[int, ...] = ()  # where a code fence opens or closes, alternately
+
+    def in_code(self, offset: int) -> bool:
+        """Whether `offset` lies in a fenced code block (its fence lines included)."""
+        return bisect_right(self.fences, offset) % 2 == 1
 
 
 def heading_text(raw: str) -> str:
@@ -164,7 +170,8 @@ def outline(text: str) -> Outline:
         else:
             merged.append(sec)
     first = first_heading or next((sec.path[0] for sec in merged if sec.path), "")
-    return Outline(tuple(_without(text, merged, hidden_spans(text, fences))), title or first)
+    sections = tuple(_without(text, merged, hidden_spans(text, fences)))
+    return Outline(sections, title or first, tuple(fences))
 
 
 # HTML inside Markdown that a renderer hides: a comment anywhere in a line, or an element

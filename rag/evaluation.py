@@ -67,7 +67,11 @@ def keyword_hit(alternative: str, text: str) -> bool:
     """Whether the answer states `alternative`; its citation markers do not count, or
     "[3]" would answer "opt-level 3"."""
     text = re.sub(r"\[\d+\]", " ", text)
-    pattern = r"\b" + re.escape(alternative) + (r"\b" if len(alternative) <= 3 else "")
+    # Whole words where the keyword has a word at its edge ("3" is not in "13"); a keyword
+    # that starts with a sign ("--check", "'> '") has no word boundary before it to find.
+    start = r"(?<!\w)" if re.match(r"\w", alternative) else ""
+    end = r"(?!\w)" if len(alternative) <= 3 and re.search(r"\w$", alternative) else ""
+    pattern = start + re.escape(alternative) + end
     return re.search(pattern, text, re.IGNORECASE) is not None
 
 

@@ -81,15 +81,18 @@ _LEAD_IN = re.compile(
 )
 _OPENER = re.compile(r"(?:^|[.!?:;]\s+|\n)[\W_]*$")  # what precedes a sentence's first word
 # The question's first interrogative; when it asks for a quantity ("How many…", "If …, how
-# much…", "what percentage"), only a sentence stating one answers it: a number, a number
-# word, or what the number equals ("the number of logical CPUs").
+# much…", "what percentage", "What is the maximum number of…"), only a sentence stating
+# one answers it: a number, a number word, or what the number equals ("the number of
+# logical CPUs"). "…is determined by the `--max-old-space-size` argument [4]" answered
+# "What is the maximum number of Worker threads…?" (unanswerable) with no number at all.
+_COUNTED = r"(?:percentage|percent|number|amount)"
 _ASKS = re.compile(
-    r"\b(?:how \w+|what (?:percentage|percent|number)|who|whom|whose|what|when|where|which|why)\b",
+    rf"\b(?:how \w+|what(?: (?:is|was|are|were))?(?: (?:the|its|their|a))?(?: [\w-]+)?"
+    rf" {_COUNTED}|who|whom|whose|what|when|where|which|why)\b",
     re.I,
 )
 _QUANTITY = re.compile(
-    r"how (?:many|much|long|far|old|big|large|tall|heavy)|what (?:percentage|percent|number)",
-    re.I,
+    rf"how (?:many|much|long|far|old|big|large|tall|heavy)|what\b.* {_COUNTED}", re.I
 )
 # A question that asks for a point in time ("What was the deadline…?", "In which month…?")
 # is answered only by a sentence that names one: a number, a month or a day ("the closing
@@ -227,10 +230,23 @@ def _row_label(line: str) -> set[str] | None:
     return label or None
 
 
-def _line(line: str) -> tuple[str, list[str], set[str] | None]:
-    """A passage line as a reader sees it, its keyed list item's terms, its row label."""
-    squashed = _squash(line)
-    return squashed, _item_keys(line), _row_label(squashed)
+def _lines(text: str) -> list[tuple[str, list[str], set[str] | None]]:
+    """Each line of a passage as a reader sees it, with its keyed list item's terms and
+    its row label. A keyed item's wrapped lines (indented under its marker) are the
+    item's too: "* `NODE_REPL_HISTORY_SIZE`: Controls how many lines … / **Default:**
+    `1000`." gave its 1000 to "The default port of the Node.js REPL server is 1000 [3]"."""
+    out: list[tuple[str, list[str], set[str] | None]] = []
+    keys: list[str] = []
+    marker = -1  # the open item's indent; -1: none
+    for line in text.splitlines():
+        squashed = _squash(line)
+        indent = len(line) - len(line.lstrip())
+        if _ITEM.match(line):
+            keys, marker = _item_keys(line), indent
+        elif squashed and indent <= marker:
+            keys, marker = [], -1  # a line back at the item's margin ends it
+        out.append((squashed, keys if marker >= 0 else [], _row_label(squashed)))
+    return out
 
 
 # English verb forms no prefix joins to their verb: the model writes "grew" for the
@@ -348,7 +364,7 @@ class _Scorer:
             )
         # Each passage line as a reader sees it, with the terms it is about if it is a
         # keyed list item and its label if it is a table row
-        self.lines = [[_line(line) for line in t.splitlines()] for t in texts]
+        self.lines = [_lines(t) for t in texts]
         # Every line bare of heading and emphasis marks: what a copied heading would say
         self.bare_lines = {line.strip("#*_ ") for lines in self.lines for line, _, _ in lines}
         self.question = _squash(question)

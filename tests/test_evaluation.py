@@ -17,6 +17,9 @@ def test_a_citation_marker_is_no_keyword():
     answer = "The release profile uses `1` [3]."
     assert not keyword_hit("3", answer) and keyword_hit("1", answer)
     assert keyword_hit("3", "It uses opt-level 3 [1].")
+    # a keyword that starts with a sign is found too (no word boundary before "'")
+    assert keyword_hit("'> '", "The default prompt is `'> '` [1].")
+    assert keyword_hit("--check", "Run it with --check [2].") and not keyword_hit("13", "113")
 
 
 def test_recall_counts_a_quote_across_a_line_break_and_answers_are_scored(tmp_path):

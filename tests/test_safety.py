@@ -24,6 +24,7 @@ from rag.safety.sanitize import strip_active_content
         # angle-bracketed text is not markup: it stays, and can never become a tag
         ("It returns Option<T> [1].", "It returns Option‹T› [1]."),
         ("Run cargo add <name> [2].", "Run cargo add ‹name› [2]."),
+        ("Open <b onclick=x [1].", "Open ‹b onclick=x [1]."),  # a lone "<" too
     ],
 )
 def test_active_content_is_removed(raw, expected):
@@ -36,6 +37,8 @@ def test_active_content_is_removed(raw, expected):
         "Canola tariffs were 100% [1][2].",
         "The data: 5 points [1] (on canola).",
         "Carney met Xi Jinping in Gyeongju, South Korea [3].",
+        "The default prompt string is `'> '` [1].",  # a lone ">" opens no tag
+        "It maps `x => x * 2` and prints `a -> b` [2].",
     ],
 )
 def test_plain_answers_are_untouched(kept):

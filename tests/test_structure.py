@@ -118,6 +118,45 @@ def test_a_markdown_table_stays_one_block_with_its_lead_in(tmp_path):
     assert len(blocks) == 2
 
 
+OPTIONS = """# Readline
+
+## Promises API
+
+* `options` {Object}
+  * `history` {string\\[]} Initial list of history lines. This option makes sense
+    only if `terminal` is set to `true`, otherwise the history caching mechanism
+    is not initialized at all. **Default:** `[]`.
+  * `prompt` {string} The prompt string to use. **Default:** `'> '`.
+
+## Callback API
+
+* `options` {Object}
+  * `history` {string\\[]} Initial list of history lines. This option makes sense
+    only if `terminal` is set to `true`, otherwise the history caching mechanism
+    is not initialized at all. **Default:** `[]`.
+  * `prompt` {string} The prompt string to use. **Default:** `'> '`.
+"""
+
+
+def test_an_option_list_a_markdown_page_repeats_is_kept_whole(tmp_path):
+    """A repeated line is a web page's teaser, and was dropped in Markdown too: the
+    second copy of an option list fell apart into shreds ("is not initialized at all.
+    **Default:** `[]`." a chunk of its own) that outranked the whole list."""
+    (tmp_path / "readline.md").write_text(OPTIONS, "utf-8")
+    _, chunks = _chunks(tmp_path / "readline.md")
+    assert [c.heading.rsplit(" > ", 1)[-1] for c in chunks] == ["Promises API", "Callback API"]
+    assert chunks[0].text == chunks[1].text and chunks[1].text.endswith("`'> '`.")
+    # in code a repeated line still ends a block (examples kept whole measured worse)
+    code = "# Ranges\n\n```\n1 := >=1.0.0, <2.0.0\n```\n\n```\n~1.2 := >=1.2.0, <1.3.0\n"
+    (tmp_path / "ranges.md").write_text(code + "1 := >=1.0.0, <2.0.0\n```\n", "utf-8")
+    _, ranges = _chunks(tmp_path / "ranges.md")
+    assert [c.text for c in ranges] == ["1 := >=1.0.0, <2.0.0", "~1.2 := >=1.2.0, <1.3.0"]
+    # a saved web page (or a PDF) still loses the repeat: there it is a teaser or a header
+    (tmp_path / "readline.html").write_text(f"<p>{OPTIONS}</p>".replace("\n\n", "</p><p>"))
+    _, html_chunks = _chunks(tmp_path / "readline.html")
+    assert sum("The prompt string to use" in c.text for c in html_chunks) == 1
+
+
 MDX = """---
 title: Installation
 ---

@@ -268,6 +268,10 @@ def test_a_question_asking_for_a_quantity_is_answered_only_by_a_sentence_stating
     cpus = Passage("c.md", "Jobs", "Jobs defaults to the number of logical CPUs.", 0, 44, 0.5)
     says = "It defaults to the number of logical CPUs [1]."
     assert verify(says, [cpus], question="How many jobs run by default?").supported == 1
+    # "what is the maximum number of" asks as "how many" does (k16, unanswerable)
+    most = "What is the maximum number of Chinese EVs Canada may import?"
+    assert verify(claim, P, question=most).supported == 0
+    assert verify(stated, P, question=most).supported == 1
 
 
 def test_a_follow_up_still_wants_what_its_own_words_asked_for_whatever_the_rewrite():
@@ -560,6 +564,26 @@ def test_a_number_from_a_keyed_list_item_belongs_to_that_item_s_term():
     prose = text + "Cargo 1.13 shipped with Rust 1.13, which added new commands.\n"
     ps = [Passage("commands-deprecated.md", "Deprecated", prose, 0, len(prose), 0.5)]
     assert verify("Rust 1.13 added new commands [1].", ps, question=question).supported == 1
+
+
+def test_a_keyed_item_s_wrapped_lines_are_the_item_s():
+    text = (
+        "Environment variable options:\n\n"
+        "* `NODE_REPL_HISTORY_SIZE`: Controls how many lines of history will be\n"
+        "  persisted if history is available. Must be a positive number.\n"
+        "  **Default:** `1000`.\n"
+        "* `NODE_REPL_MODE`: May be either `'sloppy'` or `'strict'`.\n"
+        "Port 5001 serves the example.\n"
+    )
+    ps = [Passage("repl.md", "REPL", text, 0, len(text), 0.5)]
+    question = "What is the default port of the REPL server?"
+    # k18 (unanswerable): the 1000 sits on the item's wrapped line, and is its term's
+    graft = verify("The default port of the REPL server is 1000 [1].", ps, question=question)
+    assert graft.supported == 0
+    named = "What is the default of NODE_REPL_HISTORY_SIZE?"
+    assert verify("Its default is 1000 [1].", ps, question=named).supported == 1
+    # a line back at the item's margin is the item's no more
+    assert verify("The example's port is 5001 [1].", ps, question=question).supported == 1
 
 
 SPEC = (

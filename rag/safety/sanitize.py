@@ -41,6 +41,8 @@ def strip_active_content(text: str) -> str:
     text = _COMMENT.sub("", text)
     # Markup goes; `Option<T>` stays as text (shown as "Option‹T›" below: never a tag).
     text = _TAG.sub(lambda m: "" if is_markup(m) else m.group(), text)
-    text = text.replace("<", "‹").replace(">", "›")  # leftovers of broken tags
+    # Leftovers of broken tags: a "<" could still open one, so none is left. A ">" closes
+    # nothing on its own: "The default prompt is `'> '`", "x => y" keep theirs.
+    text = re.sub(r"<([^<>\n]*)>", r"‹\1›", text).replace("<", "‹")
     text = _SCHEME.sub(lambda m: f"{m.group(1) or m.group(2)}-", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
