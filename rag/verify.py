@@ -233,8 +233,10 @@ def _row_label(line: str) -> set[str] | None:
 def _lines(text: str) -> list[tuple[str, list[str], set[str] | None]]:
     """Each line of a passage as a reader sees it, with its keyed list item's terms and
     its row label. A keyed item's wrapped lines (indented under its marker) are the
-    item's too: "* `NODE_REPL_HISTORY_SIZE`: Controls how many lines … / **Default:**
-    `1000`." gave its 1000 to "The default port of the Node.js REPL server is 1000 [3]"."""
+    item's too: the 1000 of "* `NODE_REPL_HISTORY_SIZE`: Controls how many lines … /
+    **Default:** `1000`." is that variable's, not "the default port of the REPL server"
+    (k18; that graft's passage opened below the item's first line, which this cannot
+    see)."""
     out: list[tuple[str, list[str], set[str] | None]] = []
     keys: list[str] = []
     marker = -1  # the open item's indent; -1: none
