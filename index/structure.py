@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .readable import strip_tags
@@ -46,7 +47,12 @@ class Outline:
 
     def in_code(self, offset: int) -> bool:
         """Whether `offset` lies in a fenced code block (its fence lines included)."""
-        return bisect_right(self.fences, offset) % 2 == 1
+        return _in_fence(self.fences, offset)
+
+
+def _in_fence(fences: Sequence[int], offset: int) -> bool:
+    """Whether `offset` is inside code, given where fences open and close, alternately."""
+    return bisect_right(fences, offset) % 2 == 1
 
 
 def heading_text(raw: str) -> str:
@@ -192,7 +198,7 @@ def hidden_spans(text: str, fences: list[int]) -> list[tuple[int, int]]:
     spans = []
     for match in _HIDDEN_HTML.finditer(text):
         start = match.start()
-        if sum(b <= start for b in fences) % 2:
+        if _in_fence(fences, start):
             continue  # inside a fence: code that shows the markup
         line_start = text.rfind("\n", 0, start) + 1
         if text.count("`", line_start, start) % 2:
