@@ -10,6 +10,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
+from .items import item_spans, opened_in
 from .types import Chunk
 
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace, or at a
@@ -156,12 +157,15 @@ def chunk_spans(
     overlap_sentences: int = 1,
 ) -> list[tuple[int, int, str]]:
     """Group sentences into chunks of at most `max_chars`, sharing `overlap_sentences`;
-    a chunk never crosses a block, and carries its block's heading path."""
+    a chunk never crosses a block, and carries its block's heading path, and the head of
+    the table or keyed list item it opens inside (which it no longer holds itself)."""
     if max_chars < 50:
         raise ValueError("max_chars must be at least 50")
     spans: list[tuple[int, int, str]] = []
     tables = _table_headers(text) if "|" in text else []
     table_starts = [s for s, _, _ in tables]
+    items = item_spans(text)
+    item_starts = [span.start for span in items]
     for block in blocks:
         block_start, block_end = block[0], block[1]
         heading = block[2] if len(block) > 2 else ""  # type: ignore[misc]
@@ -177,6 +181,8 @@ def chunk_spans(
                 j += 1
             start = sentences[i][0]
             heading_here = _under_header(tables, table_starts, start, heading)
+            if item := opened_in(items, item_starts, start):
+                heading_here = f"{heading_here} > {item}" if heading_here else item
             spans.append((start, sentences[j - 1][1], heading_here))
             if j >= len(sentences):
                 break

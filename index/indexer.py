@@ -37,7 +37,7 @@ EMBED_BATCH = 256
 # Appended to each file's sha256: a file parsed by an older version of the parsing code
 # (p2: outlines and heading paths; p3: ligatures and line-end hyphens read as words in
 # what is embedded) no longer looks unchanged, so it is parsed and embedded again.
-PARSER = "+p3"
+PARSER = "+p11"
 # By type, where later versions changed only some: p4, PDFs: text through PDFium, which
 # keeps words whole where pypdf glued or broke them. p5, PDF, Word and Markdown: text a
 # reader cannot see (hidden, white, microscopic, off-page, hidden HTML) is left out. p6,
@@ -49,8 +49,9 @@ PARSER = "+p3"
 # table's `| --- |` rule line is no page furniture, so it no longer cuts the table's
 # header (and the sentence leading into it) from its rows. p10, Markdown: a repeated line
 # of prose is kept (an option's sentence that other options share), not dropped as a
-# teaser.
-_PARSERS = {".pdf": "+p7", ".docx": "+p5", ".md": "+p10", ".markdown": "+p10", ".mdx": "+p10"}
+# teaser. p11, every type whose text can hold Markdown lists (all but PDF): a chunk that
+# opens inside a keyed list item has the item's key in its heading path.
+_PARSERS = {".pdf": "+p7", ".docx": "+p11", ".md": "+p11", ".markdown": "+p11", ".mdx": "+p11"}
 
 
 def parser_mark(file: Path) -> str:

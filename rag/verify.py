@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from index.chunking import split_sentences
+from index.items import ITEM, item_head
 from index.lexical import STOPWORDS, tokenize
 from index.readable import readable
 from index.types import Passage
@@ -60,12 +61,6 @@ _DANGLING = frozenset(
 # ("CARGO_HOME") are not codes.
 _CODE = re.compile(r"(?=.*[^\W\d_]{4})(?=(?:.*\d){2})[^\W\d_][\w-]*[^\W_]")
 _ENUMERATOR = re.compile(r"\(?(?:\d{1,2}|[a-z])[.)]")  # "2." "b)" "(3)": a list item's number
-# A list item that opens on the term it is about, then a separator: "* `read-manifest` ---
-# deprecated since Rust 1.13", "- **jobs**: number of parallel jobs". Its numbers are that
-# term's, not whatever the sentence around them is about.
-_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,2}[.)])\s+(.*)$")
-_ITEM_SEPARATOR = re.compile(r"\s(?:-{1,3}|—|–)\s|:\s")
-_ITEM_KEY = re.compile(r"`([^`\n]+)`|\*\*([^*\n]+)\*\*")
 # Words about the passages, not about the world ("According to the passage, …", "The
 # passages state that …"): rule 5 of the prompt forbids them, a small model writes them
 # anyway, and they are no claim. Judged with them, a right sentence fails ("passage" is
@@ -204,11 +199,8 @@ def _mentions(text: str, term: str) -> bool:
 def _item_keys(line: str) -> list[str]:
     """The terms a keyed list item is about (squashed), else []: code or bold text before
     its separator ("* `read-manifest` --- deprecated since Rust 1.13": read-manifest)."""
-    item = _ITEM.match(line)
-    head = _ITEM_SEPARATOR.search(item.group(1)) if item else None
-    if item is None or head is None:
-        return []
-    return [_squash(a or b) for a, b in _ITEM_KEY.findall(item.group(1)[: head.start()])]
+    head = item_head(line)
+    return [_squash(key) for key in head[1]] if head else []
 
 
 # A table row as PDF text gives it: a label, then a run of two or more values (a sign or
@@ -243,7 +235,7 @@ def _lines(text: str) -> list[tuple[str, list[str], set[str] | None]]:
     for line in text.splitlines():
         squashed = _squash(line)
         indent = len(line) - len(line.lstrip())
-        if _ITEM.match(line):
+        if ITEM.match(line):
             keys, marker = _item_keys(line), indent
         elif squashed and indent <= marker:
             keys, marker = [], -1  # a line back at the item's margin ends it

@@ -269,6 +269,32 @@ def test_a_chunk_that_opens_inside_a_table_is_told_the_table_s_columns():
     assert all(text[c.start : c.end] == c.text for c in chunks)  # chunk text stays exact
 
 
+def test_a_chunk_that_opens_inside_a_keyed_item_is_told_the_item_s_key():
+    """Node's REPL page: "Must be a positive number. **Default:** `1000`." opened a chunk
+    of its own below "* `NODE_REPL_HISTORY_SIZE`: Controls how many lines…", so nothing
+    said whose default it was, and it answered "the default port of the REPL server"
+    (nodemd k18, unanswerable). Its heading path now ends with the item's key; a chunk
+    that holds the key, or opens after the item, is not told one."""
+    filler = " ".join(f"Sentence {i} says a little more about history files." for i in range(12))
+    text = (
+        "# Environment variables\n\n"
+        "* `NODE_REPL_HISTORY_SIZE`: Controls how many lines of history will be\n"
+        f"  persisted. {filler}\n  Must be a positive number.\n  **Default:** `1000`.\n"
+        "* plain item without a key, which goes on for a while.\n\n"
+        "Prose after the list says that the port is chosen by the caller.\n"
+    )
+    cut = text.index("Prose")
+    blocks = [(0, cut, "REPL > Environment"), (cut, len(text), "REPL > Environment")]
+    chunks = chunk_document("repl.md", "REPL", text, blocks)
+    (default,) = [c for c in chunks if "`1000`" in c.text]
+    assert not default.text.startswith("*") and "NODE_REPL_HISTORY_SIZE" not in default.text
+    assert default.heading == "REPL > Environment > NODE_REPL_HISTORY_SIZE"
+    assert chunks[0].heading == "REPL > Environment"  # it holds the item's first line
+    (prose,) = [c for c in chunks if c.text.startswith("Prose")]
+    assert prose.heading == "REPL > Environment"
+    assert all(text[c.start : c.end] == c.text for c in chunks)  # chunk text stays exact
+
+
 def test_a_word_hyphenated_at_a_page_end_runs_on_and_its_page_number_is_no_part_of_it():
     """PDFium read "in dis-" above folio 1 as "in dis1" (the Raft paper, five pages)."""
     from index.extract import pdf_text

@@ -165,8 +165,10 @@ def test_a_changed_reader_reindexes_only_the_formats_it_changed():
     from index.indexer import parser_mark
 
     marks = {s: parser_mark(Path(f"a{s}")) for s in (".pdf", ".docx", ".md", ".txt", ".html")}
-    changed = {marks[s] for s in (".pdf", ".docx", ".md")}
-    assert len(changed) == 3 and marks[".txt"] == marks[".html"] not in changed
+    # p11 (a chunk opening inside a keyed list item) changed every type but PDF, whose
+    # text has no Markdown lists: PDFs indexed under p7 are not parsed again for it.
+    assert marks[".pdf"] not in {marks[s] for s in (".docx", ".md", ".txt", ".html")}
+    assert marks[".txt"] == marks[".html"]
 
 
 def test_a_poster_sized_page_is_checked_without_a_giant_bitmap():
