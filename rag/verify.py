@@ -410,9 +410,18 @@ class _Scorer:
         answered "how much smaller than the full app are updates" from the sentence
         after the one that said 65%. (Other numbers are context: "The tower was
         completed in 1889" may follow "Paris is the capital".)
+        A quantity spelled out answers a quantity question only from such a sentence
+        too: "Cargo trades off disk space for faster builds including … changes to one
+        package … [4]" answered "how much disk space does cargo vendor require" (fu09,
+        unanswerable) with the "one" of a list item about the build cache.
         (A fact found only in a title or heading has nothing to check.)"""
         numbers = sorted(_numbers(sentence))
-        facts = [_squash(t) for t in required_terms(sentence)] + numbers
+        spelled = (
+            sorted({w.lower() for w in _QUANTITY_WORDS.findall(sentence)} - {"number of"})
+            if self.wants_quantity and not numbers
+            else []
+        )
+        facts = [_squash(t) for t in required_terms(sentence)] + numbers + spelled
         facts = [f for f in facts if not _holds(self.question, f)]  # "73" is not "737"
         if not facts:
             return True
@@ -429,7 +438,12 @@ class _Scorer:
             others, asked = stems - own, self.question_stems - own
             if others and not any(others & home for home in homes):
                 return False
-            if number and pinned and asked and not any(asked & home for home in homes):
+            if (
+                (number or fact in spelled)
+                and pinned
+                and asked
+                and not any(asked & home for home in homes)
+            ):
                 return False
             unit = units.get(fact)
             if unit and not any(unit in home for home in homes):

@@ -491,6 +491,31 @@ def test_a_number_answering_how_much_must_sit_where_the_passage_speaks_of_the_qu
     assert v.supported == 1
 
 
+def test_a_quantity_spelled_out_must_sit_where_the_passage_speaks_of_the_question():
+    """fu09 (unanswerable), answered once: the "one" of a list item about the build cache
+    passed for "how much disk space"; spelled numbers are held to the rule digits are."""
+    text = (
+        "Cargo trades off disk space for faster builds including:\n"
+        "- Maintaining a cache of intermediate build artifacts to avoid rebuilding "
+        "everything when making changes to one package\n"
+        "- Enabling incremental compilation for local packages\n\n"
+        "The Cargo book says a vendored tree of two crates holds their sources."
+    )
+    ps = [Passage("faq.md", "FAQ", text, 0, len(text), 0.6)]
+    question = "How much disk space does cargo vendor typically require?"
+    graft = (
+        "Cargo vendor trades off disk space for faster builds including maintaining a cache "
+        "of intermediate build artifacts to avoid rebuilding everything when making changes "
+        "to one package [1]."
+    )
+    assert verify(graft, ps, question=question).supported == 0
+    # Spelled where the passage speaks of what is asked, it answers; asked for no
+    # quantity, the same sentence is context.
+    count = verify("A vendored tree holds two crates [1].", ps, question="How many crates?")
+    assert count.supported == 1
+    assert verify(graft, ps, question="What does Cargo trade off?").supported == 1
+
+
 @pytest.mark.parametrize(
     "lead",
     ["According to the passage, ", "Based on the provided passages, ", "The passages state that "],
