@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from .structure import heading_text
@@ -46,29 +47,42 @@ class ItemSpan:
     head: str
 
 
+def item_lines(lines: Iterable[str]) -> Iterator[tuple[str, list[str]] | None]:
+    """For each line, the keyed item it belongs to (`item_head` of its first line), else
+    None. An item goes on over its indented wrapped lines and blank lines; a line back
+    at its marker's margin (or left of it) ends it, and so does the next list item, keyed
+    or not. One rule for the chunker (`item_spans`) and the answer checker."""
+    open_: tuple[int, tuple[str, list[str]]] | None = None  # the open item's indent, head
+    for line in lines:
+        if line.strip():
+            indent = len(line) - len(line.lstrip())
+            if ITEM.match(line):
+                found = item_head(line)
+                open_ = (indent, found) if found else None
+            elif open_ is not None and indent <= open_[0]:
+                open_ = None
+        yield open_[1] if open_ else None
+
+
 def item_spans(text: str) -> list[ItemSpan]:
-    """Every keyed item of `text`, in order, none overlapping. An item goes on over its
-    indented wrapped lines and blank lines; a line back at its marker's margin (or left
-    of it) ends it, and so does the next list item, keyed or not."""
+    """Every keyed item of `text` (see `item_lines`), in order, none overlapping; each
+    ends with its last non-blank line."""
     spans: list[ItemSpan] = []
-    open_: tuple[int, int, int, str] | None = None  # start, after, indent, head
-    pos = last = 0  # last: where the open item's last non-blank line ends
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    current: tuple[str, list[str]] | None = None
+    begin = after = pos = last = 0  # last: where the open item's last non-blank line ends
+    for line, item in zip(lines, item_lines(lines), strict=True):
         start, pos = pos, pos + len(line) + 1
-        if not line.strip():
-            continue
-        indent = len(line) - len(line.lstrip())
-        new_item = ITEM.match(line) is not None
-        if open_ is not None and (new_item or indent <= open_[2]):
-            spans.append(ItemSpan(open_[0], open_[1], last, open_[3]))
-            open_ = None
-        found = item_head(line) if new_item else None
-        if found is not None:
-            after = start + line.index(found[0]) + len(found[0])
-            open_ = (start, after, indent, heading_text(found[0]))
-        last = start + len(line)
-    if open_ is not None:
-        spans.append(ItemSpan(open_[0], open_[1], last, open_[3]))
+        if item is not current:
+            if current is not None:
+                spans.append(ItemSpan(begin, after, last, heading_text(current[0])))
+            if item is not None:
+                begin, after = start, start + line.index(item[0]) + len(item[0])
+            current = item
+        if item is not None and line.strip():
+            last = start + len(line)
+    if current is not None:
+        spans.append(ItemSpan(begin, after, last, heading_text(current[0])))
     return spans
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from index.chunking import split_sentences
-from index.items import ITEM, item_head
+from index.items import item_lines
 from index.lexical import STOPWORDS, tokenize
 from index.readable import readable
 from index.types import Passage
@@ -196,13 +196,6 @@ def _mentions(text: str, term: str) -> bool:
     return re.search(rf"(?<![^\W\d_]){re.escape(term)}", text) is not None
 
 
-def _item_keys(line: str) -> list[str]:
-    """The terms a keyed list item is about (squashed), else []: code or bold text before
-    its separator ("* `read-manifest` --- deprecated since Rust 1.13": read-manifest)."""
-    head = item_head(line)
-    return [_squash(key) for key in head[1]] if head else []
-
-
 # A table row as PDF text gives it: a label, then a run of two or more values (a sign or
 # a currency before, a percent after), then perhaps a unit: "Net income $318 $270 $214
 # 49%", "Shutdown current 0.1 1 µA", "Gross margin 58.4% 56.9% 4.3 pts". A wrapped line
@@ -230,16 +223,11 @@ def _lines(text: str) -> list[tuple[str, list[str], set[str] | None]]:
     (k18; that graft's passage opened below the item's first line, which this cannot
     see)."""
     out: list[tuple[str, list[str], set[str] | None]] = []
-    keys: list[str] = []
-    marker = -1  # the open item's indent; -1: none
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for line, item in zip(lines, item_lines(lines), strict=True):
         squashed = _squash(line)
-        indent = len(line) - len(line.lstrip())
-        if ITEM.match(line):
-            keys, marker = _item_keys(line), indent
-        elif squashed and indent <= marker:
-            keys, marker = [], -1  # a line back at the item's margin ends it
-        out.append((squashed, keys if marker >= 0 else [], _row_label(squashed)))
+        keys = [_squash(key) for key in item[1]] if item else []
+        out.append((squashed, keys, _row_label(squashed)))
     return out
 
 
