@@ -14,6 +14,11 @@ PDP-11/45 …, how much core … and how much of it …"). Nothing else is split
 and B?" is one search. A later part that points back with a pronoun ("…, and what does
 it do?") cannot be searched alone: it is searched after the first part's words, as a
 follow-up is searched after the previous question (`with_previous`).
+
+A small model given every part's passage often answers one part and stops ("The maximum
+size of a `.crate` file is 10MB [1]." for three limits asked). `unanswered` says which
+parts an answer does not speak to, by each part's own words; the pipeline asks those
+alone (`Pipeline.run`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import re
 from collections.abc import Sequence
 
 from index import Passage
+
+from .stems import stems
 
 # The most parts a question is searched as: each costs a search, and the prompt holds
 # five passages.
@@ -82,6 +89,23 @@ def _repeated_preposition(body: str) -> list[str]:
     if not uses:
         return [body]
     return [before, before[: uses[-1].start()] + body[match.start(1) :]]
+
+
+def unanswered(parts: Sequence[str], answer: str) -> list[int]:
+    """The indices of `parts` that `answer` does not speak to: it has none of the part's
+    own words (those no other part has: "name" and "long" of "…, how long may its name
+    be?" beside "…, how big may the uploaded .crate file be?"). Structural, not scored:
+    the words that tell the parts apart are the question's own. A part with no words of
+    its own cannot be told apart, so it counts as spoken to."""
+    said = stems(answer)
+    own = [stems(p) for p in parts]
+    missing = []
+    for i, words in enumerate(own):
+        theirs = set().union(*(w for j, w in enumerate(own) if j != i))
+        mine = words - theirs
+        if mine and not mine & said:
+            missing.append(i)
+    return missing
 
 
 def interleave(rankings: Sequence[Sequence[Passage]], k: int) -> list[Passage]:

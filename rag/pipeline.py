@@ -33,7 +33,7 @@ from index.window import best_window
 
 from .checked import CheckedStream
 from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
-from .decompose import interleave, question_parts
+from .decompose import interleave, question_parts, unanswered
 from .errors import InputError
 from .llm import Generator, Message
 from .prompts import build_messages, build_rewrite_messages, fence_code
@@ -71,12 +71,14 @@ class Query:
     standalone: str  # what is searched and answered: `original`, or a follow-up rewritten
     turns: Turns = ()  # earlier (question, answer) pairs, oldest first
     scope: tuple[str, ...] | None = None  # chosen documents; None: all
+    split: bool = True  # False: a part of a compound question, asked alone as it stands
 
     @cached_property
     def parts(self) -> tuple[str, ...]:
         """What a compound standalone question asks, part by part (`rag.decompose`): read
-        by `retrieve` (each part searched) and `select` (each part's budget share)."""
-        return question_parts(self.standalone)
+        by `retrieve` (each part searched), `select` (each part's budget share) and `run`
+        (a part the answer left out is asked alone)."""
+        return question_parts(self.standalone) if self.split else ()
 
     @property
     def asked(self) -> str:
@@ -404,7 +406,40 @@ class Pipeline:
         self, query: Query, started: float, stop: threading.Event | None = None
     ) -> Iterator[Event]:
         """Yield each checked `Sentence` as it passes, then the `Answer` (nothing when
-        `stop` is set). `started`: when the question arrived, for the timings."""
+        `stop` is set). `started`: when the question arrived, for the timings.
+
+        A compound question's answer that leaves a part out (`rag.decompose.unanswered`)
+        is completed part by part: each such part is asked alone, as a question of its
+        own (its own search, prompt, retry and checks), and what passes is added with its
+        citations. A part the documents do not answer adds nothing."""
+        answer = None
+        for event in self._stages(query, started, stop):
+            if isinstance(event, Answer):
+                answer = event
+            else:
+                yield event
+        if answer is None:
+            return  # stopped
+        if query.parts and not answer.refused:
+            for i in unanswered(query.parts, answer.text):
+                part = Query(query.parts[i], query.parts[i], scope=query.scope, split=False)
+                events = list(self._stages(part, time.perf_counter(), stop))
+                if not events or not isinstance(events[-1], Answer):
+                    return  # stopped
+                added = events[-1]
+                if added.refused:
+                    continue
+                numbers = _renumbering(answer.passages, added.passages)
+                for n, event in enumerate(e for e in events if isinstance(e, Sentence)):
+                    event = _renumbered(event, numbers)
+                    yield replace(event, text=f" {event.text}") if n == 0 else event
+                answer = _joined(answer, added, numbers, started)
+        yield answer
+
+    def _stages(
+        self, query: Query, started: float, stop: threading.Event | None
+    ) -> Iterator[Event]:
+        """One question through the stages: its sentences, then its `Answer`."""
         timings = Timings(rewrite=time.perf_counter() - started if query.turns else None)
         passages = self.retrieve(query)
         timings.retrieval = time.perf_counter() - started - (timings.rewrite or 0.0)
@@ -519,6 +554,52 @@ def _listed(checked: CheckedStream, passages: Sequence[Passage]) -> Sentence | N
         cited.n, p.source, p.title, p.text[start - p.start : stop - p.start], start, stop, p.page
     )
     return Sentence("\n" + "\n".join(shown) + f" [{cited.n}]", (citation,))
+
+
+def _renumbering(passages: Sequence[Passage], added: Sequence[Passage]) -> dict[int, int]:
+    """Each added passage's number in the joined answer: the same number when the answer
+    already shows that passage, else the next free one."""
+    where = {(p.source, p.start, p.end): n for n, p in enumerate(passages, 1)}
+    numbers, free = {}, len(passages)
+    for n, p in enumerate(added, 1):
+        key = (p.source, p.start, p.end)
+        if key not in where:
+            free += 1
+            where[key] = free
+        numbers[n] = where[key]
+    return numbers
+
+
+def _renumber_text(text: str, numbers: dict[int, int]) -> str:
+    return re.sub(r"\[(\d+)\]", lambda m: f"[{numbers.get(int(m.group(1)), m.group(1))}]", text)
+
+
+def _renumbered(sentence: Sentence, numbers: dict[int, int]) -> Sentence:
+    """A sentence of a part's answer as the joined answer numbers its passages."""
+    return Sentence(
+        _renumber_text(sentence.text, numbers),
+        tuple(replace(c, n=numbers[c.n]) for c in sentence.citations),
+    )
+
+
+def _joined(answer: Answer, added: Answer, numbers: dict[int, int], started: float) -> Answer:
+    """`answer` with a part's answer after it: its passages, sentences and citations
+    renumbered (`numbers`), its model time counted."""
+    passages = list(answer.passages)
+    for n, p in enumerate(added.passages, 1):
+        if numbers[n] > len(passages):
+            passages.append(p)
+    timings = replace(answer.timings, total=time.perf_counter() - started)
+    timings.generation = (timings.generation or 0.0) + (added.timings.generation or 0.0)
+    timings.retried = timings.retried or added.timings.retried
+    return replace(
+        answer,
+        text=f"{answer.text} {_renumber_text(added.text, numbers)}",
+        citations=answer.citations + tuple(replace(c, n=numbers[c.n]) for c in added.citations),
+        passages=tuple(passages),
+        timings=timings,
+        unsupported=answer.unsupported + added.unsupported,
+    )
 
 
 def _widened(

@@ -33,7 +33,9 @@ from index.readable import readable
 from index.types import Passage
 
 from .citations import parse_markers
+from .decompose import question_parts
 from .safety.injection import quarantine
+from .stems import stem, stems
 from .types import Citation
 
 # Calibrated on the dev and follow-up answers (IDF-weighted support): correct sentences
@@ -211,7 +213,7 @@ def _row_label(line: str) -> set[str] | None:
     """The stems of a table row's label ("Quiescent current Active, 1 Hz conversion"),
     else None: the line is no row."""
     row = _ROW.match(line)
-    label = {w for w in _stems(row.group("label")) if not w[0].isdigit()} if row else set()
+    label = {w for w in stems(row.group("label")) if not w[0].isdigit()} if row else set()
     return label or None
 
 
@@ -229,59 +231,6 @@ def _lines(text: str) -> list[tuple[str, list[str], set[str] | None]]:
         keys = [_squash(key) for key in item[1]] if item else []
         out.append((squashed, keys, _row_label(squashed)))
     return out
-
-
-# English verb forms no prefix joins to their verb: the model writes "grew" for the
-# question's "grow", "brought" for the passage's "brings". The irregular verbs are a
-# closed class of the language, not words tuned on any corpus; forms that are also
-# common nouns or names ("left", "saw", "fed", "led", "won", "ground") are left out.
-_IRREGULAR = {
-    form: verb
-    for verb, *forms in (
-        group.split()
-        for group in """
-    arise arose arisen, awake awoke awoken, beat beaten, become became,
-    begin began begun, bend bent, bite bitten, blow blew blown, break broke broken,
-    breed bred, bring brought, build built, burn burnt, buy bought, catch caught,
-    choose chose chosen, cling clung, come came, creep crept, deal dealt, dig dug,
-    draw drew drawn, drink drank, drive drove driven, eat ate eaten, fall fallen,
-    feel felt, fight fought, find found, flee fled, fling flung, fly flew flown,
-    forbid forbade forbidden, foresee foresaw foreseen, forget forgot forgotten,
-    forgive forgave forgiven, freeze froze frozen, get got gotten, give gave given,
-    go went gone, grow grew grown, hang hung, hear heard, hide hid hidden, hold held,
-    keep kept, kneel knelt, know knew known, leap leapt, learn learnt, lend lent,
-    lose lost, make made, mean meant, mistake mistook mistaken, overcome overcame,
-    oversee oversaw overseen, overtake overtook overtaken, pay paid, rebuild rebuilt,
-    rewrite rewrote rewritten, ride rode ridden, rise risen, run ran, seek sought,
-    sell sold, send sent, shake shook shaken, shine shone, shrink shrank shrunk,
-    sing sang sung, sink sank sunk, sleep slept, slide slid, speak spoken,
-    speed sped, spend spent, spin spun, spring sprang sprung, stand stood,
-    steal stolen, stick stuck, sting stung, strike struck stricken,
-    strive strove striven, swear swore sworn, sweep swept, swim swam swum,
-    swing swung, take took taken, teach taught, tell told, think thought,
-    throw threw thrown, undergo underwent undergone, understand understood,
-    undertake undertook undertaken, uphold upheld, wake woke woken, wear wore worn,
-    weave wove woven, weep wept, withdraw withdrew withdrawn, withhold withheld,
-    write wrote written
-""".replace("\n", " ").split(",")
-    )
-    for form in forms
-}
-_CONSONANT_Y = re.compile(r"(?<=[^aeiouy])y$|ied$|ie$")
-
-
-def _stem(word: str) -> str:
-    """A 6-letter prefix: a crude but language-light stemmer ("arrested" ~ "arrest"),
-    after an irregular verb form becomes its verb and a consonant's final y an i, so
-    "carried", "carries" and "carry", "policies" and "policy" meet ("carrie" and
-    "carry" did not)."""
-    if word[0].isdigit():
-        return word
-    return _CONSONANT_Y.sub("i", _IRREGULAR.get(word, word))[:6]
-
-
-def _stems(text: str) -> set[str]:
-    return {_stem(w) for w in tokenize(text)}
 
 
 def _numbers(text: str) -> set[str]:
@@ -324,7 +273,7 @@ class _Scorer:
         # the prompt, so it cannot support a claim either (a false claim made only there
         # fails here even when every word of it is common).
         texts = [readable(quarantine(p.text)) for p in passages]
-        self.stems = [_stems(t) for t in texts]
+        self.stems = [stems(t) for t in texts]
         # Where a passage sits counts as what it says: numbers and names may come from its
         # title and headings too ("Minecraft 1.8 - The Bountiful Update").
         framed = [f"{p.title}\n{p.heading}\n{t}" for p, t in zip(passages, texts, strict=True)]
@@ -351,7 +300,7 @@ class _Scorer:
         self.bare_lines = {line.strip("#*_ ") for lines in self.lines for line, _, _ in lines}
         self.question = _squash(question)
         self.question_numbers = _numbers(question)
-        self.question_stems = _stems(question)
+        self.question_stems = stems(question)
         # What the answer must state: asked for by the question it answers, or by the
         # user's own words of a follow-up ("Roughly how much disk space does that take?"
         # rewritten as "What is the disk usage of cargo vendor?" still wants a quantity).
@@ -365,7 +314,7 @@ class _Scorer:
         self.wants_person = any(a in ("who", "whom", "whose") for a in firsts)
 
     def support(self, sentence: str, ns: Sequence[int]) -> float:
-        words = {_stem(w): self.weight(w) for w in tokenize(sentence)}
+        words = {stem(w): self.weight(w) for w in tokenize(sentence)}
         if not words:
             return 0.0
         pool_words = set().union(*(self.stems[n - 1] for n in ns))
@@ -413,17 +362,17 @@ class _Scorer:
         facts = [f for f in facts if not _holds(self.question, f)]  # "73" is not "737"
         if not facts:
             return True
-        stems = _stems(sentence) | self.question_stems
+        words = stems(sentence) | self.question_stems
         units = self._asked_units(sentence)
         pinned = self.wants_quantity or self.wants_date
         for fact in facts:
             number = fact in numbers
             found = _states_number if number else _holds
-            homes = [_stems(x) for n in ns for x in self.sentences[n - 1] if found(x, fact)]
+            homes = [stems(x) for n in ns for x in self.sentences[n - 1] if found(x, fact)]
             if not homes:
                 continue
-            own = _stems(fact)
-            others, asked = stems - own, self.question_stems - own
+            own = stems(fact)
+            others, asked = words - own, self.question_stems - own
             if others and not any(others & home for home in homes):
                 return False
             if (
@@ -468,7 +417,7 @@ class _Scorer:
         of the words said as any other row of the passage, and at least one. (A label no
         word names is no answer's: "R&D spending … was $402 million" came from
         "Operating income $402 $344 $281 43%".) A number also stated outside rows passes."""
-        said = _stems(sentence) | self.question_stems
+        said = stems(sentence) | self.question_stems
         judged = False
         for n in ns:
             lines = self.lines[n - 1]
@@ -491,7 +440,7 @@ class _Scorer:
             return {}
         units = {}
         for m in re.finditer(rf"({_NUMBER.pattern})\s+([^\W\d_]+)", sentence):
-            asked = _stems(m.group(2)) & self.question_stems
+            asked = stems(m.group(2)) & self.question_stems
             if asked:
                 units[m.group(1).replace(",", "").rstrip(".")] = asked.pop()
         return units
@@ -566,7 +515,7 @@ class _Scorer:
             for w in _WORD.findall(sentence)
         ):
             return False  # "Which company makes it?" "A research group [3]."
-        new = _stems(sentence) - self.question_stems
+        new = stems(sentence) - self.question_stems
         terms = [t for t in required_terms(sentence) if not _mentions(self.question, _squash(t))]
         return bool(new or stated or terms)
 
@@ -616,11 +565,11 @@ def _span(passage: Passage, sentences: Sequence[str]) -> tuple[int, int]:
     spans = split_sentences(passage.text)
     if not spans:
         return 0, len(passage.text)
-    stems = [_stems(passage.text[s:e]) for s, e in spans]
+    held = [stems(passage.text[s:e]) for s, e in spans]
     chosen = []
     for sentence in sentences:
-        want = _stems(sentence)
-        chosen.append(max(range(len(spans)), key=lambda i: (len(want & stems[i]), -i)))
+        want = stems(sentence)
+        chosen.append(max(range(len(spans)), key=lambda i: (len(want & held[i]), -i)))
     return spans[min(chosen)][0], spans[max(chosen)][1]
 
 
@@ -640,6 +589,12 @@ class Checker:
         what it asks for (a quantity, a date, a name) is demanded too."""
         self.passages = passages
         self.scorer = _Scorer(passages, weight or (lambda _: 1.0), question, asked_as)
+        # What a compound question demands, it demands of the sentence answering each part:
+        # "Steep it for two minutes." answers "How long should green tea steep, and in what
+        # year was the Eiffel Tower completed?" though it names no year.
+        self.askers = [
+            _Scorer(passages, weight or (lambda _: 1.0), part) for part in question_parts(question)
+        ] or [self.scorer]
         self.mentions = mentions
         self.question_names = [_squash(t) for t in required_terms(question)]
         self.sources = list(dict.fromkeys(p.source for p in passages))
@@ -668,7 +623,7 @@ class Checker:
             # planted "begin every answer with…" makes the model write, never an answer.
             self.unsupported.append(bare)
             return None
-        lone = len(_stems(claim)) < 2 and not (required_terms(claim) or _numbers(claim))
+        lone = len(stems(claim)) < 2 and not (required_terms(claim) or _numbers(claim))
         if lone and not (token and any(_holds(scorer.plain[n - 1], _squash(token)) for n in cited)):
             # "Yes." or a lone connective: nothing to verify. A lone name its cited passage
             # states ("Vancouver [1].") is an answer and is checked as one.
@@ -695,7 +650,7 @@ class Checker:
         if cut_short or not keep or not self._names_documents(claim, keep):
             self.unsupported.append(bare)
             return None
-        self.supported += scorer.adds_to_question(claim)
+        self.supported += any(asker.adds_to_question(claim) for asker in self.askers)
         for n in keep:
             self.citing.setdefault(n, []).append(claim)
         return _with_markers(bare, keep), tuple(keep), claim

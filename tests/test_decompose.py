@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index import Passage
-from rag.decompose import interleave, question_parts
+from rag.decompose import interleave, question_parts, unanswered
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,30 @@ def test_interleave_takes_turns_skips_overlaps_and_stops_at_k():
     taken = interleave([whole, first, second], 4)
     assert [(p.source, p.start) for p in taken] == [("a", 0), ("c", 0), ("a", 100), ("b", 0)]
     assert interleave([], 3) == [] and len(interleave([whole], 2)) == 2
+
+
+LIMITS = (
+    "What limits does crates.io set, how long may a name be?",
+    "What limits does crates.io set, how big may the uploaded .crate file be?",
+    "What limits does crates.io set, how many features may it declare?",
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "missing"),
+    [
+        ("The maximum size of a `.crate` file is 10MB [1].", [0, 2]),
+        ("Names may be 64 characters long [1]. A crate declares at most 300 features [2].", [1]),
+        # a stem of the part's own word is enough: "uploads" for "uploaded"
+        ("Names are 64 long; uploads 10MB; 300 features [1].", []),
+        # the words every part shares ("limits", "crates.io") speak to none of them
+        ("crates.io sets limits [1].", [0, 1, 2]),
+    ],
+)
+def test_a_part_is_left_out_when_the_answer_has_none_of_its_own_words(answer, missing):
+    assert unanswered(LIMITS, answer) == missing
+
+
+def test_a_part_without_words_of_its_own_is_never_called_left_out():
+    parts = ("Who founded the company?", "Who founded the company, and when did it open?")
+    assert unanswered(parts, "Nothing here.") == [1]

@@ -11,6 +11,7 @@ import pytest
 import rag
 from index import IndexReport, Passage
 from rag import RAG, Answer, Citation, InputError, PathNotFoundError, RagError, Sentence
+from rag.citations import REFUSAL
 from rag.llm import ChatStream
 from rag.types import Usage
 from tests.fakes import FakeGenerator, make_engine
@@ -608,3 +609,45 @@ def test_a_list_item_addressed_to_an_ai_is_never_quoted(tmp_path):
     )
     answer = _raft_engine(tmp_path, LEAD_IN, planted).ask(ASKED)
     assert "email" not in answer.text and "Leader election" not in answer.text
+
+
+COMPOUND = "How long should green tea steep, and in what year was the Eiffel Tower completed?"
+
+
+def test_a_part_the_answer_left_out_is_asked_alone_and_its_answer_added(engine_factory, corpus):
+    """A small model given both parts' passages often answers one and stops: the part
+    it left out is asked as a question of its own, and what passes its checks follows,
+    its citation renumbered into the joined answer, in the stream as in the text."""
+    replies = ["Steep it for two minutes [1].", "The Eiffel Tower was completed in 1889 [1]."]
+    engine = engine_factory(replies)
+    engine.index([corpus])
+    events = list(engine.stream(COMPOUND))
+    answer = events[-1]
+    assert len(engine.generator.prompts) == 2
+    assert engine.generator.prompts[1][-1]["content"].endswith(
+        "Question: in what year was the Eiffel Tower completed?"
+    )
+    assert "two minutes" in answer.text and "1889" in answer.text
+    assert "".join(e.text for e in events[:-1]) == answer.text
+    tea, paris = answer.citations
+    assert tea.source == "tea.txt" and paris.source == "paris.md"
+    assert answer.passages[paris.n - 1].source == "paris.md"
+    assert f"1889 [{paris.n}]" in answer.text
+    assert "1889" in paris.text
+
+
+def test_a_left_out_part_the_documents_do_not_answer_adds_nothing(engine_factory, corpus):
+    replies = ["Steep it for two minutes [1].", REFUSAL, REFUSAL]
+    engine = engine_factory(replies)
+    engine.index([corpus])
+    answer = engine.ask(COMPOUND)
+    assert not answer.refused and answer.text == "Steep it for two minutes [1]."
+    assert len(answer.citations) == 1
+
+
+def test_an_answer_that_speaks_to_every_part_is_not_completed(engine_factory, corpus):
+    replies = ["Steep it for two minutes [1]. The Eiffel Tower was completed in 1889 [2]."]
+    engine = engine_factory(replies)
+    engine.index([corpus])
+    answer = engine.ask(COMPOUND)
+    assert len(engine.generator.prompts) == 1 and "1889" in answer.text
