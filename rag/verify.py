@@ -312,6 +312,12 @@ class _Scorer:
         self.wants_year = any(_YEAR_ASKED.search(q) for q in asked)
         self.wants_name = any(_NAMED.search(q) for q in asked)
         self.wants_person = any(a in ("who", "whom", "whose") for a in firsts)
+        # What a "who" question asks about someone, bare of the names it gives: "ambassador"
+        # of "Who is Canada's ambassador to China?". Any of its words will do where a name
+        # sits (`_related`); only its rarest was tried, and lost right answers to synonyms
+        # ("similar to Adam Back's Hashcash" for "resembles").
+        named = {s for t in required_terms(question) for s in stems(t)}
+        self.relation = stems(question) - named if self.wants_person else set()
 
     def support(self, sentence: str, ns: Sequence[int]) -> float:
         words = {stem(w): self.weight(w) for w in tokenize(sentence)}
@@ -371,6 +377,8 @@ class _Scorer:
             homes = [stems(x) for n in ns for x in self.sentences[n - 1] if found(x, fact)]
             if not homes:
                 continue
+            if not number and self.relation and not self._related(fact, ns):
+                return False
             own = stems(fact)
             others, asked = words - own, self.question_stems - own
             if others and not any(others & home for home in homes):
@@ -390,6 +398,21 @@ class _Scorer:
             if number and not self._about_its_row(sentence, fact, ns):
                 return False
         return True
+
+    def _related(self, fact: str, ns: Sequence[int]) -> bool:
+        """Whether a name sits where the passage speaks of what a "who" question asks
+        (its sentence or one beside it, which may name the person the other speaks of):
+        "The Canadian ambassador to China is China's economic weakness that made Xi eager
+        to exploit the opening [2]" (unanswerable) named Xi from a sentence about no
+        ambassador."""
+        for n in ns:
+            sentences = self.sentences[n - 1]
+            for i, x in enumerate(sentences):
+                if _holds(x, fact):
+                    near = " ".join(sentences[max(0, i - 1) : i + 2])
+                    if self.relation & stems(near):
+                        return True
+        return False
 
     def _about_its_item(self, sentence: str, number: str, ns: Sequence[int]) -> bool:
         """A number the passages state only in keyed list items is about an item's term,

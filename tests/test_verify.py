@@ -833,3 +833,22 @@ def test_number_words_in_compounds_are_not_read_as_their_parts():
     assert _numbers("two and a half years; one of the first") == set()
     assert _numbers("the second-largest partner, a fourteen-year-old") == {"2", "14"}
     assert _numbers("the Fourth Amendment, 30 seconds") == {"4", "30"}
+
+
+def test_a_name_answering_who_must_sit_where_the_passage_speaks_of_what_is_asked():
+    """n18 (unanswerable): "Who is Canada's ambassador to China?" got a name from a
+    sentence about no ambassador. A name passes from its own sentence or the one beside
+    it when either speaks of what the question asks (any of its words but its names)."""
+    text = (
+        "It was China's economic weakness that made Xi eager to exploit the opening to "
+        "Canada created by Trump's trade war. Jennifer May, Canada's envoy, met the "
+        "delegation in Beijing. She has been ambassador since 2023."
+    )
+    ps = [Passage("a.txt", "Trip", text, 0, len(text), 0.6)]
+    question = "Who is Canada's ambassador to China?"
+    graft = "Canada's ambassador to China is Xi, who was eager to exploit the opening [1]."
+    assert verify(graft, ps, question=question).supported == 0
+    assert verify("Canada's ambassador is Jennifer May [1].", ps, question=question).supported
+    # Asked for no person, the same sentence is checked as before
+    asked = "What made Xi eager to exploit the opening?"
+    assert verify("China's economic weakness made Xi eager [1].", ps, question=asked).supported
