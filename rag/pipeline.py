@@ -81,6 +81,14 @@ class Query:
         return question_parts(self.standalone) if self.split else ()
 
     @property
+    def joined(self) -> bool:
+        """Whether a follow-up is searched as the previous question and itself (its
+        rewrite was unusable): its "parts" are two questions, only the last one asked."""
+        return bool(self.turns) and self.standalone == with_previous(
+            self.original, self.turns[-1][0]
+        )
+
+    @property
     def asked(self) -> str:
         """The rewritten form of a follow-up, else "" (what `Answer.standalone` holds)."""
         return self.standalone if self.turns else ""
@@ -420,7 +428,7 @@ class Pipeline:
                 yield event
         if answer is None:
             return  # stopped
-        if query.parts and not answer.refused:
+        if query.parts and not query.joined and not answer.refused:
             for i in unanswered(query.parts, answer.text):
                 part = Query(query.parts[i], query.parts[i], scope=query.scope, split=False)
                 events = list(self._stages(part, time.perf_counter(), stop))

@@ -651,3 +651,18 @@ def test_an_answer_that_speaks_to_every_part_is_not_completed(engine_factory, co
     engine.index([corpus])
     answer = engine.ask(COMPOUND)
     assert len(engine.generator.prompts) == 1 and "1889" in answer.text
+
+
+def test_a_follow_up_searched_with_its_previous_question_is_not_completed(
+    engine_factory, corpus
+):
+    """An unusable rewrite searches the previous question and the follow-up together:
+    two "parts", only the last one asked. The answer to it is not completed with an
+    answer to the question before."""
+    engine = engine_factory(["", "Steep it for two minutes [1].", "Completed in 1889 [1]."])
+    engine.index([corpus])
+    chat = [("What year was the Eiffel Tower completed?", "In 1889 [1].")]
+    answer = engine.ask("And how long should green tea steep?", history=chat)
+    assert answer.standalone.startswith("What year was the Eiffel Tower completed?")
+    assert len(engine.generator.prompts) == 2
+    assert "two minutes" in answer.text and "1889" not in answer.text
