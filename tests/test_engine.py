@@ -653,9 +653,7 @@ def test_an_answer_that_speaks_to_every_part_is_not_completed(engine_factory, co
     assert len(engine.generator.prompts) == 1 and "1889" in answer.text
 
 
-def test_a_follow_up_searched_with_its_previous_question_is_not_completed(
-    engine_factory, corpus
-):
+def test_a_follow_up_searched_with_its_previous_question_is_not_completed(engine_factory, corpus):
     """An unusable rewrite searches the previous question and the follow-up together:
     two "parts", only the last one asked. The answer to it is not completed with an
     answer to the question before."""
