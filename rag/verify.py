@@ -22,6 +22,7 @@ words with the sentences citing it, as offsets into the source document.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -298,6 +299,17 @@ class _Scorer:
         self.lines = [_lines(t) for t in texts]
         # Every line bare of heading and emphasis marks: what a copied heading would say
         self.bare_lines = {line.strip("#*_ ") for lines in self.lines for line, _, _ in lines}
+        self._ask(question, asked_as)
+
+    def asking(self, question: str) -> _Scorer:
+        """This scorer for another question over the same passages (a part of a compound
+        one): what the passages say is read once, what is asked is read again."""
+        other = copy.copy(self)
+        other._ask(question, "")
+        return other
+
+    def _ask(self, question: str, asked_as: str) -> None:
+        """What the question asks, and what an answer to it must therefore state."""
         self.question = _squash(question)
         self.question_numbers = _numbers(question)
         self.question_stems = stems(question)
@@ -374,10 +386,13 @@ class _Scorer:
         for fact in facts:
             number = fact in numbers
             found = _states_number if number else _holds
-            homes = [stems(x) for n in ns for x in self.sentences[n - 1] if found(x, fact)]
-            if not homes:
+            places = [
+                (n, i) for n in ns for i, x in enumerate(self.sentences[n - 1]) if found(x, fact)
+            ]
+            if not places:
                 continue
-            if not number and self.relation and not self._related(fact, ns):
+            homes = [stems(self.sentences[n - 1][i]) for n, i in places]
+            if not number and self.relation and not self._related(places):
                 return False
             own = stems(fact)
             others, asked = words - own, self.question_stems - own
@@ -399,19 +414,16 @@ class _Scorer:
                 return False
         return True
 
-    def _related(self, fact: str, ns: Sequence[int]) -> bool:
+    def _related(self, places: Sequence[tuple[int, int]]) -> bool:
         """Whether a name sits where the passage speaks of what a "who" question asks
         (its sentence or one beside it, which may name the person the other speaks of):
         "The Canadian ambassador to China is China's economic weakness that made Xi eager
         to exploit the opening [2]" (unanswerable) named Xi from a sentence about no
-        ambassador."""
-        for n in ns:
-            sentences = self.sentences[n - 1]
-            for i, x in enumerate(sentences):
-                if _holds(x, fact):
-                    near = " ".join(sentences[max(0, i - 1) : i + 2])
-                    if self.relation & stems(near):
-                        return True
+        ambassador. `places`: (passage, sentence index) of each sentence stating it."""
+        for n, i in places:
+            near = " ".join(self.sentences[n - 1][max(0, i - 1) : i + 2])
+            if self.relation & stems(near):
+                return True
         return False
 
     def _about_its_item(self, sentence: str, number: str, ns: Sequence[int]) -> bool:
@@ -615,9 +627,9 @@ class Checker:
         # What a compound question demands, it demands of the sentence answering each part:
         # "Steep it for two minutes." answers "How long should green tea steep, and in what
         # year was the Eiffel Tower completed?" though it names no year.
-        self.askers = [
-            _Scorer(passages, weight or (lambda _: 1.0), part) for part in question_parts(question)
-        ] or [self.scorer]
+        self.askers = [self.scorer.asking(part) for part in question_parts(question)] or [
+            self.scorer
+        ]
         self.mentions = mentions
         self.question_names = [_squash(t) for t in required_terms(question)]
         self.sources = list(dict.fromkeys(p.source for p in passages))
