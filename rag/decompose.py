@@ -24,9 +24,10 @@ alone (`Pipeline.run`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from index import Passage
+from index.chunking import split_sentences
 
 from .stems import stems
 
@@ -91,19 +92,28 @@ def _repeated_preposition(body: str) -> list[str]:
     return [before, before[: uses[-1].start()] + body[match.start(1) :]]
 
 
-def unanswered(parts: Sequence[str], answer: str) -> list[int]:
-    """The indices of `parts` that `answer` does not speak to: it has none of the part's
-    own words (those no other part has: "name" and "long" of "…, how long may its name
-    be?" beside "…, how big may the uploaded .crate file be?"). Structural, not scored:
-    the words that tell the parts apart are the question's own. A part with no words of
-    its own cannot be told apart, so it counts as spoken to."""
-    said = stems(answer)
+def unanswered(
+    parts: Sequence[str], answer: str, gives: Sequence[Callable[[str], bool]] = ()
+) -> list[int]:
+    """The indices of `parts` that `answer` does not speak to: no sentence of it has any
+    of the part's own words (those no other part has: "name" and "long" of "…, how long
+    may its name be?" beside "…, how big may the uploaded .crate file be?"), or none that
+    has them gives what the part asks for (`gives[i]`, see `rag.verify.demands`: "About
+    half of the participants did the Paxos portion first" speaks to "How many students
+    took part in the user study comparing Raft with Paxos?" and counts nobody).
+    Structural, not scored: the words that tell the parts apart are the question's own.
+    A part with no words of its own cannot be told apart, so it counts as spoken to."""
+    sentences = [answer[a:b] for a, b in split_sentences(answer)] or [answer]
+    said = [stems(s) for s in sentences]
     own = [stems(p) for p in parts]
     missing = []
     for i, words in enumerate(own):
         theirs = set().union(*(w for j, w in enumerate(own) if j != i))
         mine = words - theirs
-        if mine and not mine & said:
+        if not mine:
+            continue
+        spoken = [s for s, w in zip(sentences, said, strict=True) if mine & w]
+        if not spoken or (i < len(gives) and not any(map(gives[i], spoken))):
             missing.append(i)
     return missing
 

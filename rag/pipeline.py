@@ -41,7 +41,7 @@ from .safety.injection import drop_planted, is_instruction
 from .safety.sanitize import strip_active_content
 from .settings import Settings
 from .types import Answer, Citation, Event, Sentence, Timings, Usage
-from .verify import verify
+from .verify import demands, verify
 
 # Share of the question's (IDF-weighted) terms a passage must hold to count as relevant
 # when its embedding similarity alone is under `min_score`.
@@ -429,7 +429,8 @@ class Pipeline:
         if answer is None:
             return  # stopped
         if query.parts and not query.joined and not answer.refused:
-            for i in unanswered(query.parts, answer.text):
+            gives = demands(answer.passages, query.parts)
+            for i in unanswered(query.parts, answer.text, gives):
                 part = Query(query.parts[i], query.parts[i], scope=query.scope, split=False)
                 events = list(self._stages(part, time.perf_counter(), stop))
                 if not events or not isinstance(events[-1], Answer):

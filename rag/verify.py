@@ -727,6 +727,19 @@ class Checker:
         return tuple(self.citation(n) for n in self.citing)
 
 
+def demands(passages: Sequence[Passage], parts: Sequence[str]) -> list[Callable[[str], bool]]:
+    """For each part of a compound question, whether an answer sentence (markers and
+    all) gives what that part asks for: something new, and a quantity, a date, a year or
+    a name when that is what it asks (`_Scorer.adds_to_question`; what the passages say
+    is not judged here). What `rag.decompose.unanswered` holds each part to."""
+    scorer = _Scorer(passages, lambda _: 1.0)
+
+    def gives(asker: _Scorer) -> Callable[[str], bool]:
+        return lambda sentence: asker.adds_to_question(_MARKER.sub("", sentence))
+
+    return [gives(scorer.asking(part)) for part in parts]
+
+
 def verify(
     text: str,
     passages: Sequence[Passage],

@@ -6,6 +6,7 @@ import pytest
 
 from index import Passage
 from rag.decompose import interleave, question_parts, unanswered
+from rag.verify import demands
 
 
 @pytest.mark.parametrize(
@@ -111,3 +112,25 @@ def test_a_part_is_left_out_when_the_answer_has_none_of_its_own_words(answer, mi
 def test_a_part_without_words_of_its_own_is_never_called_left_out():
     parts = ("Who founded the company?", "Who founded the company, and when did it open?")
     assert unanswered(parts, "Nothing here.") == [1]
+
+
+STUDY = (
+    "How many students took part in the user study comparing Raft with Paxos?",
+    "what chunk size did the Google File System designers settle on?",
+)
+
+
+@pytest.mark.parametrize(
+    ("first", "missing"),
+    [
+        # it speaks of the study and counts nobody ("half" is no count of people)
+        ("About half of the participants did the Paxos portion first [1].", [0]),
+        ("The Raft study had 43 students from two universities [1].", []),
+        ("Forty-three students took part in the Raft study [1].", []),
+    ],
+)
+def test_a_part_spoken_to_without_what_it_asks_for_is_left_out(first, missing):
+    answer = f"{first} The designers settled on a chunk size of 64 MB [2]."
+    gives = demands([], STUDY)
+    assert unanswered(STUDY, answer, gives) == missing
+    assert unanswered(STUDY, answer) == []  # by its words alone every part is spoken to

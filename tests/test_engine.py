@@ -645,6 +645,20 @@ def test_a_left_out_part_the_documents_do_not_answer_adds_nothing(engine_factory
     assert len(answer.citations) == 1
 
 
+def test_a_part_spoken_to_without_what_it_asks_for_is_asked_alone(engine_factory, corpus):
+    """A sentence with a part's words that does not give what it asks ("in what year":
+    no year) leaves that part to be asked alone."""
+    replies = [
+        "Steep it for two minutes [1]. The Eiffel Tower is in Paris, the capital of France [2].",
+        "The Eiffel Tower was completed in 1889 [1].",
+    ]
+    engine = engine_factory(replies)
+    engine.index([corpus])
+    answer = engine.ask(COMPOUND)
+    assert len(engine.generator.prompts) == 2
+    assert answer.text.endswith("France [2]. The Eiffel Tower was completed in 1889 [2].")
+
+
 def test_an_answer_that_speaks_to_every_part_is_not_completed(engine_factory, corpus):
     replies = ["Steep it for two minutes [1]. The Eiffel Tower was completed in 1889 [2]."]
     engine = engine_factory(replies)
