@@ -28,6 +28,7 @@ from functools import cached_property
 
 from index import Passage, Store
 from index.chunking import split_sentences
+from index.lexical import tokenize
 from index.readable import readable
 from index.window import best_window
 
@@ -40,6 +41,7 @@ from .prompts import build_messages, build_rewrite_messages, fence_code
 from .safety.injection import drop_planted, is_instruction
 from .safety.sanitize import strip_active_content
 from .settings import Settings
+from .stems import same_word
 from .types import Answer, Citation, Event, Sentence, Timings, Usage
 from .verify import demands, verify
 
@@ -395,14 +397,25 @@ class Pipeline:
         floor: float = STRONG_EVIDENCE,
     ) -> str | None:
         """Quote the sentence of passages `numbers` sharing most of the question's terms,
-        if it holds at least `floor` of them: an extractive answer, cited and verified."""
+        if it holds at least `floor` of them: an extractive answer, cited and verified.
+        A term is found in another form of its word ("chairs" in "Zhao Leji, chairman of
+        China's top legislative body", "fueling" in "largely fueled by", `same_word`), and
+        where the sentence sits counts: its document's title and its section ("the article
+        about the diplomatic pivot" names the article, not the sentence), as the checker
+        counts them for names and numbers."""
+        terms = {t: self.store.term_weight(t) for t in tokenize(question)}
+        total = sum(terms.values()) or 1.0
         best: tuple[float, int, str] | None = None
         for n in numbers:
-            text = readable(passages[n - 1].text)  # as the model saw it: no markup
+            p = passages[n - 1]
+            text = readable(p.text)  # as the model saw it: no markup
+            where = set(tokenize(f"{p.title}\n{p.heading}"))
             for s, e in split_sentences(text) or [(0, len(text))]:
                 if is_instruction(text[s:e]):
                     continue  # quarantined from the prompt: never quoted either
-                score = self.store.term_coverage(question, text[s:e])
+                words = where | set(tokenize(text[s:e]))
+                found = (w for t, w in terms.items() if any(same_word(t, x) for x in words))
+                score = sum(found) / total
                 if best is None or score > best[0]:
                     best = (score, n, text[s:e])
         if best is None or best[0] < floor:

@@ -60,3 +60,25 @@ def stem(word: str) -> str:
 def stems(text: str) -> set[str]:
     """Content-word stems: what two texts share when they speak of the same things."""
     return {stem(w) for w in tokenize(text)}
+
+
+# Endings a word takes without changing what it names: "fueling"/"fueled", "statement".
+# Not "-ion", which makes other words of short ones ("portion", "station").
+_ENDING = re.compile(r"(?:ing|ed|es|s|ers|er|ly|ments|ment)$")
+
+
+def _base(word: str) -> str:
+    end = _ENDING.search(word)
+    return word[: end.start()] if end and end.start() >= 4 else word
+
+
+def same_word(a: str, b: str) -> bool:
+    """Whether two tokens are forms of one word: one ending stripped from each ("fueling"
+    and "fueled"), or a base of five letters or more that the other extends by at most
+    three ("chairs" and "chairman"). How a question's words are found in a sentence the
+    writer worded otherwise; looser than `stem`, which the checker keeps strict."""
+    x, y = _base(a), _base(b)
+    if x == y:
+        return True
+    short, long = sorted((x, y), key=len)
+    return len(short) >= 5 and long.startswith(short) and len(long) - len(short) <= 3

@@ -381,6 +381,12 @@ def test_low_similarity_but_matching_rare_words_still_reaches_the_model(engine_f
             "Green tea brewed at how many degrees Celsius?",
             "Green tea should be brewed at 80 degrees Celsius",
         ),
+        # The question's words in other forms ("brewing" for "brewed")
+        (
+            "I cannot answer that from the documents.",
+            "How many degrees Celsius for brewing green tea?",
+            "Green tea should be brewed at 80 degrees Celsius",
+        ),
     ],
 )
 def test_extractive_fallback_quotes_the_best_sentence(
@@ -392,6 +398,29 @@ def test_extractive_fallback_quotes_the_best_sentence(
     assert not answer.refused
     assert answer.text == f"“{sentence} [1].”"
     assert answer.citations[0].text == f"{sentence}."
+
+
+def test_the_extractive_fallback_counts_the_words_naming_where_a_sentence_sits(
+    engine_factory, tmp_path
+):
+    """ "According to the harbour ferry timetable, …" names the document, not the
+    sentence: its title's words count for every sentence of it."""
+    folder = tmp_path / "ferry"
+    folder.mkdir()
+    (folder / "timetable.md").write_text(
+        "# Harbour Ferry Timetable\n\nOn weekdays the first boat leaves the pier at 6:15 in "
+        "the morning, and on weekends at 8:00, weather permitting.\n",
+        "utf-8",
+    )
+    (folder / "bus.md").write_text(
+        "# City Buses\n\nThe first bus leaves the depot at 5:40 on weekdays.\n", "utf-8"
+    )
+    refusal = "I cannot answer that from the documents."
+    engine = engine_factory([refusal, refusal])
+    engine.index([folder])
+    answer = engine.ask("According to the harbour ferry timetable, when does the first boat leave?")
+    assert not answer.refused and "6:15" in answer.text
+    assert answer.citations[0].source == "timetable.md"
 
 
 def test_a_refusal_without_strong_evidence_stands(engine_factory, corpus):
