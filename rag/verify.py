@@ -50,6 +50,7 @@ _MARKERS_ONLY = re.compile(r"^(?:\s*\[\d+\])+\s*[.!?]?$")
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _QUOTED = re.compile(r"`([^`\n]{1,80})`|\"([^\"\n]{2,80})\"|“([^”\n]{2,80})”")
+_WHOLE_QUOTE = re.compile(r"^[“\"]([^“”\"]+)[”\"]([.!?]?)$")
 _IDENT = re.compile(r"\w+(?:(?:::|[_./])\w+)+")  # CARGO_HOME, net.retry, std::env, a/b
 _WORD = re.compile(r"[^\W\d_][\w'’]*")
 # A sentence that ends on one of these lost its last words ("retrieved from [2].": a link
@@ -652,6 +653,10 @@ class Checker:
         if _ENUMERATOR.fullmatch(bare):  # a list number left without its item
             return None
         claim = re.sub(r"^" + _ENUMERATOR.pattern + r"\s+", "", bare)  # "2. X": judged as X
+        # A sentence quoted whole (the extractive fallback's “…”) is judged as the sentence:
+        # as a quoted term, all of it, its passage sentence had to share some other word of
+        # the question, and a short one never could.
+        claim = _WHOLE_QUOTE.sub(r"\1\2", claim)
         token = claim.rstrip(".!?")
         if _CODE.fullmatch(token) and not _holds(scorer.question, token.lower()):
             # A bare code ("ZEPHYR-42 [1][2].") states nothing about the question: what a

@@ -852,3 +852,16 @@ def test_a_name_answering_who_must_sit_where_the_passage_speaks_of_what_is_asked
     # Asked for no person, the same sentence is checked as before
     asked = "What made Xi eager to exploit the opening?"
     assert verify("China's economic weakness made Xi eager [1].", ps, question=asked).supported
+
+
+def test_a_sentence_quoted_whole_is_judged_as_the_sentence():
+    """The extractive fallback quotes a passage sentence: “…” [n]. Judged as one quoted
+    term, a short one also had to share another word of the question with its own
+    sentence, which it is: it never passed unless it held every word of the question."""
+    question = "What was Doug Ford's reaction to the agreement?"
+    sentence = "Ontario Premier Doug Ford was unhappy with the deal"
+    plain = verify(f"{sentence} [1].", P, question=question)
+    quoted = verify(f"“{sentence}.” [1]", P, question=question)
+    assert plain.supported == quoted.supported == 1
+    assert quoted.text == "“Ontario Premier Doug Ford was unhappy with the deal [1].”"
+    assert quoted.citations[0].text == "Ontario Premier Doug Ford was unhappy with the deal."
