@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from index.chunking import split_sentences
-from index.items import item_lines
+from index.items import ITEM, item_lines
 from index.lexical import STOPWORDS, tokenize
 from index.readable import readable
 from index.types import Passage
@@ -50,6 +50,7 @@ _MARKERS_ONLY = re.compile(r"^(?:\s*\[\d+\])+\s*[.!?]?$")
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _QUOTED = re.compile(r"`([^`\n]{1,80})`|\"([^\"\n]{2,80})\"|“([^”\n]{2,80})”")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # where "tabSize" splits into words
 _WHOLE_QUOTE = re.compile(r"^[“\"]([^“”\"]+)[”\"]([.!?]?)$")
 _IDENT = re.compile(r"\w+(?:(?:::|[_./])\w+)+")  # CARGO_HOME, net.retry, std::env, a/b
 _WORD = re.compile(r"[^\W\d_][\w'’]*")
@@ -230,9 +231,35 @@ def _lines(text: str) -> list[tuple[str, list[str], set[str] | None]]:
     lines = text.splitlines()
     for line, item in zip(lines, item_lines(lines), strict=True):
         squashed = _squash(line)
-        keys = [_squash(key) for key in item[1]] if item else []
+        keys = list(item[1]) if item else []
         out.append((squashed, keys, _row_label(squashed)))
     return out
+
+
+def _items(text: str) -> list[str]:
+    """The list items of `text`, each whole and squashed: a bullet line and the lines
+    indented under it, blank ones between them included (as `index.items.item_lines`
+    reads keyed items). Read from the raw text: `readable` flattens the indents."""
+    items: list[list[str]] = []
+    indent: int | None = None
+    for line in text.splitlines():
+        margin = len(line) - len(line.lstrip())
+        if ITEM.match(line):
+            items.append([line])
+            indent = margin
+        elif indent is not None and (not line.strip() or margin > indent):
+            items[-1].append(line)
+        else:
+            indent = None
+    return [_squash(" ".join(item)) for item in items]
+
+
+def _key_words(key: str) -> set[str]:
+    """The word stems an identifier runs together ("tabSize", "NODE_REPL_HISTORY_SIZE",
+    "read-manifest"); empty for a single word, which is named only as itself."""
+    words = re.split(r"[\W_]+", _CAMEL.sub(" ", key))
+    words = [w for w in words if w]
+    return stems(" ".join(words)) if len(words) > 1 else set()
 
 
 def _numbers(text: str) -> set[str]:
@@ -275,7 +302,8 @@ class _Scorer:
         # the prompt, so it cannot support a claim either (a false claim made only there
         # fails here even when every word of it is common).
         texts = [readable(quarantine(p.text)) for p in passages]
-        self.stems = [stems(t) for t in texts]
+        # An identifier names things by its words: `tabSize` says "tab" and "size"
+        self.stems = [stems(t) | stems(_CAMEL.sub(" ", t)) for t in texts]
         # Where a passage sits counts as what it says: numbers and names may come from its
         # title and headings too ("Minecraft 1.8 - The Bountiful Update").
         framed = [f"{p.title}\n{p.heading}\n{t}" for p, t in zip(passages, texts, strict=True)]
@@ -298,6 +326,10 @@ class _Scorer:
         # Each passage line as a reader sees it, with the terms it is about if it is a
         # keyed list item and its label if it is a table row
         self.lines = [_lines(t) for t in texts]
+        # A list item's lines are one statement about its key: "* `tabSize` {integer}
+        # The number of spaces a tab is equal to (minimum 1). / **Default:** `8`." states
+        # the 8 where it speaks of spaces (for `_anchored`, beside its sentence).
+        self.items = [_items(quarantine(p.text)) for p in passages]
         # Every line bare of heading and emphasis marks: what a copied heading would say
         self.bare_lines = {line.strip("#*_ ") for lines in self.lines for line, _, _ in lines}
         self._ask(question, asked_as)
@@ -393,6 +425,8 @@ class _Scorer:
             if not places:
                 continue
             homes = [stems(self.sentences[n - 1][i]) for n, i in places]
+            if number:
+                homes += [stems(item) for item in self._items_stating(fact, ns)]
             if not number and self.relation and not self._related(places):
                 return False
             own = stems(fact)
@@ -415,6 +449,10 @@ class _Scorer:
                 return False
         return True
 
+    def _items_stating(self, number: str, ns: Sequence[int]) -> list[str]:
+        """The list items of passages `ns` that state `number`."""
+        return [item for n in ns for item in self.items[n - 1] if _states_number(item, number)]
+
     def _related(self, places: Sequence[tuple[int, int]]) -> bool:
         """Whether a name sits where the passage speaks of what a "who" question asks
         (its sentence or one beside it, which may name the person the other speaks of):
@@ -432,7 +470,10 @@ class _Scorer:
         which the sentence or the question must name: "The built-in cargo add command
         first shipped in Rust 1.13 [4]" took its number from "* `read-manifest` ---
         deprecated since Rust 1.13" (docs20, unanswerable). A number also stated outside
-        such items, or in an item the sentence names, passes."""
+        such items, or in an item the sentence names, passes. An identifier is named by
+        its words too: "The tab size is 8 spaces by default" names `tabSize` ("…a tab is
+        equal to (minimum 1). **Default:** `8`."), as "The Node REPL history size…" would
+        name `NODE_REPL_HISTORY_SIZE`; "the REPL server" does not."""
         lines = [
             (line, keys)
             for n in ns
@@ -442,7 +483,12 @@ class _Scorer:
         if not lines or not all(keys for _, keys in lines):
             return True
         said = f"{_squash(sentence)} {self.question}"
-        return any(_holds(said, key) for _, keys in lines for key in keys)
+        words = stems(f"{sentence} {self.question}")
+        return any(
+            _holds(said, _squash(key)) or (parts := _key_words(key)) and parts <= words
+            for _, keys in lines
+            for key in keys
+        )
 
     def _about_its_row(self, sentence: str, number: str, ns: Sequence[int]) -> bool:
         """A number a passage states only in table rows belongs to the row whose label the

@@ -865,3 +865,25 @@ def test_a_sentence_quoted_whole_is_judged_as_the_sentence():
     assert plain.supported == quoted.supported == 1
     assert quoted.text == "“Ontario Premier Doug Ford was unhappy with the deal [1].”"
     assert quoted.citations[0].text == "Ontario Premier Doug Ford was unhappy with the deal."
+
+
+OPTIONS = (
+    "* `crlfDelay` {number} If the delay between `\\r` and `\\n` exceeds `crlfDelay`\n"
+    "    milliseconds, both are treated as separate end-of-line input.\n"
+    "    **Default:** `100`.\n"
+    "  * `tabSize` {integer} The number of spaces a tab is equal to (minimum 1).\n"
+    "    **Default:** `8`.\n"
+)
+OPTION_PASSAGES = [Passage("readline.md", "Readline", OPTIONS, 0, len(OPTIONS), 0.5)]
+
+
+def test_a_number_on_a_list_items_wrapped_line_is_stated_where_the_item_speaks():
+    """API references state an option's default on a line of its own under the option:
+    the item is one statement, so the 8 sits where spaces are spoken of, and `tabSize`
+    says "tab size"."""
+    question = "How many spaces is a tab by default?"
+    v = verify("The tab size is 8 spaces by default [1].", OPTION_PASSAGES, question=question)
+    assert v.text == "The tab size is 8 spaces by default [1]." and v.supported == 1
+    # each item is its own statement: the 100 is the delay's, not a count of spaces
+    wrong = verify("A tab is 100 spaces by default [1].", OPTION_PASSAGES, question=question)
+    assert wrong.supported == 0 and wrong.unsupported
