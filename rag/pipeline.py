@@ -43,7 +43,7 @@ from .safety.sanitize import strip_active_content
 from .settings import Settings
 from .stems import same_word
 from .types import Answer, Citation, Event, Sentence, Timings, Usage
-from .verify import demands, verify
+from .verify import demands, stated, verify
 
 # Share of the question's (IDF-weighted) terms a passage must hold to count as relevant
 # when its embedding similarity alone is under `min_score`.
@@ -452,10 +452,13 @@ class Pipeline:
                 if added.refused:
                     continue
                 numbers = _renumbering(answer.passages, added.passages)
-                for n, event in enumerate(e for e in events if isinstance(e, Sentence)):
-                    event = _renumbered(event, numbers)
-                    yield replace(event, text=f" {event.text}") if n == 0 else event
-                answer = _joined(answer, added, numbers, started)
+                said = [_renumbered(e, numbers) for e in events if isinstance(e, Sentence)]
+                fresh = [sentence for sentence in said if not _repeats(sentence, answer)]
+                if not fresh:
+                    continue
+                fresh[0] = replace(fresh[0], text=f" {fresh[0].text.lstrip()}")
+                yield from fresh
+                answer = _joined(answer, added, fresh, numbers, started)
         yield answer
 
     def _stages(
@@ -604,9 +607,31 @@ def _renumbered(sentence: Sentence, numbers: dict[int, int]) -> Sentence:
     )
 
 
-def _joined(answer: Answer, added: Answer, numbers: dict[int, int], started: float) -> Answer:
-    """`answer` with a part's answer after it: its passages, sentences and citations
-    renumbered (`numbers`), its model time counted."""
+def _repeats(sentence: Sentence, answer: Answer) -> bool:
+    """Whether a part's sentence says again what the answer already says: it cites only
+    spans the answer already cites and states no number or name the answer does not.
+    Asked alone about the feature limit, the model first repeated the size limit the
+    answer had just given ("Crates.io currently has a 10MB size limit on the `.crate`
+    file [1]." after "The maximum size of a `.crate` file is 10MB [1].")."""
+    if not sentence.citations:
+        return False
+    for c in sentence.citations:
+        if not any(
+            a.source == c.source and a.start <= c.start and c.end <= a.end for a in answer.citations
+        ):
+            return False
+    return stated(sentence.text) <= stated(answer.text)
+
+
+def _joined(
+    answer: Answer,
+    added: Answer,
+    sentences: Sequence[Sentence],
+    numbers: dict[int, int],
+    started: float,
+) -> Answer:
+    """`answer` with the `sentences` of a part's answer after it (renumbered by
+    `numbers`, as streamed): their passages and citations, its model time counted."""
     passages = list(answer.passages)
     for n, p in enumerate(added.passages, 1):
         if numbers[n] > len(passages):
@@ -614,10 +639,12 @@ def _joined(answer: Answer, added: Answer, numbers: dict[int, int], started: flo
     timings = replace(answer.timings, total=time.perf_counter() - started)
     timings.generation = (timings.generation or 0.0) + (added.timings.generation or 0.0)
     timings.retried = timings.retried or added.timings.retried
+    cited = {c.n for sentence in sentences for c in sentence.citations}
+    citations = [replace(c, n=numbers[c.n]) for c in added.citations]
     return replace(
         answer,
-        text=f"{answer.text} {_renumber_text(added.text, numbers)}",
-        citations=answer.citations + tuple(replace(c, n=numbers[c.n]) for c in added.citations),
+        text=answer.text + "".join(sentence.text for sentence in sentences),
+        citations=answer.citations + tuple(c for c in citations if c.n in cited),
         passages=tuple(passages),
         timings=timings,
         unsupported=answer.unsupported + added.unsupported,

@@ -778,6 +778,13 @@ class Checker:
         return tuple(self.citation(n) for n in self.citing)
 
 
+def stated(text: str) -> set[str]:
+    """The numbers and names (capitalised words, code identifiers, quoted terms) a text
+    states, squashed; citation markers are none."""
+    bare = _MARKER.sub("", text)
+    return _numbers(bare) | {_squash(term) for term in required_terms(bare)}
+
+
 def demands(passages: Sequence[Passage], parts: Sequence[str]) -> list[Callable[[str], bool]]:
     """For each part of a compound question, whether an answer sentence (markers and
     all) gives what that part asks for: something new, and a quantity, a date, a year or

@@ -665,6 +665,23 @@ def test_a_part_the_answer_left_out_is_asked_alone_and_its_answer_added(engine_f
     assert "1889" in paris.text
 
 
+def test_a_part_answer_repeating_what_the_answer_said_adds_only_what_is_new(engine_factory, corpus):
+    """Asked alone, the model may first say again what the answer already said (the same
+    passage sentence, no new number or name): that sentence is not added twice."""
+    replies = [
+        "Steep it for two minutes [1].",
+        "Steep it for two minutes [2]. The Eiffel Tower was completed in 1889 [1].",
+    ]
+    engine = engine_factory(replies)
+    engine.index([corpus])
+    events = list(engine.stream(COMPOUND))
+    answer = events[-1]
+    assert len(engine.generator.prompts) == 2
+    assert answer.text.count("two minutes") == 1 and "1889" in answer.text
+    assert "".join(e.text for e in events[:-1]) == answer.text
+    assert [c.source for c in answer.citations] == ["tea.txt", "paris.md"]
+
+
 def test_a_left_out_part_the_documents_do_not_answer_adds_nothing(engine_factory, corpus):
     replies = ["Steep it for two minutes [1].", REFUSAL, REFUSAL]
     engine = engine_factory(replies)
