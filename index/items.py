@@ -47,21 +47,34 @@ class ItemSpan:
     head: str
 
 
-def item_lines(lines: Iterable[str]) -> Iterator[tuple[str, list[str]] | None]:
-    """For each line, the keyed item it belongs to (`item_head` of its first line), else
+def item_owners(lines: Iterable[str]) -> Iterator[int | None]:
+    """For each line, the index of the list item line it is part of, keyed or not, else
     None. An item goes on over its indented wrapped lines and blank lines; a line back
-    at its marker's margin (or left of it) ends it, and so does the next list item, keyed
-    or not. One rule for the chunker (`item_spans`) and the answer checker."""
-    open_: tuple[int, tuple[str, list[str]]] | None = None  # the open item's indent, head
-    for line in lines:
+    at its marker's margin (or left of it) ends it, and so does the next list item."""
+    open_: tuple[int, int] | None = None  # the open item's line index and indent
+    for i, line in enumerate(lines):
         if line.strip():
             indent = len(line) - len(line.lstrip())
             if ITEM.match(line):
-                found = item_head(line)
-                open_ = (indent, found) if found else None
-            elif open_ is not None and indent <= open_[0]:
+                open_ = (i, indent)
+            elif open_ is not None and indent <= open_[1]:
                 open_ = None
-        yield open_[1] if open_ else None
+        yield open_[0] if open_ else None
+
+
+def item_lines(lines: Iterable[str]) -> Iterator[tuple[str, list[str]] | None]:
+    """For each line, the keyed item it belongs to (`item_head` of its first line, the
+    same object for each of its lines), else None (`item_owners` groups the lines). One
+    rule for the chunker (`item_spans`) and the answer checker."""
+    lines = list(lines)
+    heads: dict[int, tuple[str, list[str]] | None] = {}
+    for owner in item_owners(lines):
+        if owner is None:
+            yield None
+            continue
+        if owner not in heads:
+            heads[owner] = item_head(lines[owner])
+        yield heads[owner]
 
 
 def item_spans(text: str) -> list[ItemSpan]:

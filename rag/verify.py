@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from index.chunking import split_sentences
-from index.items import ITEM, item_lines
+from index.items import item_lines, item_owners
 from index.lexical import STOPWORDS, tokenize
 from index.readable import readable
 from index.types import Passage
@@ -237,21 +237,14 @@ def _lines(text: str) -> list[tuple[str, list[str], set[str] | None]]:
 
 
 def _items(text: str) -> list[str]:
-    """The list items of `text`, each whole and squashed: a bullet line and the lines
-    indented under it, blank ones between them included (as `index.items.item_lines`
-    reads keyed items). Read from the raw text: `readable` flattens the indents."""
-    items: list[list[str]] = []
-    indent: int | None = None
-    for line in text.splitlines():
-        margin = len(line) - len(line.lstrip())
-        if ITEM.match(line):
-            items.append([line])
-            indent = margin
-        elif indent is not None and (not line.strip() or margin > indent):
-            items[-1].append(line)
-        else:
-            indent = None
-    return [_squash(" ".join(item)) for item in items]
+    """The list items of `text`, keyed or not, each whole and squashed (`item_owners`).
+    Read from the raw text: `readable` flattens the indents that tell an item's lines."""
+    lines = text.splitlines()
+    whole: dict[int, list[str]] = {}
+    for line, owner in zip(lines, item_owners(lines), strict=True):
+        if owner is not None:
+            whole.setdefault(owner, []).append(line)
+    return [_squash(" ".join(item)) for item in whole.values()]
 
 
 def _key_words(key: str) -> set[str]:
