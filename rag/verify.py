@@ -294,7 +294,8 @@ class _Scorer:
         # What the model was shown: a sentence addressed to AI systems is quarantined from
         # the prompt, so it cannot support a claim either (a false claim made only there
         # fails here even when every word of it is common).
-        texts = [readable(quarantine(p.text)) for p in passages]
+        shown = [quarantine(p.text) for p in passages]
+        texts = [readable(t) for t in shown]
         # An identifier names things by its words: `tabSize` says "tab" and "size"
         self.stems = [stems(t) | stems(_CAMEL.sub(" ", t)) for t in texts]
         # Where a passage sits counts as what it says: numbers and names may come from its
@@ -322,7 +323,7 @@ class _Scorer:
         # A list item's lines are one statement about its key: "* `tabSize` {integer}
         # The number of spaces a tab is equal to (minimum 1). / **Default:** `8`." states
         # the 8 where it speaks of spaces (for `_anchored`, beside its sentence).
-        self.items = [_items(quarantine(p.text)) for p in passages]
+        self.items = [_items(t) for t in shown]
         # Every line bare of heading and emphasis marks: what a copied heading would say
         self.bare_lines = {line.strip("#*_ ") for lines in self.lines for line, _, _ in lines}
         self._ask(question, asked_as)
