@@ -121,7 +121,7 @@ class CheckedStream:
         checked = self.checker.check(piece) if piece else None
         if checked is None:
             return
-        text, numbers, claim = checked
+        text, numbers, claims = checked
         sep = _separator(space) if self.shown or self.held else ""
-        cites = tuple(self.checker.citation(n, [claim]) for n in numbers)
+        cites = tuple(self.checker.citation(n, [claims[n]]) for n in numbers)
         self.held.append(Sentence(sep + text, cites))

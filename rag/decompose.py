@@ -92,24 +92,54 @@ def _repeated_preposition(body: str) -> list[str]:
     return [before, before[: uses[-1].start()] + body[match.start(1) :]]
 
 
+# Where an answer sentence joins two statements: ", and", ", but", ", while", "; ".
+_JOIN = re.compile(r",\s+(?:and|but|while|whereas)\s+|;\s+", re.I)
+MIN_CLAUSE_WORDS = 3  # "X, and so on" is one statement
+
+
+def clause_spans(sentence: str) -> list[tuple[int, int]]:
+    """The statements a sentence joins ("The chair is Zhao Leji, and Canada's largest
+    export market is the United States."), as spans: a small model asked two things often
+    answers both in one sentence, each half from another passage. The whole sentence
+    when a join would leave a piece of under three words."""
+    bounds = [0, *(x for m in _JOIN.finditer(sentence) for x in m.span()), len(sentence)]
+    spans = list(zip(bounds[::2], bounds[1::2], strict=True))
+    if len(spans) < 2 or any(len(sentence[a:b].split()) < MIN_CLAUSE_WORDS for a, b in spans):
+        return [(0, len(sentence))]
+    return spans
+
+
+def clauses(sentence: str) -> list[str]:
+    return [sentence[a:b] for a, b in clause_spans(sentence)]
+
+
+def own_words(parts: Sequence[str]) -> list[set[str]]:
+    """Each part's words that no other part has: what tells the parts apart ("name" and
+    "long" of "…, how long may its name be?" beside "…, how big may the .crate be?")."""
+    words = [stems(p) for p in parts]
+    return [
+        mine - set().union(*(w for j, w in enumerate(words) if j != i))
+        for i, mine in enumerate(words)
+    ]
+
+
 def unanswered(
     parts: Sequence[str], answer: str, gives: Sequence[Callable[[str], bool]] = ()
 ) -> list[int]:
-    """The indices of `parts` that `answer` does not speak to: no sentence of it has any
-    of the part's own words (those no other part has: "name" and "long" of "…, how long
-    may its name be?" beside "…, how big may the uploaded .crate file be?"), or none that
-    has them gives what the part asks for (`gives[i]`, see `rag.verify.demands`: "About
-    half of the participants did the Paxos portion first" speaks to "How many students
-    took part in the user study comparing Raft with Paxos?" and counts nobody).
-    Structural, not scored: the words that tell the parts apart are the question's own.
-    A part with no words of its own cannot be told apart, so it counts as spoken to."""
+    """The indices of `parts` that `answer` does not speak to: no statement of it (a
+    sentence, or a clause of one: `clauses`) has any of the part's own words (`own_words`),
+    or none that has them gives what the part asks for (`gives[i]`, see
+    `rag.verify.demands`: "About half of the participants did the Paxos portion first"
+    speaks to "How many students took part in the user study comparing Raft with Paxos?"
+    and counts nobody; "The annual cap on EV imports replaces the tariff, and they were
+    released in 2021" gives the year, not the cap). Structural, not scored: the words that
+    tell the parts apart are the question's own. A part with no words of its own cannot
+    be told apart, so it counts as spoken to."""
     sentences = [answer[a:b] for a, b in split_sentences(answer)] or [answer]
+    sentences = [c for s in sentences for c in clauses(s)]
     said = [stems(s) for s in sentences]
-    own = [stems(p) for p in parts]
     missing = []
-    for i, words in enumerate(own):
-        theirs = set().union(*(w for j, w in enumerate(own) if j != i))
-        mine = words - theirs
+    for i, mine in enumerate(own_words(parts)):
         if not mine:
             continue
         spoken = [s for s, w in zip(sentences, said, strict=True) if mine & w]

@@ -34,7 +34,7 @@ from index.readable import readable
 from index.types import Passage
 
 from .citations import parse_markers
-from .decompose import question_parts
+from .decompose import clause_spans, own_words, question_parts
 from .safety.injection import quarantine
 from .stems import stem, stems
 from .types import Citation
@@ -96,11 +96,13 @@ _QUANTITY = re.compile(
 )
 # A question that asks for a point in time ("What was the deadline…?", "In which month…?")
 # is answered only by a sentence that names one: a number, a month or a day ("the closing
-# date for comments" restates the question). A bare "when" is left out: in documentation
-# it asks for a condition ("When does Cargo rebuild…?" "When a file changes.").
+# date for comments" restates the question). "When" in the present is left out: in
+# documentation it asks for a condition ("When does Cargo rebuild…?" "When a file
+# changes."); a question opening "When did/was/were…" asks when something happened.
 _DATE = re.compile(
     r"\b(?:what|which)(?: (?:is|was|are|were|will be))?(?: (?:the|its|their))?(?: [\w-]+)?"
-    r" (?:date|day|year|month|deadline)(?![\w-])|\bby when\b|\bwhat time\b",
+    r" (?:date|day|year|month|deadline)(?![\w-])|\bby when\b|\bwhat time\b"
+    r"|^\W*when (?:did|was|were)\b",
     re.I,
 )
 # A question for a year ("In which year…?") is answered by one: a year the question did
@@ -668,9 +670,9 @@ class Checker:
         # What a compound question demands, it demands of the sentence answering each part:
         # "Steep it for two minutes." answers "How long should green tea steep, and in what
         # year was the Eiffel Tower completed?" though it names no year.
-        self.askers = [self.scorer.asking(part) for part in question_parts(question)] or [
-            self.scorer
-        ]
+        parts = question_parts(question)
+        self.askers = [self.scorer.asking(part) for part in parts] or [self.scorer]
+        self.own = own_words(parts)  # each part's words that no other part has
         self.mentions = mentions
         self.question_names = [_squash(t) for t in required_terms(question)]
         self.sources = list(dict.fromkeys(p.source for p in passages))
@@ -679,10 +681,11 @@ class Checker:
         self.supported = 0  # kept sentences that add something to the question
         self.citing: dict[int, list[str]] = {}
 
-    def check(self, piece: str) -> tuple[str, tuple[int, ...], str] | None:
+    def check(self, piece: str) -> tuple[str, tuple[int, ...], dict[int, str]] | None:
         """One answer sentence as shown (markers re-pointed), the passages it cites and
-        the claim judged (no markers, no list number), or None when it is dropped
-        (unsupported, cut short, a bare list number)."""
+        for each the claim it supports (no markers, no list number: the sentence, or the
+        clause citing it), or None when it is dropped (unsupported, cut short, a bare
+        list number)."""
         passages, scorer = self.passages, self.scorer
         cited = [n for n in dict.fromkeys(parse_markers(piece)) if 1 <= n <= len(passages)]
         bare = _MARKER.sub("", piece).strip()
@@ -707,10 +710,27 @@ class Checker:
         if lone and not (token and any(_holds(scorer.plain[n - 1], _squash(token)) for n in cited)):
             # "Yes." or a lone connective: nothing to verify. A lone name its cited passage
             # states ("Vancouver [1].") is an answer and is checked as one.
-            return _with_markers(bare, cited), tuple(cited), claim
+            return _with_markers(bare, cited), tuple(cited), dict.fromkeys(cited, claim)
+        keep = self._kept(claim, cited)
+        if keep:
+            shown, claims = _with_markers(bare, keep), dict.fromkeys(keep, claim)
+        elif split := self._split(claim, cited):
+            shown, claims = split
+            keep = list(claims)
+        else:
+            self.unsupported.append(bare)
+            return None
+        self.supported += any(asker.adds_to_question(claim) for asker in self.askers)
+        for n, said in claims.items():
+            self.citing.setdefault(n, []).append(said)
+        return shown, tuple(keep), claims
+
+    def _kept(self, claim: str, cited: Sequence[int]) -> list[int]:
+        """The passages that support the claim (the cited ones when they do), or []."""
+        scorer = self.scorer
         last = re.findall(r"[\w']+", claim.lower())[-1:]
-        # Cut short, whatever it was meant to say is missing: no passage can support it.
-        cut_short = bool(last) and last[0] in _DANGLING
+        if last and last[0] in _DANGLING:
+            return []  # cut short, whatever it was meant to say is missing
         alone = [n for n in cited if scorer.support(claim, [n]) >= SUPPORT_THRESHOLD]
         best, best_score = scorer.best(claim)
         if (
@@ -727,13 +747,31 @@ class Checker:
             keep = [best] if best_score >= SUPPORT_THRESHOLD else []
         if not keep:
             keep = scorer.completed(claim, cited or [best])
-        if cut_short or not keep or not self._names_documents(claim, keep):
-            self.unsupported.append(bare)
+        return keep if keep and self._names_documents(claim, keep) else []
+
+    def _split(self, claim: str, cited: Sequence[int]) -> tuple[str, dict[int, str]] | None:
+        """A sentence answering two parts of a compound question in two clauses, each
+        from its own passage ("The chair … is Zhao Leji, and Canada's largest export
+        market is the United States."): no passage holds it whole, so it is checked clause
+        by clause, each as a sentence of its own that must speak to a part (hold words
+        only that part has) and pass every check; shown with each clause's citation."""
+        spans = clause_spans(claim)
+        if len(self.own) < 2 or len(spans) < 2:
             return None
-        self.supported += any(asker.adds_to_question(claim) for asker in self.askers)
-        for n in keep:
-            self.citing.setdefault(n, []).append(claim)
-        return _with_markers(bare, keep), tuple(keep), claim
+        out, pos, claims = [], 0, {}
+        for a, b in spans:
+            piece = claim[a:b]
+            if not any(words & stems(piece) for words in self.own):
+                return None
+            keep = self._kept(piece, cited)
+            if not keep:
+                return None
+            for n in keep:
+                claims[n] = f"{claims[n]} {piece}" if n in claims else piece
+            body = piece.rstrip(" .!?")  # the last clause's stop goes after its markers
+            out.append(f"{claim[pos:a]}{body} {''.join(f'[{n}]' for n in keep)}")
+            pos = a + len(body)
+        return "".join(out) + claim[pos:], claims
 
     def _names_documents(self, claim: str, keep: Sequence[int]) -> bool:
         """A name the question gives and the sentence repeats is named by the document of

@@ -134,3 +134,18 @@ def test_a_part_spoken_to_without_what_it_asks_for_is_left_out(first, missing):
     gives = demands([], STUDY)
     assert unanswered(STUDY, answer, gives) == missing
     assert unanswered(STUDY, answer) == []  # by its words alone every part is spoken to
+
+
+def test_a_clause_restating_a_part_does_not_answer_it_beside_one_answering_another():
+    parts = (
+        "What annual cap on Chinese EV imports replaces Canada's tariff?",
+        "in which year were the two detained Canadians released?",
+    )
+    gives = demands([], parts)
+    restated = (
+        "The annual cap on Chinese EV imports replaces Canada's tariff, and the two "
+        "detained Canadians were released in 2021 [2]."
+    )
+    assert unanswered(parts, restated, gives) == [0]
+    answered = restated.replace("replaces Canada's tariff", "of 49,000 replaces Canada's tariff")
+    assert unanswered(parts, answered, gives) == []

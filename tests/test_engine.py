@@ -705,6 +705,31 @@ def test_a_part_spoken_to_without_what_it_asks_for_is_asked_alone(engine_factory
     assert answer.text.endswith("France [2]. The Eiffel Tower was completed in 1889 [2].")
 
 
+def test_one_sentence_answering_both_parts_is_cited_clause_by_clause(engine_factory, corpus):
+    """The model answers both parts in one uncited sentence, each half from another
+    document: shown with each clause's citation, quoting each clause's own sentence."""
+    reply = "Green tea should steep for two minutes, and the Eiffel Tower was completed in 1889."
+    engine = engine_factory([reply])
+    engine.index([corpus])
+    streamed = list(engine.stream(COMPOUND))
+    answer = streamed[-1]
+    assert len(engine.generator.prompts) == 1
+    tea, paris = (answer.passages.index(p) + 1 for p in _by_source(answer, "tea.txt", "paris.md"))
+    assert answer.text == (
+        f"Green tea should steep for two minutes [{tea}], and the Eiffel Tower was "
+        f"completed in 1889 [{paris}]."
+    )
+    quoted = {c.source: c.text for s in streamed[:-1] for c in s.citations}
+    assert quoted == {
+        "tea.txt": "Steep it for two minutes.",
+        "paris.md": ("The Eiffel Tower was completed in 1889."),
+    }
+
+
+def _by_source(answer, *sources):
+    return [next(p for p in answer.passages if p.source == s) for s in sources]
+
+
 def test_an_answer_that_speaks_to_every_part_is_not_completed(engine_factory, corpus):
     replies = ["Steep it for two minutes [1]. The Eiffel Tower was completed in 1889 [2]."]
     engine = engine_factory(replies)

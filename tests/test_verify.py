@@ -150,6 +150,13 @@ def test_a_question_for_a_date_or_a_quantity_needs_one_the_question_did_not_give
     # "When" alone may ask for a condition: no date is required then.
     condition = "When must comments be sent?"
     assert verify("Before the closing date for comments [1].", p, question=condition).supported
+    # "When did…" asks when it happened: a sentence naming no time answers nothing.
+    crashed = "When did Lion Air Flight 610 crash?"
+    assert (
+        verify("Lion Air Flight 610 crashed, with fatalities [1].", p, question=crashed).supported
+        == 0
+    )
+    assert verify("It crashed in October 2018 [1].", p, question=crashed).supported == 1
 
 
 def test_a_question_for_a_company_or_a_place_needs_a_name_the_question_did_not_give():
@@ -887,3 +894,25 @@ def test_a_number_on_a_list_items_wrapped_line_is_stated_where_the_item_speaks()
     # each item is its own statement: the 100 is the delay's, not a count of spaces
     wrong = verify("A tab is 100 spaces by default [1].", OPTION_PASSAGES, question=question)
     assert wrong.supported == 0 and wrong.unsupported
+
+
+def test_a_sentence_answering_two_parts_from_two_passages_is_checked_clause_by_clause():
+    question = "Who welcomed the trip, and what annual cap replaces the tariff?"
+    both = (
+        "Mark Ceolin of the Canadian Chamber of Commerce welcomed the trip, and the tariff "
+        "is replaced by an annual cap of 49,000 Chinese EV imports."
+    )
+    v = verify(both, P, question=question)
+    assert v.text == (
+        "Mark Ceolin of the Canadian Chamber of Commerce welcomed the trip [2], and the "
+        "tariff is replaced by an annual cap of 49,000 Chinese EV imports [1]."
+    )
+    assert v.unsupported == () and v.supported == 1
+    # each citation quotes the passage sentence of its own clause
+    spans = {c.n: c.text for c in v.citations}
+    assert spans[1].startswith("Carney said the tariff") and spans[2].startswith("Mark Ceolin")
+    # Asked one thing, the sentence is judged whole: no passage holds it.
+    assert verify(both, P, question="Who welcomed the trip?").unsupported == (both,)
+    # Every clause must pass: an invented cap sinks the sentence.
+    wrong = both.replace("49,000", "70,000")
+    assert verify(wrong, P, question=question).unsupported == (wrong,)
