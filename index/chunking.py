@@ -133,10 +133,13 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 
 def _split_long(text: str, s: int, e: int, max_chars: int) -> list[tuple[int, int]]:
-    """Cut an over-long sentence at spaces so no chunk exceeds `max_chars`."""
+    """Cut an over-long sentence so no chunk exceeds `max_chars`: at its last line break
+    in the second half of the room (a table with no full stop is one "sentence"; cut at a
+    space, a row lost its last cells to the next chunk), else at its last space."""
     pieces = []
     while e - s > max_chars:
-        cut = text.rfind(" ", s + 1, s + max_chars)
+        cut = text.rfind("\n", s + max_chars // 2, s + max_chars)
+        cut = cut if cut > s else text.rfind(" ", s + 1, s + max_chars)
         cut = cut if cut > s else s + max_chars
         pieces.append((s, cut))
         s = cut

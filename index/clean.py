@@ -8,7 +8,7 @@ chunk never crosses a block boundary, so no chunk carries navigation or sign-up 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .chunking import TABLE_RULE
@@ -127,14 +127,46 @@ def _contents_lines(
     return found
 
 
+def _printed(
+    text: str, spans: list[tuple[int, int]], furniture: list[bool], pages: Sequence[tuple[int, int]]
+) -> list[bool]:
+    """`furniture` for a printed document (a PDF): a one-word line between two lines of
+    text is a section heading ("Outlook"), or the last word of a wrapped title or table
+    head ("Results", "2025" under "Three Months / Ended Sep 30,"): print has no menus, and
+    dropped, such a line lost its words and cut the table from its column names. A run
+    of one-word lines is still furniture (a figure's labels and axis ticks: "Block",
+    "Hash", "0", "10"), and so is a number that opens or closes its page (a folio)."""
+    edges = set()
+    for start, end in pages:
+        inside = [s for s, e in spans if start <= s < end and text[s:e].strip()]
+        edges.update(inside[:1] + inside[-1:])
+    lines = [i for i, (s, e) in enumerate(spans) if text[s:e].strip()]
+    kept = list(furniture)
+    for before, i, after in zip(lines, lines[1:], lines[2:], strict=False):
+        line = text[spans[i][0] : spans[i][1]].strip()
+        words = _WORD.findall(line)
+        if not furniture[i] or len(words) != 1 or _BOILERPLATE.match(line):
+            continue
+        number = words[0].replace("_", "").isdigit()
+        if not (number or (len(line) >= 3 and any(c.isalpha() for c in line))):
+            continue  # "A" of an index, "B." of a list, "∑" of a formula
+        if number and spans[i][0] in edges:
+            continue
+        neighbours = [text[spans[j][0] : spans[j][1]] for j in (before, after)]
+        if all(len(_WORD.findall(x)) >= 2 for x in neighbours):
+            kept[i] = False
+    return kept
+
+
 def clean(
     text: str,
     fallback_title: str = "Untitled",
-    pages: int = 0,
+    pages: int | Sequence[tuple[int, int]] = 0,
     authored: Callable[[int], bool] | None = None,
 ) -> Cleaned:
-    """Split `text` into indexable blocks and pick its title. `pages` is the page count
-    of a paged document (PDF), which a contents page's numbers cannot exceed.
+    """Split `text` into indexable blocks and pick its title. `pages`: the page spans of
+    a paged document (PDF), or their count; a contents page's numbers cannot exceed it,
+    and its one-word lines are read as print sets them (`_printed`).
 
     A repeated line is a scraped page's teaser or widget, or a PDF's running header, and
     is dropped; `authored(offset)` says where the text is the author's own prose instead
@@ -153,6 +185,9 @@ def clean(
     block_end = 0
     spans = _lines(text)
     furniture = [is_boilerplate(text[s:e]) for s, e in spans]
+    if not isinstance(pages, int):
+        furniture = _printed(text, spans, furniture, pages) if pages else furniture
+        pages = len(pages)
     contents = _contents_lines(text, spans, furniture, pages)
     for i, (start, end) in enumerate(spans):
         line = text[start:end]

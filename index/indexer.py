@@ -186,7 +186,7 @@ def parse_document(
     prose = None
     if shape is not None and file.suffix.lower() in MARKDOWN_SUFFIXES:
         prose = lambda offset: not shape.in_code(offset)  # noqa: E731
-    cleaned = clean(text, fallback_title=file.stem, pages=len(pages), authored=prose)
+    cleaned = clean(text, fallback_title=file.stem, pages=pages, authored=prose)
     title = extracted.title
     blocks: list[Block] = list(cleaned.blocks)
     if shape is not None:

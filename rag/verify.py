@@ -728,9 +728,11 @@ class Checker:
     def _kept(self, claim: str, cited: Sequence[int]) -> list[int]:
         """The passages that support the claim (the cited ones when they do), or []."""
         scorer = self.scorer
-        last = re.findall(r"[\w']+", claim.lower())[-1:]
-        if last and last[0] in _DANGLING:
-            return []  # cut short, whatever it was meant to say is missing
+        last = re.findall(r"[\w']+", claim)[-1:]
+        if last and last[0].islower() and last[0] in _DANGLING:
+            # Cut short, whatever it was meant to say is missing ("… retrieved from [2].").
+            # As written: "… current limit is 3.1 A." ends on a unit, "… pin IN." on a name.
+            return []
         alone = [n for n in cited if scorer.support(claim, [n]) >= SUPPORT_THRESHOLD]
         best, best_score = scorer.best(claim)
         if (

@@ -338,3 +338,46 @@ def test_pdf_running_headers_and_page_numbers_are_not_text_but_repeated_body_lin
     assert "SALTZER" not in got.text
     assert [got.text[s:e].splitlines()[-1] for s, e in got.pages] == bodies
     assert got.text.count("(4) In the Operating Procedures chapter,") == 2  # 2 of 6 pages
+
+
+PRINTED = (
+    "Norvale Reports Third Quarter 2025\n"
+    "Results\n"
+    "Revenue rose to $412.6 million in the quarter.\n"
+    "Block\nHash\nBlock\nHash\n"  # a figure's labels
+    "Three Months\nEnded Sep 30,\n2025\nThree Months\nEnded Sep 30,\n2024\n"
+    "Revenue 412.6 361.9\n"
+    "Outlook\n"
+    "For the fourth quarter, Norvale expects revenue of $430 million.\n"
+    "7\n"  # the page's folio
+)
+
+
+def test_a_printed_documents_one_word_lines_between_text_are_kept_as_print_sets_them():
+    """In a PDF a lone word between lines of text is a heading, the end of a wrapped
+    title or a table head's year; on a web page the same line is a menu item."""
+
+    def kept(pages):
+        blocks = clean(PRINTED, pages=pages).blocks
+        return [line for s, e in blocks for line in PRINTED[s:e].split("\n")]
+
+    printed = kept([(0, len(PRINTED))])
+    for line in ("Results", "Outlook", "2025", "2024"):
+        assert line in printed
+    assert "Block" not in printed and "Hash" not in printed and "7" not in printed
+    # the table keeps its column names: one block from its head to its rows
+    assert any(
+        "Ended Sep 30,\n2025" in PRINTED[s:e] and "412.6 361.9" in PRINTED[s:e]
+        for s, e in clean(PRINTED, pages=[(0, len(PRINTED))]).blocks
+    )
+    for scraped in (kept(0), kept(())):  # no pages: a scraped page's furniture
+        assert "Outlook" not in scraped and "2025" not in scraped
+
+
+def test_an_over_long_sentence_is_cut_at_a_line_end_not_inside_a_row():
+    rows = "\n".join(f"Row {i} label {i}.5 {i}.75 {i * 3}%" for i in range(40))
+    chunks = chunk_document("t.pdf", "t", rows, [(0, len(rows))], max_chars=300)
+    assert len(chunks) > 1
+    for c in chunks:
+        assert rows[c.start : c.end] == c.text
+        assert c.text.startswith("Row ") and c.text.endswith("%")

@@ -191,6 +191,17 @@ def test_a_sentence_cut_short_states_nothing():
     assert verify("The API token is shown on your account page [1].", passages).supported == 1
 
 
+def test_a_sentence_ending_on_a_unit_or_a_name_is_not_cut_short():
+    """ "A" is an article only as written in lower case: "3.1 A." ends on amperes."""
+    row = "High-side current limit 2.6 3.1 3.6 A\nSwitching frequency 360 400 440 kHz"
+    passages = [Passage("ds.pdf", "TLV8420", row, 0, len(row), 0.6)]
+    question = "What is the typical high-side current limit?"
+    amps = verify("The typical high-side current limit is 3.1 A [1].", passages, question=question)
+    assert amps.supported == 1 and amps.unsupported == ()
+    cut = verify("The typical high-side current limit is a [1].", passages, question=question)
+    assert cut.supported == 0 and cut.unsupported
+
+
 def test_a_number_in_the_passage_heading_counts_but_one_only_the_question_states_does_not():
     text = "Max render distance has been increased to 32 chunks."
     under = Passage("news.html", "News", text, 0, len(text), 0.6, heading="News > Minecraft 1.8")

@@ -2,10 +2,13 @@
 # Assemble the probe sets: corpora nobody here wrote, taken from documentation that ships
 # with this machine's tools (npm's Markdown docs, Node's HTML API pages, two TeX manuals,
 # and Node's API reference in Markdown as `nodemd`: examples, option lists, tiny sections),
-# so a quality change can be tried on documents unlike the suite's. Nothing is copied
-# into the project; the corpora go to $1 (default /tmp/probe).
+# so a quality change can be tried on documents unlike the suite's; and `tables`: a
+# quarterly earnings release and a converter datasheet written here as HTML and printed
+# to PDF by Chromium (tables of values, column heads wrapped over lines), when Chromium
+# is installed. Nothing third-party is copied into the project; the corpora go to $1
+# (default /tmp/probe).
 #   bash bench/probes/make.sh && .venv/bin/python bench/quality.py \
-#     --sets md=/tmp/probe/md,html=/tmp/probe/html,pdf=/tmp/probe/pdf,nodemd=/tmp/probe/nodemd -v
+#     --sets md=/tmp/probe/md,html=/tmp/probe/html,pdf=/tmp/probe/pdf,nodemd=/tmp/probe/nodemd,tables=/tmp/probe/tables -v
 set -euo pipefail
 out=${1:-/tmp/probe}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,4 +31,11 @@ for f in dns readline zlib worker_threads packages dgram repl single-executable-
 done
 cp /usr/share/doc/libtasn1-doc/libtasn1.pdf \
   /usr/share/doc/shared-mime-info/shared-mime-info-spec.pdf "$out/pdf/corpus/"
+if command -v chromium >/dev/null; then
+  mkdir -p "$out/tables/corpus"; cp "$here/tables.jsonl" "$out/tables/questions.jsonl"
+  for f in "$here"/tables/*.html; do
+    chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer \
+      --print-to-pdf="$out/tables/corpus/$(basename "$f" .html).pdf" "$f" 2>/dev/null
+  done
+fi
 echo "probe sets in $out"
