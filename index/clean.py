@@ -8,6 +8,7 @@ chunk never crosses a block boundary, so no chunk carries navigation or sign-up 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -136,11 +137,14 @@ def _printed(
     dropped, such a line lost its words and cut the table from its column names. A run
     of one-word lines is still furniture (a figure's labels and axis ticks: "Block",
     "Hash", "0", "10"), and so is a number that opens or closes its page (a folio)."""
-    edges = set()
-    for start, end in pages:
-        inside = [s for s, e in spans if start <= s < end and text[s:e].strip()]
-        edges.update(inside[:1] + inside[-1:])
     lines = [i for i, (s, e) in enumerate(spans) if text[s:e].strip()]
+    starts = [start for start, _ in pages]
+    on_page: dict[int, list[int]] = {}  # each page's non-blank line starts, in one pass
+    for i in lines:
+        page = bisect_right(starts, spans[i][0]) - 1
+        if page >= 0 and spans[i][0] < pages[page][1]:
+            on_page.setdefault(page, []).append(spans[i][0])
+    edges = {x for found in on_page.values() for x in (found[0], found[-1])}
     kept = list(furniture)
     for before, i, after in zip(lines, lines[1:], lines[2:], strict=False):
         line = text[spans[i][0] : spans[i][1]].strip()
