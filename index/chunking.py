@@ -11,6 +11,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
 from .items import item_spans, opened_in
+from .tables import Tables
 from .types import Chunk
 
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace, or at a
@@ -165,8 +166,7 @@ def chunk_spans(
     if max_chars < 50:
         raise ValueError("max_chars must be at least 50")
     spans: list[tuple[int, int, str]] = []
-    tables = _table_headers(text) if "|" in text else []
-    table_starts = [s for s, _, _ in tables]
+    tables = Tables(text)
     items = item_spans(text)
     item_starts = [span.start for span in items]
     for block in blocks:
@@ -183,7 +183,7 @@ def chunk_spans(
             while j < len(sentences) and sentences[j][1] - sentences[i][0] <= max_chars:
                 j += 1
             start = sentences[i][0]
-            heading_here = _under_header(tables, table_starts, start, heading)
+            heading_here = tables.under_head(start, heading)
             if item := opened_in(items, item_starts, start):
                 heading_here = f"{heading_here} > {item}" if heading_here else item
             spans.append((start, sentences[j - 1][1], heading_here))
@@ -192,47 +192,6 @@ def chunk_spans(
             # Step forward, keeping the overlap but always making progress.
             i = max(i + 1, j - overlap_sentences)
     return spans
-
-
-TABLE_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?")  # |---|:--:|
-
-
-def _table_headers(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, first row) of each table of `text`: a run of `|` lines, which goes
-    on over blank lines between two rows (a table over a page break). A Markdown table's
-    first row is the one above its `|---|` rule, which opens a new table."""
-    tables: list[list] = []
-    row: tuple[int, int, str] | None = None  # the last table row, while a run goes on
-    pos = 0
-    for line in text.split("\n"):
-        start, end, pos = pos, pos + len(line), pos + len(line) + 1
-        cells = line.strip()
-        if not cells.startswith("|"):
-            if cells:
-                row = None  # prose ends the run; a blank line may not
-            continue
-        if TABLE_RULE.fullmatch(cells) and row is not None and row[1] == start - 1:
-            if tables[-1][0] < row[0]:  # a new table right under the last one
-                tables[-1][1] = row[0] - 1
-                tables.append([row[0], end, row[2]])
-            tables[-1][2] = row[2]
-        elif row is None:
-            tables.append([start, end, cells])
-        tables[-1][1] = end
-        row = (start, end, cells)
-    return [(s, e, h) for s, e, h in tables]
-
-
-def _under_header(
-    tables: Sequence[tuple[int, int, str]], starts: Sequence[int], start: int, heading: str
-) -> str:
-    """`heading`, and for a chunk that opens inside a table below its first row, that row:
-    the names of the columns the chunk's rows give values for ("| Parameter | Min | Typ |
-    Max |"), which a chunk cut after them no longer holds. `starts`: the tables' starts."""
-    i = bisect_right(starts, start) - 1
-    if i < 0 or not tables[i][0] < start <= tables[i][1]:
-        return heading
-    return f"{heading} > {tables[i][2]}" if heading else tables[i][2]
 
 
 def runs_on(before: str, after: str) -> bool:

@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .chunking import TABLE_RULE
+from .tables import TABLE_RULE
 
 # Whole-line patterns of web-page furniture: navigation, sign-ups, comment widgets,
 # share bars, teasers that repeat the lead. Matched case-insensitively after stripping.

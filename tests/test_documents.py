@@ -269,6 +269,55 @@ def test_a_chunk_that_opens_inside_a_table_is_told_the_table_s_columns():
     assert all(text[c.start : c.end] == c.text for c in chunks)  # chunk text stays exact
 
 
+def test_a_chunk_that_opens_inside_a_printed_table_is_told_its_column_heads():
+    """A PDF prints a table as a label and its values per line, the column heads above
+    the first row, wrapped over lines in a statement ("Three Months" / "Ended Sep 30," /
+    "2025"). A chunk that opened on "Cloud Monitoring 151.7 117.3 29%" showed the model
+    three numbers and nothing saying which was 2024's, so it answered with the ARR
+    from the highlights (tables probe t05). Such a chunk's heading path now ends with the
+    heads; a wrapped row label does not open a table, nor does a list of features."""
+    statement = "".join(f"Line item {i} {i}.5 {i}.1 1,{i:03}.4 9{i}.0\n" for i in range(30))
+    text = (
+        "Results\nRevenue of $412.6 million, up 14% year over year.\n"
+        "Internal soft-start of 3.5 ms\nSelectable switching frequency: 400 kHz or 2.1 MHz\n"
+        "(In millions; unaudited)\nThree Months\nEnded Sep 30,\n2025\nThree Months\n"
+        "Ended Sep 30,\n2024\nRevenue 412.6 361.9 1,158.4 1,020.7\nResearch and\n"
+        f"development\n79.3 71.6 231.8 208.2\n{statement}"
+        "Revenue by Segment\n(In millions; unaudited)\nSegment Q3 2025 Q3 2024 Change\n"
+        + "".join(f"Segment {i} 1{i}.4 1{i}.0 {i}%\n" for i in range(30))
+        + "Outlook\nThe company expects more of the same next quarter.\n"
+    )
+    chunks = chunk_document("r.pdf", "R", text, [(0, len(text), "R")], max_chars=200)
+    heads = "Three Months Ended Sep 30, 2025 Three Months Ended Sep 30, 2024"
+    statement_rows = [c for c in chunks if c.text.startswith(("Line item", "development"))]
+    segment_rows = [c for c in chunks if c.text.startswith("Segment ") and "%" in c.text]
+    assert statement_rows and all(c.heading == f"R > {heads}" for c in statement_rows)
+    assert segment_rows and all(
+        c.heading == "R > Segment Q3 2025 Q3 2024 Change" for c in segment_rows[1:]
+    )
+    assert chunks[0].heading == "R"  # above every table
+    assert [c.heading for c in chunks if c.text.startswith("Outlook")] in ([], ["R"])
+    assert all(text[c.start : c.end] == c.text for c in chunks)  # chunk text stays exact
+
+
+def test_a_chunk_that_opens_inside_an_extracted_html_table_is_told_its_first_row():
+    """Our HTML and .docx extractors write a table row as "Film | Year | Description";
+    only Markdown's "| … |" rows were known as tables, so a chunk opening on a row of a
+    Wikipedia list of films had no column names. A formula in a sentence ("(1 | id)")
+    or a navigation bar of "|" alone is no table."""
+    rows = "".join(
+        f"Film number {i} | 19{i:02} | A day repeats for the {i}th time.\n" for i in range(40)
+    )
+    text = (
+        "|\n\nHome | News | Contact\n\n|\n\nThe model is y ~ x + (1 | id) in R. "
+        "It fits.\n\nFilm | Year | Description\n" + rows
+    )
+    chunks = chunk_document("f.html", "Films", text, [(0, len(text), "Films")], max_chars=300)
+    inside = [c for c in chunks if c.text.startswith("Film number")]
+    assert inside and all(c.heading == "Films > Film | Year | Description" for c in inside)
+    assert all(c.heading == "Films" for c in chunks if not c.text.startswith("Film number"))
+
+
 def test_a_chunk_that_opens_inside_a_keyed_item_is_told_the_item_s_key():
     """Node's REPL page: "Must be a positive number. **Default:** `1000`." opened a chunk
     of its own below "* `NODE_REPL_HISTORY_SIZE`: Controls how many lines…", so nothing
