@@ -153,9 +153,7 @@ def cell_tables(text: str) -> list[Table]:
         row = (start, end, cells)
     # A table needs a row under its head, and a head with a word in it ("|" alone heads
     # a page's navigation bar, "(1 | id)" is a formula in a sentence).
-    return [
-        (s, e, h) for s, e, h in tables if "\n" in text[s:e] and any(c.isalnum() for c in h)
-    ]
+    return [(s, e, h) for s, e, h in tables if "\n" in text[s:e] and any(c.isalnum() for c in h)]
 
 
 class Tables:
