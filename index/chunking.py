@@ -136,13 +136,23 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 def _split_long(text: str, s: int, e: int, max_chars: int) -> list[tuple[int, int]]:
     """Cut an over-long sentence so no chunk exceeds `max_chars`: at its last line break
     in the second half of the room (a table with no full stop is one "sentence"; cut at a
-    space, a row lost its last cells to the next chunk), else at its last space."""
+    space, a row lost its last cells to the next chunk), else at its last space. Pieces
+    cut at a line break share that line."""
     pieces = []
     while e - s > max_chars:
         cut = text.rfind("\n", s + max_chars // 2, s + max_chars)
+        last = text.rfind("\n", s, cut) + 1 if cut > s else 0  # the piece's last line
         cut = cut if cut > s else text.rfind(" ", s + 1, s + max_chars)
         cut = cut if cut > s else s + max_chars
         pieces.append((s, cut))
+        if s < last and cut - last < max_chars // 4:
+            # The next piece repeats this one's last line, as chunks share a sentence: two
+            # chunks of a table retrieved together then join into one passage in reading
+            # order (`index.window.merge_overlapping`) instead of two in rank order, the
+            # column heads away from the rows under them. (A short line, so the next cut
+            # lies past this one.)
+            s = last
+            continue
         s = cut
         while s < e and text[s].isspace():
             s += 1

@@ -8,11 +8,12 @@ import random
 
 import pytest
 
-from index import DocumentError, bundled_corpus
+from index import DocumentError, Passage, bundled_corpus
 from index.chunking import chunk_document, split_sentences
 from index.clean import clean, is_boilerplate
 from index.indexer import load_document
 from index.readers import decode, read_text
+from index.window import merge_overlapping
 from tests.makers import pdf_bytes, pdf_from_content, pdf_text_op
 
 BOILERPLATE = [
@@ -430,3 +431,10 @@ def test_an_over_long_sentence_is_cut_at_a_line_end_not_inside_a_row():
     for c in chunks:
         assert rows[c.start : c.end] == c.text
         assert c.text.startswith("Row ") and c.text.endswith("%")
+    for a, b in zip(chunks, chunks[1:], strict=False):  # they share a row, as sentences
+        assert b.start < a.end and rows[b.start : a.end].count("\n") == 0
+    # so two of them retrieved together reach the model as one passage, in reading order
+    # (the table's heads above its rows), not as two in rank order
+    second, first = (Passage("t.pdf", "t", c.text, c.start, c.end, 0.5) for c in chunks[1::-1])
+    (joined,) = merge_overlapping([second, first])
+    assert joined.text == rows[chunks[0].start : chunks[1].end]
