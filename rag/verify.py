@@ -91,6 +91,13 @@ _ASKS = re.compile(
     rf" {_COUNTED}|who|whom|whose|what|when|where|which|why)\b",
     re.I,
 )
+# The count of what a question asks for, right after its question word ("What three
+# rules…?", "Which two areas…?", "Name the four…"): how many things the answer lists, not
+# a fact it must find stated ("the nine months ended…" pins a column; it stays checked).
+_ASKED_COUNT = re.compile(
+    r"^\W*(?:what|which|name|list)\s+(?:are\s+|were\s+)?(?:the\s+)?(?P<count>\w+)\s+[^\W\d_]",
+    re.I,
+)
 _QUANTITY = re.compile(
     rf"how (?:many|much|long|far|old|big|large|tall|heavy)|what\b.* {_COUNTED}", re.I
 )
@@ -341,6 +348,9 @@ class _Scorer:
         """What the question asks, and what an answer to it must therefore state."""
         self.question = _squash(question)
         self.question_numbers = _numbers(question)
+        count = _ASKED_COUNT.match(question)
+        word = count.group("count").lower() if count else ""
+        self.asked_count = {_NUMBER_VALUES[word]} if word in _CARDINALS else set()
         self.question_stems = stems(question)
         # What the answer must state: asked for by the question it answers, or by the
         # user's own words of a follow-up ("Roughly how much disk space does that take?"
@@ -366,9 +376,11 @@ class _Scorer:
             return 0.0
         pool_words = set().union(*(self.stems[n - 1] for n in ns))
         # Numbers are the facts a question pins ("in 2023"): the passage must state them,
-        # even when the question does. Names are what it is about and may be repeated.
+        # even when the question does (but not the count of things it asks for: "What
+        # three rules…?" "… meets three rules: …" lists them; its items are checked).
+        # Names are what it is about and may be repeated.
         pool_nums = set().union(*(self.numbers[n - 1] for n in ns))
-        if not _numbers(sentence) <= pool_nums:
+        if not _numbers(sentence) - self.asked_count <= pool_nums:
             return 0.0
         pool = " ".join(self.plain[n - 1] for n in ns)
         for term in required_terms(sentence):
@@ -399,7 +411,7 @@ class _Scorer:
         package … [4]" answered "how much disk space does cargo vendor require" (fu09,
         unanswerable) with the "one" of a list item about the build cache.
         (A fact found only in a title or heading has nothing to check.)"""
-        numbers = sorted(_numbers(sentence))
+        numbers = sorted(_numbers(sentence) - self.asked_count)
         spelled = (
             sorted({w.lower() for w in _QUANTITY_WORDS.findall(sentence)} - {"number of"})
             if self.wants_quantity and not numbers

@@ -755,6 +755,12 @@ CAP = (
 )
 
 
+RULES = (
+    "In tidy data:\n- Each variable forms a column.\n- Each observation forms a row.\n"
+    "- Each type of observational unit forms a table.\n"
+)
+
+
 ARTICLE = (
     "Economic Opportunism Over Principle\n"
     "The crisis is largely fueled by Chinese-manufactured precursor chemicals.\n"
@@ -837,6 +843,30 @@ ARTICLE = (
         ),
         # a name on a line of its own answers "who"
         (ARTICLE, "Who wrote the article about the crisis?", "Erizia Rubyjeana [1].", 1),
+        # the count the question asks for is how many things the answer lists (pdf12:
+        # "What three rules make a dataset tidy?" "… meets three rules: …" was dropped as
+        # if "three" were a fact the passage had to state) …
+        (
+            RULES,
+            "What three rules make a dataset tidy?",
+            "A tidy dataset meets three rules: each variable forms a column, each "
+            "observation forms a row, and each type of observational unit forms a table [1].",
+            1,
+        ),
+        # … but a number pinning what is asked stays a fact ("the nine months ended")
+        (
+            RELEASE,
+            "What was revenue for the nine months ended September 30, 2024?",
+            "Revenue for the nine months ended September 30, 2024 was $412.5 million [1].",
+            0,
+        ),
+        (
+            RULES,
+            "What are the rules of tidy data?",
+            "Tidy data meets four rules: each variable forms a column, each observation "
+            "forms a row, and each type of observational unit forms a table [1].",
+            0,
+        ),
     ],
 )
 def test_what_the_question_pins_the_answer_must_state(text, asked, claim, supported):
