@@ -319,6 +319,39 @@ def test_a_chunk_that_opens_inside_an_extracted_html_table_is_told_its_first_row
     assert all(c.heading == "Films" for c in chunks if not c.text.startswith("Film number"))
 
 
+@pytest.mark.parametrize("kind", ["html", "docx"])
+def test_a_table_read_from_a_web_page_or_word_file_keeps_its_head_on_every_chunk(tmp_path, kind):
+    """From the file on: the extractors' `a | b` rows (a .docx writes each row as its own
+    paragraph, blank lines between) are one table under its first row, so every chunk
+    cut from it below that row is told the columns."""
+    rows = [("Film", "Year", "Description")] + [
+        (f"Film number {i}", f"19{i:02}", f"A day repeats for the {i}th time.") for i in range(60)
+    ]
+    path = tmp_path / f"films.{kind}"
+    if kind == "html":
+        cells = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+        path.write_text(
+            "<html><head><title>Films</title></head><body><h1>Films</h1>"
+            f"<p>Films in which a day repeats.</p><table>{cells}</table></body></html>"
+        )
+    else:
+        import docx
+
+        document = docx.Document()
+        document.add_heading("Films", level=1)
+        document.add_paragraph("Films in which a day repeats.")
+        table = document.add_table(rows=len(rows), cols=3)
+        for r, row in enumerate(rows):
+            for c, cell in enumerate(row):
+                table.cell(r, c).text = cell
+        document.save(str(path))
+    doc, blocks = load_document(path, path.name)
+    chunks = chunk_document(doc.source, doc.title, doc.text, blocks, 300)
+    inside = [c for c in chunks if c.text.startswith("Film number")]
+    assert len(inside) >= 3
+    assert all(c.heading.endswith("Film | Year | Description") for c in inside)
+
+
 def test_a_chunk_that_opens_inside_a_keyed_item_is_told_the_item_s_key():
     """Node's REPL page: "Must be a positive number. **Default:** `1000`." opened a chunk
     of its own below "* `NODE_REPL_HISTORY_SIZE`: Controls how many lines…", so nothing
