@@ -53,14 +53,9 @@ def _row_values(line: str) -> int:
     return len(values)
 
 
-def _numbers(line: str) -> int:
-    """How many numbers end a printed row (its values, without their units)."""
-    values = line.split()[len(line.split()) - _row_values(line) :]
-    return sum(any(c.isdigit() for c in t) for t in values)
-
-
-def _labelled(line: str) -> bool:
-    return _row_values(line) < len(line.split())
+def _numbers(line: str, values: int) -> int:
+    """How many numbers end a printed row with `values` values (without their units)."""
+    return sum(any(c.isdigit() for c in t) for t in line.split()[len(line.split()) - values :])
 
 
 def _piece(line: str) -> bool:
@@ -76,20 +71,24 @@ def _lines(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def _head_above(lines: Sequence[tuple[int, int, str]], i: int) -> tuple[int, str] | None:
+def _head_above(
+    lines: Sequence[tuple[int, int, str]], values: Sequence[int], i: int
+) -> tuple[int, str] | None:
     """The column heads over the printed row `lines[i]` (one with a label and two numbers
     or more, not a feature list's "… of 3.5 ms"): the line right above it when that is
     no sentence, with the short pieces of a head wrapped over lines above that
-    ("Three Months" / "Ended Sep 30," / "2025" …). None when nothing above reads so."""
-    if i == 0 or not _labelled(lines[i][2]) or _numbers(lines[i][2]) < 2:
-        return None
+    ("Three Months" / "Ended Sep 30," / "2025" …). None when nothing above reads so.
+    `values`: each line's `_row_values`."""
+    row = lines[i][2]
+    if i == 0 or values[i] == len(row.split()) or _numbers(row, values[i]) < 2:
+        return None  # no label, or fewer than two numbers
     start, _, head = lines[i - 1]
     words = head.split()
-    if not words or len(words) > _HEAD_WORDS or _CLOSED.search(head) or _row_values(head):
+    if not words or len(words) > _HEAD_WORDS or _CLOSED.search(head) or values[i - 1]:
         return None
     parts = [head]
     j = i - 2
-    while j >= 0 and _piece(lines[j][2]) and not _row_values(lines[j][2]):
+    while j >= 0 and _piece(lines[j][2]) and not values[j]:
         start = lines[j][0]
         parts.insert(0, lines[j][2])
         j -= 1
@@ -106,13 +105,15 @@ def printed_tables(text: str) -> list[Table]:
     label of its own opens a new table under them."""
     tables: list[list] = []
     lines = _lines(text)
+    values = [_row_values(line) for _, _, line in lines]
     current: list | None = None  # [start, end, heads, rows]
     gap = 0  # short lines since the last row
     for i, (_, end, line) in enumerate(lines):
-        if _row_values(line):
-            if current is not None and (gap < 2 or not _labelled(line)):
+        if values[i]:
+            labelled = values[i] < len(line.split())
+            if current is not None and (gap < 2 or not labelled):
                 current[1], current[3] = end, current[3] + 1
-            elif head := _head_above(lines, i):
+            elif head := _head_above(lines, values, i):
                 current = [head[0], end, head[1], 1]
                 tables.append(current)
             else:
