@@ -37,7 +37,7 @@ from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
 from .decompose import interleave, question_parts, unanswered
 from .errors import InputError
 from .llm import Generator, Message
-from .prompts import build_messages, build_rewrite_messages, fence_code
+from .prompts import build_messages, build_rewrite_messages
 from .safety.injection import drop_planted, is_instruction
 from .safety.sanitize import strip_active_content
 from .settings import Settings
@@ -103,7 +103,6 @@ class Prompt:
     messages: list[Message]
     passages: list[Passage]
     tokens: int
-    code: str  # the fence code of this prompt's passages
 
 
 @dataclass(frozen=True)
@@ -188,11 +187,13 @@ class Pipeline:
         )
 
     # -- 4. select the context --------------------------------------------------------
-    def select(self, query: Query, passages: list[Passage], code: str, tight: bool) -> Prompt:
+    def select(
+        self, query: Query, passages: list[Passage], tight: bool, again: bool = False
+    ) -> Prompt:
         """The prompt: with `tight`, the best passages whose text fits `context_tokens`
         (at least one), else all of them; then whatever fits the context window."""
         chosen = self._tight(query.standalone, passages, query.parts) if tight else passages
-        return self._fit(query.standalone, chosen, code)
+        return self._fit(query.standalone, chosen, again)
 
     def _tight(
         self, question: str, passages: list[Passage], parts: tuple[str, ...] = ()
@@ -228,7 +229,7 @@ class Pipeline:
             kept.append(p)
         return kept
 
-    def _fit(self, question: str, passages: list[Passage], code: str) -> Prompt:
+    def _fit(self, question: str, passages: list[Passage], again: bool) -> Prompt:
         """Make the prompt fit the context with room for the answer, whatever the corpus.
 
         The weakest passages go first; a single passage that is still too long (huge
@@ -236,10 +237,10 @@ class Pipeline:
         """
         budget = self.settings.ctx - self.settings.max_tokens
         while True:
-            messages = build_messages(question, passages, code)
+            messages = build_messages(question, passages, again)
             tokens = self._generator().count_tokens(messages)
             if tokens <= budget:
-                return Prompt(messages, passages, tokens, code)
+                return Prompt(messages, passages, tokens)
             if len(passages) > 1:
                 passages = passages[:-1]
                 continue
@@ -479,24 +480,22 @@ class Pipeline:
             return
         # The standalone question carries the conversation, so earlier turns are not resent.
         # The best passages first, within a token budget; all of them only if that fails.
-        code = fence_code(query.standalone, passages)  # same request, same prompt
-        prompt = self.select(query, passages, code, tight=True)
+        prompt = self.select(query, passages, tight=True)
         timings.prompt_tokens = prompt.tokens
         gen_started = time.perf_counter()
         attempt = yield from self.generate(query, prompt, timings, started, stop)
         if attempt is not None and self.worth_retry(query, attempt, prompt, passages):
             # The answer may be in a passage the budget left out: the retry sends every
-            # passage, in the same order under the same fence code, so the first try's
+            # passage, in the same order under the same fence codes, so the first try's
             # passages are still in llama.cpp's KV cache and only the new ones are
             # evaluated (all of them when the first passage had been cut to the budget:
-            # the retry sends it whole). With no passage left out, another code changes
+            # the retry sends it whole). With no passage left out, other codes change
             # the prompt's tokens instead: a small model sometimes refuses with the answer
             # in front of it, and one more try usually answers. Nothing of the first try
             # was shown.
             timings.retried = True
             again = len(prompt.passages) >= len(passages)
-            code = fence_code(query.standalone, passages, again=True) if again else code
-            prompt = self.select(query, passages, code, tight=False)
+            prompt = self.select(query, passages, tight=False, again=again)
             attempt = yield from self.generate(query, prompt, timings, started, stop)
         if attempt is None:
             return  # stopped: the client left

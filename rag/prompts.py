@@ -66,20 +66,22 @@ def build_rewrite_messages(question: str, history: Sequence[tuple[str, str]]) ->
     ]
 
 
-def fence_code(question: str, passages: Sequence[Passage], again: bool = False) -> str:
-    """8 hex digits from the question and the exact passages retrieved for it.
+def fence_code(passage: Passage, again: bool = False) -> str:
+    """8 hex digits from the passage a fence holds: its document, place and text.
 
-    A code drawn at random made the same question over the same documents a different
-    prompt each time, and a small model's greedy answer turned with it (dev d03 and d08
-    were right in some runs and wrong in others): derived from the request, the same
-    question gets the same answer, in the UI, the API and a benchmark alike. A document's
-    author cannot know it without every other passage shown beside theirs, and cannot
-    forge a fence anyway (see `_data`): the code is depth. `again` gives a retry whose
-    passages are all in the first prompt already another code, so its tokens change.
+    Derived, not drawn at random: a random code made the same question over the same
+    documents a different prompt each time, and a small model's greedy answer turned with
+    it (dev d03 and d08 were right in some runs and wrong in others). Per passage, not per
+    prompt: a code over the question and every passage made each prompt new right after
+    the rules, though consecutive questions about one document often open on the same
+    passages (on the tables probe, 12 of 24 first tries began with the previous
+    question's first passage). Now a passage shown again opens with the same tokens and
+    llama.cpp's KV cache reuses the prompt up to the first passage that differs; the
+    question comes last. No document can forge a fence whatever it guesses (see
+    `_data`): the code is depth. `again` gives a retry whose passages are all in the
+    first prompt already other codes, so its tokens change.
     """
-    digest = hashlib.sha256()
-    for part in (question, *(f"{p.source}\x1f{p.start}\x1f{p.text}" for p in passages)):
-        digest.update(part.encode("utf-8") + b"\x00")
+    digest = hashlib.sha256(f"{passage.source}\x1f{passage.start}\x1f{passage.text}".encode())
     digest.update(b"again" if again else b"")
     return digest.hexdigest()[:8].upper()
 
@@ -91,26 +93,29 @@ def _data(text: str) -> str:
     return re.sub(r">{3,}", ">>", re.sub(r"<{3,}", "<<", text))
 
 
-def format_passages(passages: Sequence[Passage], code: str) -> str:
-    return "\n\n".join(
-        f"<<<PASSAGE {i} {code}>>>\n"
-        f"[{i}] (from {_data(p.heading or p.title)} — {_data(p.source)}"
-        f"{f', page {p.page}' if p.page else ''})\n"
-        f"{_data(readable(p.text))}\n<<<END {code}>>>"
-        for i, p in enumerate(passages, 1)
-    )
+def format_passages(passages: Sequence[Passage], again: bool = False) -> str:
+    fenced = []
+    for i, p in enumerate(passages, 1):
+        code = fence_code(p, again)
+        fenced.append(
+            f"<<<PASSAGE {i} {code}>>>\n"
+            f"[{i}] (from {_data(p.heading or p.title)} — {_data(p.source)}"
+            f"{f', page {p.page}' if p.page else ''})\n"
+            f"{_data(readable(p.text))}\n<<<END {code}>>>"
+        )
+    return "\n\n".join(fenced)
 
 
 def build_messages(
-    question: str, passages: Sequence[Passage], code: str | None = None
+    question: str, passages: Sequence[Passage], again: bool = False
 ) -> list[dict[str, str]]:
-    """System rules, then one user turn: the fenced, numbered passages and the question."""
-    code = code or fence_code(question, passages)
+    """System rules, then one user turn: the fenced, numbered passages and the question
+    last, so that a prompt's passages are a prefix another prompt can share."""
     return [
         {"role": "system", "content": SYSTEM},
         {
             "role": "user",
-            "content": f"Passages:\n\n{format_passages(passages, code)}\n\n"
+            "content": f"Passages:\n\n{format_passages(passages, again)}\n\n"
             f"Question: {neutralize(question)}",
         },
     ]

@@ -104,14 +104,16 @@ def test_passages_are_fenced_with_a_code_they_cannot_forge(engine_factory, tmp_p
     users = [p[-1]["content"] for p in engine.generator.prompts]
     codes = [re.search(r"<<<PASSAGE 1 ([0-9A-F]{8})>>>", u).group(1) for u in users]
     # The same question over the same documents is the same prompt (so the same greedy
-    # answer); another question gets another code.
-    assert users[0] == users[1] and codes[0] != codes[2]
+    # answer). A code is its passage's: another question shown the same passage opens
+    # with the same tokens (llama.cpp's KV cache holds them); only the question differs.
+    assert users[0] == users[1] and codes[0] == codes[2] and users[0] != users[2]
+    assert users[2].startswith(users[0][: users[0].index("\n\nQuestion: ")])
     (folder / "note.txt").write_text("Green tea is brewed at 75 degrees.\n", "utf-8")
     engine.index([folder])
     engine.ask("How hot is green tea brewed?")
     changed = engine.generator.prompts[-1][-1]["content"]
     assert f"<<<PASSAGE 1 {codes[0]}>>>" not in changed  # new passage text, new code
-    fenced = rf"<<<PASSAGE \d+ {codes[0]}>>>.*?<<<END {codes[0]}>>>"
+    fenced = r"<<<PASSAGE \d+ ([0-9A-F]{8})>>>.*?<<<END \1>>>"  # each fence its own code
     assert "PWNED Ltd" in users[0]
     # Document text can never hold a fence marker, whatever code it guesses.
     assert re.sub(fenced, "", users[0], flags=re.S).count("<<<") == 0
@@ -526,6 +528,25 @@ def test_a_refusal_on_the_tight_context_is_retried_with_every_passage(engine_fac
     # llama.cpp's KV cache already holds them and only the passages added are evaluated.
     shared = first[: first.index("\n\nQuestion: ")]
     assert second.startswith(shared) and len(second) > len(first)
+    codes = re.findall(r"<<<PASSAGE \d+ ([0-9A-F]{8})>>>", second)
+    assert len(set(codes)) == len(codes)  # each passage its own fence
+
+
+def test_a_retry_shown_the_same_passages_gets_other_fence_codes(engine_factory, corpus):
+    """With no passage left out of the first try, the retry's tokens change by its codes
+    alone: the same prompt again would get the same greedy refusal."""
+    engine = engine_factory(
+        ["I cannot answer that from the documents.", "Brew it at 80 degrees [1]."],
+        context_tokens=0,  # every passage on the first try
+    )
+    engine.index([corpus])
+    answer = engine.ask("At what temperature should green tea be brewed?")
+    first, second = (p[-1]["content"] for p in engine.generator.prompts)
+    assert answer.timings.retried
+    fences = r"<<<PASSAGE \d+ ([0-9A-F]{8})>>>"
+    assert first.count("<<<PASSAGE ") == second.count("<<<PASSAGE ") > 1
+    assert not set(re.findall(fences, first)) & set(re.findall(fences, second))
+    assert re.sub(r"[0-9A-F]{8}", "", first) == re.sub(r"[0-9A-F]{8}", "", second)
 
 
 def test_the_extractive_fallback_never_quotes_an_instruction_to_the_model(engine_factory, tmp_path):
