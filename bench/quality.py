@@ -52,6 +52,7 @@ from rag.evaluation import (
     quote_in,
 )
 from rag.settings import Settings
+from rag.types import Usage
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "eval"
@@ -168,7 +169,9 @@ class Naive:
         order = np.argsort(-(self.vectors @ qvec), kind="stable")[:k]
         return [self.chunks[i] for i in order]
 
-    def ask(self, item: dict) -> tuple[str, float, float | None, list[tuple[str, str]]]:
+    def ask(self, item: dict) -> tuple[str, float, float | None, list[tuple[str, str]], Usage]:
+        """The answer, its seconds, the first token's, the chunks shown and the model's
+        token counts (what its KV cache reused, as ours is measured)."""
         history = [tuple(t) for t in item.get("history", [])]
         query = " ".join([*(q for q, _ in history), item["question"]])
         started = time.perf_counter()
@@ -182,11 +185,14 @@ class Naive:
         )
         first: float | None = None
         pieces: list[str] = []
-        for delta in self.generator.stream_chat(messages, max_tokens=320, temperature=0.0):
+        deltas = self.generator.stream_chat(messages, max_tokens=320, temperature=0.0)
+        for delta in deltas:
             if first is None:
                 first = time.perf_counter() - started
             pieces.append(delta)
-        return "".join(pieces), time.perf_counter() - started, first, top
+        usage = getattr(deltas, "usage", None)
+        usage = usage if isinstance(usage, Usage) else Usage()
+        return "".join(pieces), time.perf_counter() - started, first, top, usage
 
 
 def naive_report(naive: Naive, items: Sequence[dict], retrieval_only: bool) -> EvalReport:
@@ -199,9 +205,9 @@ def naive_report(naive: Naive, items: Sequence[dict], retrieval_only: bool) -> E
             top5 = naive.retrieve(query, 5)
             hits = [i for i, (_, t) in enumerate(top5, 1) if quote_in(item["gold_quote"], t)]
             gold_rank = hits[0] if hits else 0
-        text, seconds, first, refused = "", 0.0, None, True
+        text, seconds, first, refused, usage = "", 0.0, None, True, Usage()
         if not retrieval_only:
-            text, seconds, first, _ = naive.ask(item)
+            text, seconds, first, _, usage = naive.ask(item)
             refused = is_refusal(text)
         if item["type"] == "unanswerable":
             correct = refused
@@ -222,7 +228,8 @@ def naive_report(naive: Naive, items: Sequence[dict], retrieval_only: bool) -> E
                 precise_citations=0,
                 seconds=round(seconds, 3),
                 first_token=first,
-                prompt_tokens=None,
+                prompt_tokens=usage.prompt_tokens,
+                cached_tokens=usage.cached_tokens,
             )
         )
     return report
@@ -261,6 +268,8 @@ COLUMNS = (
     ("median 1st sent", "median_first_sentence"),
     ("1st sent/total", "first_sentence_share"),
     ("rewrites used", "rewrites_used"),
+    ("KV cached", "cached_share"),
+    ("retried", "retried"),
 )
 
 
@@ -366,13 +375,14 @@ def main() -> None:
         for pipeline, report in by.items():
             metrics = report.metrics()
             metrics["answerable"] = sum(1 for r in report.rows if r.type != "unanswerable")
-            if pipeline == "naive":  # it never cites: those columns do not apply
+            if pipeline == "naive":  # it never cites nor retries: those columns do not apply
                 metrics["cited_share"] = metrics["citation_precision"] = None
+                metrics["retried"] = None
             if args.retrieval_only:
                 for key in ("answer_accuracy", "refusal_accuracy", "false_refusals",
                             "cited_share", "citation_precision", "median_seconds",
                             "median_first_token", "median_first_sentence",
-                            "first_sentence_share"):  # fmt: skip
+                            "first_sentence_share", "retried"):  # fmt: skip
                     metrics[key] = None
             results[name][pipeline] = metrics
             rows[name][pipeline] = report.to_dict()["rows"]

@@ -107,6 +107,8 @@ class Row:
     rewritten: bool | None = None
     standalone: str = ""  # follow-ups: the question searched and answered
     first_sentence: float | None = None  # seconds to the first checked sentence streamed
+    cached_tokens: int | None = None  # of prompt_tokens, already in the model's KV cache
+    retried: bool = False  # a second answer call was made
 
 
 @dataclass
@@ -120,6 +122,7 @@ class EvalReport:
         ranks = [r.gold_rank for r in self.rows if r.gold_rank is not None]
         cites = sum(len(r.citations) for r in answerable)
         seconds = sorted(r.seconds for r in self.rows)
+        counted = [r for r in self.rows if r.prompt_tokens and r.cached_tokens is not None]
 
         def share(part: int, whole: int) -> float | None:
             return round(part / whole, 3) if whole else None
@@ -144,6 +147,12 @@ class EvalReport:
             "median_first_token": _median([r.first_token for r in self.rows]),
             "median_prompt_tokens": _median([r.prompt_tokens for r in self.rows]),
             "median_first_sentence": _median([r.first_sentence for r in self.rows]),
+            # of the last answer call's prompt tokens, those llama.cpp did not evaluate again
+            "cached_share": share(
+                sum(r.cached_tokens or 0 for r in counted),
+                sum(r.prompt_tokens or 0 for r in counted),
+            ),
+            "retried": share(sum(r.retried for r in self.rows), len(self.rows)),
             # each answer's first checked sentence as a share of its whole time, median
             "first_sentence_share": _median(
                 [r.first_sentence / r.seconds for r in self.rows if r.first_sentence and r.seconds]
@@ -215,6 +224,8 @@ def evaluate(
             else None,
             standalone=answer.standalone,
             first_sentence=answer.timings.first_sentence,
+            cached_tokens=answer.timings.cached_tokens,
+            retried=answer.timings.retried,
         )
         report.rows.append(row)
         if on_row:

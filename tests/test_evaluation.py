@@ -92,3 +92,25 @@ def test_follow_ups_report_how_often_the_models_rewrite_was_used(tmp_path):
     report = evaluate(engine, items)
     assert [r.rewritten for r in report.rows] == [None, True, False]
     assert report.metrics()["rewrites_used"] == 0.5
+
+
+def test_the_share_of_prompt_tokens_the_kv_cache_held_and_retries_are_reported(tmp_path):
+    def row(prompt: int | None, cached: int | None, retried: bool) -> Row:
+        return Row("a", "factoid", "q", "a", False, True, None, [], 0, 1.0, None, prompt,
+                   cached_tokens=cached, retried=retried)  # fmt: skip
+
+    report = EvalReport([row(800, 600, False), row(1200, 0, True), row(None, None, False)])
+    metrics = report.metrics()
+    assert metrics["cached_share"] == 0.3  # 600 of 2000: a row not counted is left out
+    assert metrics["retried"] == round(1 / 3, 3)
+    assert EvalReport([row(None, None, False)]).metrics()["cached_share"] is None
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "paper.txt").write_text("How many students took part in the user study? 43.\n")
+    item = {"id": "a", "type": "factoid",
+            "question": "How many students took part in the user study?",
+            "answer_all": [["43"]], "gold_docs": ["paper"]}  # fmt: skip
+    engine = make_engine(tmp_path, ["I cannot answer that from the documents.", "43 [1]."])
+    engine.index([folder])
+    assert evaluate(engine, [item]).rows[0].retried  # the refusal was tried again
