@@ -32,6 +32,14 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
+# A photo credit: a photographer's and agencies' names joined by slashes, the whole line
+# ("Thomas Jackson/Digital Vision/Getty Images", "(Mike Watson Images/Moodboard/Getty)"),
+# which a page's figure caption writes between paragraphs. It answers nothing, and the
+# model once answered with it (html05's retry: "[2] Thomas Jackson/Digital Vision/Getty
+# Images"). Three names or more, one of two words or more, letters only: a path
+# ("target/test/hello_world-9c2b…", "src/bin/main.rs") or "TCP/IP" is none.
+_NAME = r"[^\W\d_](?:[^\W\d_]|[.'’&-])*(?: [^\W\d_](?:[^\W\d_]|[.'’&-])*){0,3}"
+_CREDIT = re.compile(rf"\(?{_NAME}(?:\s?/\s?{_NAME}){{2,}}\)?")
 _LIST_OR_HEADING = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#)")
 # A one-word line set in bold or code ("**prepublishOnly**", "`--locked`") is a term its
 # next lines define: authored markup, which page furniture never carries.
@@ -68,6 +76,8 @@ def is_boilerplate(line: str) -> bool:
     if not stripped:
         return False
     if _BOILERPLATE.match(stripped):
+        return True
+    if _CREDIT.fullmatch(stripped) and " " in stripped.strip("()"):
         return True
     if _LIST_OR_HEADING.match(stripped) or _MARKED_TERM.fullmatch(stripped):
         return False

@@ -24,6 +24,9 @@ BOILERPLATE = [
     "Follow us on:",
     "Please let us know if you're having issues with commenting.",
     "• en",
+    "Thomas Jackson/Digital Vision/Getty Images",  # photo credits
+    "(Mike Watson Images/Moodboard/Getty)",
+    "jethuynh/iStock/Getty Images",
 ]
 
 
@@ -51,7 +54,16 @@ def test_boilerplate_lines_are_recognised(line):
 
 @pytest.mark.parametrize(
     "line",
-    ["Carney will arrive in Beijing on Tuesday.", "Key Takeaways", "- Canada", "Erizia Rubyjeana"],
+    [
+        "Carney will arrive in Beijing on Tuesday.",
+        "Key Takeaways",
+        "- Canada",
+        "Erizia Rubyjeana",
+        # slashes that are no photo credit: paths, a wrapped URL
+        "Running target/test/hello_world-9c2b65bbb79eabce",
+        "See src/bin/main.rs for the entry point",
+        "aircraft/draft_docs/fsb/ for public",
+    ],
 )
 def test_article_lines_are_kept(line):
     assert not is_boilerplate(line)
