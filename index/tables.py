@@ -55,7 +55,13 @@ def _row_values(line: str) -> int:
 
 def _numbers(line: str, values: int) -> int:
     """How many numbers end a printed row with `values` values (without their units)."""
-    return sum(any(c.isdigit() for c in t) for t in line.split()[len(line.split()) - values :])
+    tokens = line.split()
+    return sum(any(c.isdigit() for c in t) for t in tokens[len(tokens) - values :])
+
+
+def _labelled(line: str, values: int) -> bool:
+    """Whether a printed row with `values` values has a label before them."""
+    return values < len(line.split())
 
 
 def _piece(line: str) -> bool:
@@ -80,7 +86,7 @@ def _head_above(
     ("Three Months" / "Ended Sep 30," / "2025" …). None when nothing above reads so.
     `values`: each line's `_row_values`."""
     row = lines[i][2]
-    if i == 0 or values[i] == len(row.split()) or _numbers(row, values[i]) < 2:
+    if i == 0 or not _labelled(row, values[i]) or _numbers(row, values[i]) < 2:
         return None  # no label, or fewer than two numbers
     start, _, head = lines[i - 1]
     words = head.split()
@@ -110,8 +116,7 @@ def printed_tables(text: str) -> list[Table]:
     gap = 0  # short lines since the last row
     for i, (_, end, line) in enumerate(lines):
         if values[i]:
-            labelled = values[i] < len(line.split())
-            if current is not None and (gap < 2 or not labelled):
+            if current is not None and (gap < 2 or not _labelled(line, values[i])):
                 current[1], current[3] = end, current[3] + 1
             elif head := _head_above(lines, values, i):
                 current = [head[0], end, head[1], 1]
