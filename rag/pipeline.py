@@ -7,7 +7,7 @@
 4. `select`: the prompt (`Prompt`): the best passages within a token budget, fenced;
 5. `generate`: the model's deltas, each sentence checked as it completes and released
    only once it passed (`rag.checked`); one retry with every passage when the first try
-   gave nothing usable (`worth_retry`);
+   gave nothing usable (`worth_retry`) and had left a passage out;
 6. `conclude`: the final `Answer`: what was released (with the list its last sentence
    announces, when it copied a list's lead-in: `_listed`), else a quote of a passage
    that clearly answers, else a refusal.
@@ -187,13 +187,11 @@ class Pipeline:
         )
 
     # -- 4. select the context --------------------------------------------------------
-    def select(
-        self, query: Query, passages: list[Passage], tight: bool, again: bool = False
-    ) -> Prompt:
+    def select(self, query: Query, passages: list[Passage], tight: bool) -> Prompt:
         """The prompt: with `tight`, the best passages whose text fits `context_tokens`
         (at least one), else all of them; then whatever fits the context window."""
         chosen = self._tight(query.standalone, passages, query.parts) if tight else passages
-        return self._fit(query.standalone, chosen, again)
+        return self._fit(query.standalone, chosen)
 
     def _tight(
         self, question: str, passages: list[Passage], parts: tuple[str, ...] = ()
@@ -229,7 +227,7 @@ class Pipeline:
             kept.append(p)
         return kept
 
-    def _fit(self, question: str, passages: list[Passage], again: bool) -> Prompt:
+    def _fit(self, question: str, passages: list[Passage]) -> Prompt:
         """Make the prompt fit the context with room for the answer, whatever the corpus.
 
         The weakest passages go first; a single passage that is still too long (huge
@@ -237,7 +235,7 @@ class Pipeline:
         """
         budget = self.settings.ctx - self.settings.max_tokens
         while True:
-            messages = build_messages(question, passages, again)
+            messages = build_messages(question, passages)
             tokens = self._generator().count_tokens(messages)
             if tokens <= budget:
                 return Prompt(messages, passages, tokens)
@@ -484,18 +482,21 @@ class Pipeline:
         timings.prompt_tokens = prompt.tokens
         gen_started = time.perf_counter()
         attempt = yield from self.generate(query, prompt, timings, started, stop)
+        wide = None
         if attempt is not None and self.worth_retry(query, attempt, prompt, passages):
+            wide = self.select(query, passages, tight=False)
+        if wide is not None and list(wide.passages) != list(prompt.passages):
             # The answer may be in a passage the budget left out: the retry sends every
             # passage, in the same order under the same fence codes, so the first try's
             # passages are still in llama.cpp's KV cache and only the new ones are
             # evaluated (all of them when the first passage had been cut to the budget:
-            # the retry sends it whole). With no passage left out, other codes change
-            # the prompt's tokens instead: a small model sometimes refuses with the answer
-            # in front of it, and one more try usually answers. Nothing of the first try
-            # was shown.
+            # the retry sends it whole). Nothing of the first try was shown. With nothing
+            # left out there is no retry: the same prompt gets the same greedy answer, and
+            # one re-rolled under other fence codes won none of the 7 such retries of run
+            # l1 (all unanswerable, refused again after ~10 s more; the 13 answerable
+            # questions whose first prompt held every passage were answered by it).
             timings.retried = True
-            again = len(prompt.passages) >= len(passages)
-            prompt = self.select(query, passages, tight=False, again=again)
+            prompt = wide
             attempt = yield from self.generate(query, prompt, timings, started, stop)
         if attempt is None:
             return  # stopped: the client left

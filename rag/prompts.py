@@ -66,7 +66,7 @@ def build_rewrite_messages(question: str, history: Sequence[tuple[str, str]]) ->
     ]
 
 
-def fence_code(passage: Passage, again: bool = False) -> str:
+def fence_code(passage: Passage) -> str:
     """8 hex digits from the passage a fence holds: its document, place and text.
 
     Derived, not drawn at random: a random code made the same question over the same
@@ -78,11 +78,9 @@ def fence_code(passage: Passage, again: bool = False) -> str:
     question's first passage). Now a passage shown again opens with the same tokens and
     llama.cpp's KV cache reuses the prompt up to the first passage that differs; the
     question comes last. No document can forge a fence whatever it guesses (see
-    `_data`): the code is depth. `again` gives a retry whose passages are all in the
-    first prompt already other codes, so its tokens change.
+    `_data`): the code is depth.
     """
     digest = hashlib.sha256(f"{passage.source}\x1f{passage.start}\x1f{passage.text}".encode())
-    digest.update(b"again" if again else b"")
     return digest.hexdigest()[:8].upper()
 
 
@@ -93,10 +91,10 @@ def _data(text: str) -> str:
     return re.sub(r">{3,}", ">>", re.sub(r"<{3,}", "<<", text))
 
 
-def format_passages(passages: Sequence[Passage], again: bool = False) -> str:
+def format_passages(passages: Sequence[Passage]) -> str:
     fenced = []
     for i, p in enumerate(passages, 1):
-        code = fence_code(p, again)
+        code = fence_code(p)
         fenced.append(
             f"<<<PASSAGE {i} {code}>>>\n"
             f"[{i}] (from {_data(p.heading or p.title)} — {_data(p.source)}"
@@ -106,16 +104,14 @@ def format_passages(passages: Sequence[Passage], again: bool = False) -> str:
     return "\n\n".join(fenced)
 
 
-def build_messages(
-    question: str, passages: Sequence[Passage], again: bool = False
-) -> list[dict[str, str]]:
+def build_messages(question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
     """System rules, then one user turn: the fenced, numbered passages and the question
     last, so that a prompt's passages are a prefix another prompt can share."""
     return [
         {"role": "system", "content": SYSTEM},
         {
             "role": "user",
-            "content": f"Passages:\n\n{format_passages(passages, again)}\n\n"
+            "content": f"Passages:\n\n{format_passages(passages)}\n\n"
             f"Question: {neutralize(question)}",
         },
     ]

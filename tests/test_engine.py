@@ -434,21 +434,22 @@ def test_a_refusal_without_strong_evidence_stands(engine_factory, corpus):
 
 def test_a_refusal_with_a_clearly_relevant_passage_is_retried_once(engine_factory, corpus):
     engine = engine_factory(
-        ["I cannot answer that from the documents.", "Green tea is brewed at 80 degrees [1]."]
+        ["I cannot answer that from the documents.", "Green tea is brewed at 80 degrees [1]."],
+        context_tokens=30,  # the first try holds the tea passage alone
     )
     engine.index([corpus])
     answer = engine.ask("At what temperature should green tea be brewed?")
     assert not answer.refused and "80 degrees" in answer.text
     assert answer.timings.retried and len(engine.generator.prompts) == 2
-    codes = [
-        re.search(r"PASSAGE 1 (\w+)", p[-1]["content"]).group(1) for p in engine.generator.prompts
-    ]
-    assert codes[0] != codes[1]
+    first, second = (p[-1]["content"].count("<<<PASSAGE ") for p in engine.generator.prompts)
+    assert first < second
 
 
 def test_an_answer_the_verifier_would_drop_entirely_is_retried_once(engine_factory, corpus):
     unsupported = "Green tea comes from the Tuscan coast near Florence [1]."
-    engine = engine_factory([unsupported, "Green tea is brewed at 80 degrees [1]."])
+    engine = engine_factory(
+        [unsupported, "Green tea is brewed at 80 degrees [1]."], context_tokens=30
+    )
     engine.index([corpus])
     answer = engine.ask("At what temperature should green tea be brewed?")
     assert not answer.refused and "80 degrees" in answer.text and "Tuscan" not in answer.text
@@ -471,7 +472,7 @@ def test_a_model_that_only_counts_markers_is_stopped_and_retried(engine_factory,
                 yield delta
 
     generator = Counting([runaway, "Green tea is brewed at 80 degrees [1]."])
-    engine = engine_factory(generator=generator)
+    engine = engine_factory(generator=generator, context_tokens=30)
     engine.index([corpus])
     answer = engine.ask("At what temperature should green tea be brewed?")
     assert not answer.refused and "80 degrees" in answer.text and "[9]" not in answer.text
@@ -532,21 +533,17 @@ def test_a_refusal_on_the_tight_context_is_retried_with_every_passage(engine_fac
     assert len(set(codes)) == len(codes)  # each passage its own fence
 
 
-def test_a_retry_shown_the_same_passages_gets_other_fence_codes(engine_factory, corpus):
-    """With no passage left out of the first try, the retry's tokens change by its codes
-    alone: the same prompt again would get the same greedy refusal."""
+def test_a_refusal_with_every_passage_already_shown_is_not_retried(engine_factory, corpus):
+    """The retry would send the same prompt (same passages, same fence codes) and get the
+    same greedy refusal: it costs a second call and shows the model nothing new."""
     engine = engine_factory(
         ["I cannot answer that from the documents.", "Brew it at 80 degrees [1]."],
         context_tokens=0,  # every passage on the first try
     )
     engine.index([corpus])
     answer = engine.ask("At what temperature should green tea be brewed?")
-    first, second = (p[-1]["content"] for p in engine.generator.prompts)
-    assert answer.timings.retried
-    fences = r"<<<PASSAGE \d+ ([0-9A-F]{8})>>>"
-    assert first.count("<<<PASSAGE ") == second.count("<<<PASSAGE ") > 1
-    assert not set(re.findall(fences, first)) & set(re.findall(fences, second))
-    assert re.sub(r"[0-9A-F]{8}", "", first) == re.sub(r"[0-9A-F]{8}", "", second)
+    assert len(engine.generator.prompts) == 1 and not answer.timings.retried
+    assert "Brew it" not in answer.text  # a refusal, or a quote of the passage
 
 
 def test_the_extractive_fallback_never_quotes_an_instruction_to_the_model(engine_factory, tmp_path):

@@ -108,9 +108,12 @@ def test_the_share_of_prompt_tokens_the_kv_cache_held_and_retries_are_reported(t
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "paper.txt").write_text("How many students took part in the user study? 43.\n")
+    (folder / "notes.txt").write_text("The user study ran for two weeks in the spring.\n")
     item = {"id": "a", "type": "factoid",
             "question": "How many students took part in the user study?",
             "answer_all": [["43"]], "gold_docs": ["paper"]}  # fmt: skip
-    engine = make_engine(tmp_path, ["I cannot answer that from the documents.", "43 [1]."])
+    # a tight first try (one passage), so the retry has a passage to add
+    replies = ["I cannot answer that from the documents.", "43 [1]."]
+    engine = make_engine(tmp_path, replies, context_tokens=15)
     engine.index([folder])
     assert evaluate(engine, [item]).rows[0].retried  # the refusal was tried again
