@@ -17,7 +17,7 @@ from typing import Any
 from .chunking import runs_on
 from .clean import looks_like_headline
 from .errors import DocumentError, map_exceptions
-from .footnotes import line_sizes, reading_order
+from .footnotes import line_sizes, page_footnotes
 from .visible import hidden_chars, visible_run_text
 
 
@@ -223,10 +223,10 @@ def _pdfium_text(raw: str) -> str:
     return _OWN_HYPHEN.sub("-", raw).translate(_PDFIUM_MARKS)
 
 
-def _visible_text(page: Any, textpage: Any) -> str:
-    """The page's text without what a reader cannot see (`visible`); a line that was
-    all hidden goes with its line break, so no blank line marks where it was. Footnotes
-    drawn before the body move after it (`footnotes`).
+def _visible_text(page: Any, textpage: Any) -> tuple[str, str]:
+    """The page's body text and its footnotes' (`footnotes`; "" when it has none),
+    without what a reader cannot see (`visible`); a line that was all hidden goes with its
+    line break, so no blank line marks where it was.
 
     A page the check cannot render keeps all its text: losing a readable page would be
     worse, and quarantine still judges every sentence of it."""
@@ -238,24 +238,43 @@ def _visible_text(page: Any, textpage: Any) -> str:
         hidden = set()
     raw = textpage.get_text_range()  # one character per index, as `hidden` counts them
     lines = raw.split("\n")
-    order = reading_order(textpage, lines)
+    body, notes = page_footnotes(textpage, lines) or (range(len(lines)), [])
     if not hidden:
         bounded = textpage.get_text_bounded()  # PDFium's own hyphens kept ("Time-Sharing")
-        if order is None:
-            return bounded
+        if not notes:
+            return bounded, ""
         if len(shown := bounded.split("\n")) == len(lines):  # line for line
-            return "\n".join(shown[n] for n in order)
+            return "\n".join(shown[n] for n in body), "\n".join(shown[n] for n in notes)
     starts, pos = [], 0
     for line in lines:
         starts.append(pos)
         pos += len(line) + 1
-    kept = []
-    for n in order or range(len(lines)):
-        line = lines[n]
-        shown = "".join(c for i, c in enumerate(line, starts[n]) if i not in hidden)
-        if shown.strip() or not line.strip():  # blank lines stay; emptied ones go
-            kept.append(shown)
-    return "\n".join(kept)
+
+    def visible(numbers: Sequence[int]) -> str:
+        kept = []
+        for n in numbers:
+            line = lines[n]
+            shown = "".join(c for i, c in enumerate(line, starts[n]) if i not in hidden)
+            if shown.strip() or not line.strip():  # blank lines stay; emptied ones go
+                kept.append(shown)
+        return "\n".join(kept)
+
+    return visible(body), visible(notes)
+
+
+# A line that ends a sentence: its last mark a full stop, question or exclamation mark,
+# perhaps inside a closing quote or bracket.
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s*$")
+
+
+def _through_sentence_end(page: str) -> tuple[str, str]:
+    """`page` split after its first line that ends a sentence: the end of a sentence the
+    page before broke off, and the rest."""
+    lines = page.split("\n")
+    for k, line in enumerate(lines):
+        if _SENTENCE_END.search(line):
+            return "\n".join(lines[: k + 1]), "\n".join(lines[k + 1 :]).strip()
+    return page, ""
 
 
 def pdf_text(data: bytes, name: str = "file") -> Extracted:
@@ -270,30 +289,41 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
     with _PDFIUM, map_exceptions({pdfium.PdfiumError: damaged}):
         document = pdfium.PdfDocument(data)
         try:
-            texts: list[str] = []
+            read: list[tuple[str, str]] = []  # each page's body and footnotes
             large: list[str] = []
             for page in document:
                 textpage = page.get_textpage()
-                if not texts:
+                if not read:
                     large = _large_lines(textpage)
-                texts.append(_pdfium_text(_visible_text(page, textpage)))
+                body, notes = _visible_text(page, textpage)
+                read.append((_pdfium_text(body), _pdfium_text(notes)))
                 textpage.close()
                 page.close()
             meta_title = _meta_title(document.get_metadata_dict(skip_empty=True))
         finally:
             document.close()
-    if not texts:
+    if not read:
         raise DocumentError(f"{name}: damaged or truncated PDF (no pages)")
+    texts = [f"{body}\n{notes}" if notes else body for body, notes in read]
     running = _running_lines(texts)
-    text, pages, last = "", [], ""
-    for page in texts:
-        page = "\n".join(line.rstrip() for line in _body_lines(page, running)).strip()
+    bodies, notes = ([_page_lines(t, running) for t in part] for part in zip(*read, strict=True))
+    text, pages, joined = "", [], False
+    for i, body in enumerate(bodies):
         if pages:  # a sentence that runs on over the page break is one sentence
-            text += "\n" if runs_on(last, page) else "\n\n"
+            text += "\n" if joined else "\n\n"
         start = len(text)
-        text += page
+        text += body
+        joined = i + 1 < len(bodies) and runs_on(body, bodies[i + 1])
+        if notes[i]:
+            # Footnotes sit at a page's foot, often inside the sentence the page breaks
+            # off ("the cooperative owes" | note 2 | "about $4.81 million"): they follow
+            # the end of that sentence, which stays on this page, as `page_spans` keeps it.
+            if joined:
+                head, bodies[i + 1] = _through_sentence_end(bodies[i + 1])
+                text += "\n" + head
+                joined = False
+            text += "\n\n" + notes[i]
         pages.append((start, len(text)))
-        last = page
     if not any(t.strip() for t in texts):
         raise DocumentError(f"{name}: the PDF has no extractable text (scanned images?)")
     return Extracted(text, tuple(pages), title=meta_title or _first_page_title(texts, large))
@@ -341,6 +371,11 @@ def _running_lines(pages: list[str]) -> set[str]:
     of the pages ("(4) In the Operating Procedures chapter, ...") does not count."""
     need = max(3, -(-2 * len(pages) // 5))
     return {key for key, n in _edge_counts(pages).items() if n >= need}
+
+
+def _page_lines(page: str, running: set[str]) -> str:
+    """The page's text without its running lines, each line without trailing spaces."""
+    return "\n".join(line.rstrip() for line in _body_lines(page, running)).strip()
 
 
 def _body_lines(page: str, running: set[str]) -> list[str]:

@@ -7,8 +7,9 @@ before its body: the Federal Register prints page 2's footnotes 1-9 between page
 a run of lines set clearly smaller than the page's body text (7 pt under 9 pt there),
 opening with its number ("1Preliminary …", "12 See …"), two lines or more (one such line
 is a caption), after some body line (a run that opens the page is its furniture). Such
-runs move to the end of their page, whole and in order; nothing else moves, and a page
-without them is untouched.
+runs are read after their page's body, whole and in order (and after the end of the
+sentence the page breaks off, see `index.extract.pdf_text`); nothing else moves, and a
+page without them is untouched.
 """
 
 from __future__ import annotations
@@ -26,15 +27,16 @@ from .visible import font_pt
 # are a single line with no number and are never taken for one).
 FOOTNOTE_SCALE = 0.85
 _NOTE_START = re.compile(r"^\s*(?:\d{1,3}|[*†‡§])\s?[^\W\d_(]")  # "1Preliminary", "12 See"
+Split = tuple[list[int], list[int]]  # a page's body lines, its footnote lines
 
 
-def reading_order(textpage: Any, lines: Sequence[str]) -> list[int] | None:
-    """`footnotes_last` for `lines`, `textpage.get_text_range().split("\\n")`. Type sizes
-    cost a PDFium call per letter, so a page with no line that could open a footnote is
-    not measured at all: most pages, which `footnotes_last` would leave as they are."""
+def page_footnotes(textpage: Any, lines: Sequence[str]) -> Split | None:
+    """`split_footnotes` for `lines`, `textpage.get_text_range().split("\\n")`. Type
+    sizes cost a PDFium call per letter, so a page with no line that could open a footnote
+    is not measured at all: most pages, which `split_footnotes` would leave as they are."""
     if not any(_NOTE_START.match(line) for line in lines):
         return None
-    return footnotes_last(lines, line_sizes(textpage, lines))
+    return split_footnotes(lines, line_sizes(textpage, lines))
 
 
 def line_sizes(textpage: Any, lines: Sequence[str]) -> list[float | None]:
@@ -61,11 +63,12 @@ def line_sizes(textpage: Any, lines: Sequence[str]) -> list[float | None]:
     return sizes
 
 
-def footnotes_last(lines: Sequence[str], sizes: Sequence[float | None]) -> list[int] | None:
-    """The order to read `lines` in with footnote runs at the end, or None when the page
-    has none. The body size is the largest size a fifth of the page's letters are set in:
-    not simply the commonest, since a page's footnotes may hold more letters than its
-    body, nor a heading's, which holds few."""
+def split_footnotes(lines: Sequence[str], sizes: Sequence[float | None]) -> Split | None:
+    """The page's body lines and its footnote lines (indices into `lines`, each in
+    content order), or None when the page has no footnote. The body size is the largest
+    size a fifth of the page's letters are set in: not simply the commonest, since a
+    page's footnotes may hold more letters than its body, nor a heading's, which holds
+    few."""
     weight: Counter[float] = Counter()
     for line, size in zip(lines, sizes, strict=True):
         if size is not None:
@@ -98,4 +101,4 @@ def footnotes_last(lines: Sequence[str], sizes: Sequence[float | None]) -> list[
             body.append(start)
     if not notes or not body:
         return None
-    return body + notes
+    return body, notes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from index.extract import pdf_text
-from index.footnotes import footnotes_last
+from index.footnotes import split_footnotes
 from tests.makers import pdf_from_content, pdf_text_op
 
 BODY = ["The airplane was involved in an accident after takeoff from Soekarno"]
@@ -49,6 +49,37 @@ def test_body_sized_text_a_lone_numbered_line_and_page_furniture_stay_where_they
 def test_the_body_size_is_the_largest_common_one_not_the_commonest():
     lines = ["Header", *NOTES * 3, *NEXT]
     sizes = [9.0, *[7.0] * 9, 9.0, 9.0]  # the notes hold more letters than the body
-    order = footnotes_last(lines, sizes)
-    assert order == [0, 10, 11, *range(1, 10)]
-    assert footnotes_last(["", "x"], [None, None]) is None
+    assert split_footnotes(lines, sizes) == ([0, 10, 11], list(range(1, 10)))
+    assert split_footnotes(["", "x"], [None, None]) is None
+
+
+def test_footnotes_at_the_foot_of_a_page_wait_for_the_end_of_the_sentence_it_breaks_off():
+    """A court opinion's page ends inside a sentence, its footnotes under it; the
+    sentence goes on over the page ("the cooperative owes" | notes | "about $4.81
+    million"). Read in place, the notes split the sentence, and neither half held both
+    its subject and its amount."""
+    owes = ["Under the statutory measure, the cooperative owes"]
+    notes = [
+        "2The guidance letter was never published in the Federal Register, and the",
+        "Government does not argue that it is entitled to deference.",
+    ]
+    rest = [
+        "about $4.81 million, a figure close to the demand of the Agency.",
+        "The case is remanded for further proceedings.",
+    ]
+    pdf = pdf_from_content(
+        [
+            "".join(pdf_text_op(b, 50, 700 - 12 * i, 9) for i, b in enumerate(owes))
+            + "".join(pdf_text_op(n, 50, 120 - 9 * i, 7) for i, n in enumerate(notes)),
+            "".join(pdf_text_op(b, 50, 700 - 12 * i, 9) for i, b in enumerate(rest)),
+        ]
+    )
+    extracted = pdf_text(pdf)
+    text = extracted.text
+    assert f"{owes[0]}\n{rest[0]}" in text  # one sentence, as a soft line wrap
+    assert text.index(rest[0]) < text.index("2The guidance") < text.index(rest[1])
+    for line in owes + notes + rest:
+        assert text.count(line) == 1, line
+    # The sentence and the notes stay on the page they start on.
+    first, second = extracted.pages
+    assert text[first[0] : first[1]].endswith(notes[1]) and text[second[0] :] == rest[1]
