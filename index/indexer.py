@@ -50,8 +50,10 @@ PARSER = "+p11"
 # header (and the sentence leading into it) from its rows. p10, Markdown: a repeated line
 # of prose is kept (an option's sentence that other options share), not dropped as a
 # teaser. p11, every type whose text can hold Markdown lists (all but PDF): a chunk that
-# opens inside a keyed list item has the item's key in its heading path.
-_PARSERS = {".pdf": "+p7", ".docx": "+p11", ".md": "+p11", ".markdown": "+p11", ".mdx": "+p11"}
+# opens inside a keyed list item has the item's key in its heading path. p12, PDF:
+# footnotes at a page's foot follow the end of the sentence the page breaks off, as a
+# paragraph of their own (p8 was the mark of a reverted PDF change).
+_PARSERS = {".pdf": "+p12", ".docx": "+p11", ".md": "+p11", ".markdown": "+p11", ".mdx": "+p11"}
 
 
 def parser_mark(file: Path) -> str:

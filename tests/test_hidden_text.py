@@ -166,7 +166,8 @@ def test_a_changed_reader_reindexes_only_the_formats_it_changed():
 
     marks = {s: parser_mark(Path(f"a{s}")) for s in (".pdf", ".docx", ".md", ".txt", ".html")}
     # p11 (a chunk opening inside a keyed list item) changed every type but PDF, whose
-    # text has no Markdown lists: PDFs indexed under p7 are not parsed again for it.
+    # text has no Markdown lists, so PDFs were not parsed again for it; p12 (footnotes
+    # after the sentence a page breaks off) changed PDF alone.
     assert marks[".pdf"] not in {marks[s] for s in (".docx", ".md", ".txt", ".html")}
     assert marks[".txt"] == marks[".html"]
 
