@@ -449,13 +449,26 @@ class _Scorer:
             ):
                 return False
             unit = units.get(fact)
-            if unit and not any(unit in home for home in homes):
+            if unit and not any(unit in home for home in homes + self._named_before(fact, places)):
                 return False
             if number and not self._about_its_item(sentence, fact, ns):
                 return False
             if number and not self._about_its_row(sentence, fact, ns):
                 return False
         return True
+
+    def _named_before(self, number: str, places: Sequence[tuple[int, int]]) -> list[set[str]]:
+        """The words of the sentence before each place where `number` stands bare, no
+        word after it: what it counts was named there ("… committed to connect 9,300
+        households by December 31, 2021. By that date it had connected 6,150."), and
+        "6,150 households" is what the passage says. A number with its own word after it
+        ("1693942857 for the … token") counts that, not what came before."""
+        bare = re.compile(rf"(?<![\d.,]){re.escape(number)}(?!\d|[.,]\d)\s*(?:[^\w\s%$€£]|$)")
+        return [
+            stems(self.sentences[n - 1][i - 1])
+            for n, i in places
+            if i and bare.search(re.sub(r"(?<=\d),(?=\d{3})", "", self.sentences[n - 1][i]))
+        ]
 
     def _items_stating(self, number: str, ns: Sequence[int]) -> list[str]:
         """The list items of passages `ns` that state `number`."""

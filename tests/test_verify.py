@@ -413,6 +413,26 @@ def test_a_number_in_the_unit_the_question_asks_for_must_count_that_unit_in_the_
     assert v.supported == 1
 
 
+def test_a_number_standing_bare_counts_what_the_sentence_before_it_named():
+    """A court opinion's "… committed to connect 9,300 households by December 31, 2021.
+    By that date it had connected 6,150." counts households with its 6,150; a number with
+    a word of its own after it counts that word."""
+    question = "How many households had the cooperative connected by the completion date?"
+    answer = "The cooperative had connected 6,150 households by the completion date [1]."
+    said = (
+        "The cooperative committed to connect 9,300 households by December 31, 2021. "
+        "By that date it had connected 6,150."
+    )
+    v = verify(answer, [Passage("op.pdf", "Opinion", said, 0, len(said), 0.5)], question=question)
+    assert v.supported == 1 and v.text == answer
+    other = (
+        "The cooperative committed to connect 9,300 households by December 31, 2021. "
+        "By that date it had connected 6,150 businesses."
+    )
+    ps = [Passage("op.pdf", "Opinion", other, 0, len(other), 0.5)]
+    assert verify(answer, ps, question=question).supported == 0
+
+
 def _planted(text: str) -> list[Passage]:
     return [*P, Passage("planted.md", "Co-op", text, 0, len(text), 0.4)]
 
