@@ -5,7 +5,8 @@
 # so a quality change can be tried on documents unlike the suite's; and `tables`: a
 # quarterly earnings release and a converter datasheet written here as HTML and printed
 # to PDF by Chromium (tables of values, column heads wrapped over lines), when Chromium
-# is installed. Nothing third-party is copied into the project; the corpora go to $1
+# is installed; and `court`, a court opinion written here, printed the same way. Nothing
+# third-party is copied into the project; the corpora go to $1
 # (default /tmp/probe).
 #   bash bench/probes/make.sh && .venv/bin/python bench/quality.py \
 #     --sets md=/tmp/probe/md,html=/tmp/probe/html,pdf=/tmp/probe/pdf,nodemd=/tmp/probe/nodemd,tables=/tmp/probe/tables -v
@@ -37,5 +38,16 @@ if command -v chromium >/dev/null; then
     chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer \
       --print-to-pdf="$out/tables/corpus/$(basename "$f" .html).pdf" "$f" 2>/dev/null
   done
+  # `court`: a Supreme Court slip opinion written here (a fictional case: syllabus,
+  # running heads, footnotes under sentences that go on over the page, a dissent), beside
+  # two distractors: the suite's Federal Register rule (read from ../shared, never copied
+  # into the project) and the earnings release above.
+  mkdir -p "$out/court/corpus"; cp "$here/court.jsonl" "$out/court/questions.jsonl"
+  chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer \
+    --print-to-pdf="$out/court/corpus/delacroix-v-northern-plains.pdf" \
+    "$here/court/delacroix-v-northern-plains.html" 2>/dev/null
+  cp "$out/tables/corpus/norvale-q3-2025.pdf" "$out/court/corpus/"
+  rules="$here/../../../shared/eval/suite/pdf/corpus/federal-register-2020-17221.pdf"
+  if [ -f "$rules" ]; then cp "$rules" "$out/court/corpus/"; fi
 fi
 echo "probe sets in $out"
