@@ -485,7 +485,7 @@ class Pipeline:
         wide = None
         if attempt is not None and self.worth_retry(query, attempt, prompt, passages):
             wide = self.select(query, passages, tight=False)
-        if wide is not None and list(wide.passages) != list(prompt.passages):
+        if wide is not None and wide.passages != prompt.passages:
             # The answer may be in a passage the budget left out: the retry sends every
             # passage, in the same order under the same fence codes, so the first try's
             # passages are still in llama.cpp's KV cache and only the new ones are

@@ -195,12 +195,14 @@ _NUMBER_WORD = re.compile(
 )
 
 
-def _states_number(text: str, number: str) -> bool:
+def _states_number(text: str, number: str, bare: bool = False) -> bool:
     """Whether squashed `text` states `number` (as `_numbers` reads it: "49000" for
     "49,000"), a unit run on or not: "300" is in "150-300ms", not in "1300" or "300.5";
-    nor is "1" in "cargo-remove(1)"."""
+    nor is "1" in "cargo-remove(1)". `bare`: with no word after it, only punctuation or
+    the end ("… it had connected 6,150.")."""
     text = re.sub(r"(?<=\d),(?=\d{3})", "", _SECTION.sub("", text))
-    return re.search(rf"(?<![\d.,]){re.escape(number)}(?!\d|[.,]\d)", text) is not None
+    after = r"\s*(?:[^\w\s%$€£]|$)" if bare else ""
+    return re.search(rf"(?<![\d.,]){re.escape(number)}(?!\d|[.,]\d){after}", text) is not None
 
 
 def _mentions(text: str, term: str) -> bool:
@@ -449,7 +451,11 @@ class _Scorer:
             ):
                 return False
             unit = units.get(fact)
-            if unit and not any(unit in home for home in homes + self._named_before(fact, places)):
+            if (
+                unit
+                and not any(unit in home for home in homes)
+                and not any(unit in words for words in self._named_before(fact, places))
+            ):
                 return False
             if number and not self._about_its_item(sentence, fact, ns):
                 return False
@@ -463,11 +469,10 @@ class _Scorer:
         households by December 31, 2021. By that date it had connected 6,150."), and
         "6,150 households" is what the passage says. A number with its own word after it
         ("1693942857 for the … token") counts that, not what came before."""
-        bare = re.compile(rf"(?<![\d.,]){re.escape(number)}(?!\d|[.,]\d)\s*(?:[^\w\s%$€£]|$)")
         return [
             stems(self.sentences[n - 1][i - 1])
             for n, i in places
-            if i and bare.search(re.sub(r"(?<=\d),(?=\d{3})", "", self.sentences[n - 1][i]))
+            if i and _states_number(self.sentences[n - 1][i], number, bare=True)
         ]
 
     def _items_stating(self, number: str, ns: Sequence[int]) -> list[str]:
