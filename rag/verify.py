@@ -195,6 +195,66 @@ _NUMBER_WORD = re.compile(
 )
 
 
+# A count as a text states it: digits or a number word, not money ("$14.2 million"), a
+# share ("100%") or a measure run on ("10MB"); what follows says what it counts.
+_COUNT = re.compile(
+    rf"(?<![\w.,$€£¥[-])(?:\d[\d,]*(?:\.\d+)?|{'|'.join(_CARDINALS)})(?![\w%]|[.,]\d)", re.I
+)
+_SCALE = frozenset("hundred thousand million billion trillion".split())
+_COUNT_OF = re.compile(r"\bhow many\s+((?:[^\W\d_][\w'’.-]*\s*){1,3})", re.I)
+
+
+def _counted_words(question: str) -> set[str]:
+    """The stems of what a "how many" question counts: its words after "how many" up to
+    the first function word ("extension requests" of "How many extension requests filed
+    in 2020 had…?" with "filed"; "carriers received grants" of "How many carriers
+    received grants under…?"). "How many times" counts in any unit ("4 tries", "twice"):
+    nothing to demand."""
+    words: set[str] = set()
+    for m in _COUNT_OF.finditer(question):
+        for word in m.group(1).split():
+            if word.lower() in STOPWORDS:
+                break
+            words |= stems(word)
+    return words - {"time"} if words - {"time"} else set()
+
+
+def _count_places(text: str, counted: set[str]) -> list[tuple[str, str, int]]:
+    """Each count `text` states, as (value, how, where it starts): "noun" when one of
+    the `counted` stems follows it in its noun phrase ("192 opposition lawmakers", "1.2
+    million shares", "an 80-byte header": at most two words between, no function word,
+    number or punctuation), "bare" when it ends its clause ("… is 4.", "… had connected
+    6,150 [1]"), else "" ("100 percent tariff" or "9,300 households" for carriers). A
+    year counts only the word right after it ("Act of 2016 paid carriers" counts no
+    carriers) and is never bare; a day of a month ("December 31, 2021") counts nothing."""
+    out = []
+    for m in _COUNT.finditer(text):
+        raw = m.group()
+        value = _NUMBER_VALUES.get(raw.lower(), raw.replace(",", "").rstrip("."))
+        year = re.fullmatch(r"1[5-9]\d\d|20\d\d", raw) is not None
+        before = text[: m.start()].split()[-1:]
+        how, seen = "", 0
+        if not (before and _DATE_WORDS.fullmatch(before[0].strip(",.").lower())):
+            for t in re.finditer(r"[^\W\d_][\w'’]*|\S", text[m.end() : m.end() + 80]):
+                word = t.group()
+                if word == "-":
+                    continue
+                if not word[0].isalpha():
+                    if not seen and not year and word in ".!?;:)[":
+                        how = "bare"
+                    break
+                if stems(word) & counted:
+                    how = "noun"
+                    break
+                seen += 1
+                if year or seen > 2 or word.lower() in STOPWORDS:
+                    break
+            else:
+                how = "" if seen or year else "bare"
+        out.append((value, how, m.start()))
+    return out
+
+
 def _states_number(text: str, number: str, bare: bool = False) -> bool:
     """Whether squashed `text` states `number` (as `_numbers` reads it: "49000" for
     "49,000"), a unit run on or not: "300" is in "150-300ms", not in "1300" or "300.5";
@@ -361,6 +421,8 @@ class _Scorer:
         firsts = [a.group().lower() for a in map(_ASKS.search, asked) if a]
         self.wants_quantity = any(_QUANTITY.fullmatch(a) for a in firsts)
         self.wants_count = "how many" in firsts
+        self.counted = set().union(*map(_counted_words, asked)) if self.wants_count else set()
+        self._counts_found: set[str] | None = None
         self.wants_date = any(_DATE.search(q) for q in asked)
         self.wants_year = any(_YEAR_ASKED.search(q) for q in asked)
         self.wants_name = any(_NAMED.search(q) for q in asked)
@@ -605,6 +667,8 @@ class _Scorer:
             quantities = [q for q in quantities if q.lower() != "half"]
         if self.wants_quantity and not (stated or quantities):
             return False  # "How many EVs…?" "Beijing would remove levies [3]." answers nothing
+        if self.counted and not self._counts(sentence):
+            return False  # "How many carriers…?" "…$14.2 million to connect 9,300 households"
         if self.wants_date and not (
             stated
             or _DATE_WORDS.search(sentence)
@@ -626,6 +690,48 @@ class _Scorer:
         new = stems(sentence) - self.question_stems
         terms = [t for t in required_terms(sentence) if not _mentions(self.question, _squash(t))]
         return bool(new or stated or terms)
+
+    def _counts(self, sentence: str) -> bool:
+        """Whether a sentence answering "how many" counts what is asked, or states no count
+        to judge ("the number of logical CPUs"): one of its numbers the question did not
+        give must count it in the sentence ("11 extension requests", "The number of
+        compiler processes is 4"), or where a passage states it ("Canada can import
+        49,000 [1]" from "49,000 electric vehicles"). "…the 100 percent tariff China
+        slapped on canola [2]" counts no farmers (n16); "In 2017 the Agency awarded …
+        $14.2 million to connect 9,300 households [2]" no carriers (o19)."""
+        places = [
+            (value, how, at)
+            for value, how, at in _count_places(sentence, self.counted)
+            if value not in self.question_numbers
+        ]
+        if not places:
+            return True
+        if any(
+            how == "noun" or how == "bare" and stems(sentence[:at]) & self.counted
+            for _, how, at in places
+        ):
+            return True
+        if {value for value, _, _ in places} & self._passage_counts():
+            return True
+        # Passages that never name what is asked may call it otherwise: "189 fatalities"
+        # counts the people who died. Passages that name it and count it nowhere
+        # ("…paid carriers to extend service…") leave every number about something else.
+        return not any(self.counted & words for words in self.stems)
+
+    def _passage_counts(self) -> set[str]:
+        """The counts the passages state of what a "how many" question asks: before a word
+        of it, or bare after a sentence naming it ("… committed to connect 9,300
+        households … By that date it had connected 6,150.")."""
+        if self._counts_found is None:
+            found = set()
+            for sentences in self.sentences:
+                for i, sentence in enumerate(sentences):
+                    for value, how, at in _count_places(sentence, self.counted):
+                        named = stems(sentence[:at]) | (stems(sentences[i - 1]) if i else set())
+                        if how == "noun" or how == "bare" and named & self.counted:
+                            found.add(value)
+            self._counts_found = found
+        return self._counts_found
 
     def _heading(self, sentence: str) -> bool:
         """Whether the sentence is a whole line of a passage that states nothing: a heading

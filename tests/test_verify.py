@@ -433,6 +433,33 @@ def test_a_number_standing_bare_counts_what_the_sentence_before_it_named():
     assert verify(answer, ps, question=question).supported == 0
 
 
+def test_a_how_many_answer_must_count_what_is_asked_where_the_passages_name_it():
+    """A count of something else answers no "how many": the passages speak of carriers
+    and never count them, so neither the $14.2 million nor the 9,300 households says how
+    many carriers were paid. A count of the asked thing, in the answer or where the
+    passage states the number, answers it; so does a bare number after its noun."""
+    said = (
+        "The Ferry Subsidy Act of 2016 pays carriers to run routes to islands that lack one. "
+        "In 2017 the Agency awarded the Harbour Co-op $14.2 million to serve 9,300 "
+        "households across six islands by December 31, 2021. The Agency paid 14 "
+        "carriers that year. Of the routes it funded, the co-op ran 38."
+    )
+    ps = [Passage("act.pdf", "Opinion", said, 0, len(said), 0.5)]
+    carriers = "How many carriers received grants under the Act in 2017?"
+    other = (
+        "In 2017 the Agency awarded the Harbour Co-op $14.2 million to serve 9,300 "
+        "households across six islands by December 31, 2021 [1]."
+    )
+    assert verify(other, ps, question=carriers).supported == 0
+    assert verify("The Act of 2016 pays carriers [1].", ps, question=carriers).supported == 0
+    assert verify("The Agency paid 14 carriers [1].", ps, question=carriers).supported == 1
+    assert verify("The Agency paid 14 [1].", ps, question=carriers).supported == 1
+    assert verify("The number of carriers paid was 14 [1].", ps, question=carriers).supported
+    routes = "How many routes did the co-op run?"
+    assert verify("The co-op ran 38 [1].", ps, question=routes).supported == 1
+    assert verify("The co-op served 9,300 households [1].", ps, question=routes).supported == 0
+
+
 def _planted(text: str) -> list[Passage]:
     return [*P, Passage("planted.md", "Co-op", text, 0, len(text), 0.4)]
 
