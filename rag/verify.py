@@ -200,7 +200,6 @@ _NUMBER_WORD = re.compile(
 _COUNT = re.compile(
     rf"(?<![\w.,$€£¥[-])(?:\d[\d,]*(?:\.\d+)?|{'|'.join(_CARDINALS)})(?![\w%]|[.,]\d)", re.I
 )
-_SCALE = frozenset("hundred thousand million billion trillion".split())
 _COUNT_OF = re.compile(r"\bhow many\s+((?:[^\W\d_][\w'’.-]*\s*){1,3})", re.I)
 
 
@@ -216,17 +215,20 @@ def _counted_words(question: str) -> set[str]:
             if word.lower() in STOPWORDS:
                 break
             words |= stems(word)
-    return words - {"time"} if words - {"time"} else set()
+    return words - {"time"}
 
 
-def _count_places(text: str, counted: set[str]) -> list[tuple[str, str, int]]:
-    """Each count `text` states, as (value, how, where it starts): "noun" when one of
-    the `counted` stems follows it in its noun phrase ("192 opposition lawmakers", "1.2
-    million shares", "an 80-byte header": at most two words between, no function word,
-    number or punctuation), "bare" when it ends its clause ("… is 4.", "… had connected
-    6,150 [1]"), else "" ("100 percent tariff" or "9,300 households" for carriers). A
-    year counts only the word right after it ("Act of 2016 paid carriers" counts no
-    carriers) and is never bare; a day of a month ("December 31, 2021") counts nothing."""
+def _count_places(
+    text: str, counted: set[str], named: set[str] = frozenset()
+) -> list[tuple[str, bool]]:
+    """Each count `text` states, with whether it counts one of the `counted` stems: one
+    of them follows it in its noun phrase ("192 opposition lawmakers", "1.2 million
+    shares", "an 80-byte header": at most two words between, no function word, number or
+    punctuation), or it ends its clause ("… is 4.", "… had connected 6,150 [1]") after
+    one of them, in `text` before it or in `named` (the stems of the sentence before).
+    "100 percent tariff" or "9,300 households" count no carriers. A year counts only the
+    word right after it ("Act of 2016 paid carriers" counts no carriers) and is never
+    bare; a day of a month ("December 31, 2021") counts nothing."""
     out = []
     for m in _COUNT.finditer(text):
         raw = m.group()
@@ -251,7 +253,10 @@ def _count_places(text: str, counted: set[str]) -> list[tuple[str, str, int]]:
                     break
             else:
                 how = "" if seen or year else "bare"
-        out.append((value, how, m.start()))
+        counts = how == "noun" or (
+            how == "bare" and bool((stems(text[: m.start()]) | named) & counted)
+        )
+        out.append((value, counts))
     return out
 
 
@@ -700,18 +705,13 @@ class _Scorer:
         slapped on canola [2]" counts no farmers (n16); "In 2017 the Agency awarded …
         $14.2 million to connect 9,300 households [2]" no carriers (o19)."""
         places = [
-            (value, how, at)
-            for value, how, at in _count_places(sentence, self.counted)
+            (value, counts)
+            for value, counts in _count_places(sentence, self.counted)
             if value not in self.question_numbers
         ]
-        if not places:
+        if not places or any(counts for _, counts in places):
             return True
-        if any(
-            how == "noun" or how == "bare" and stems(sentence[:at]) & self.counted
-            for _, how, at in places
-        ):
-            return True
-        if {value for value, _, _ in places} & self._passage_counts():
+        if {value for value, _ in places} & self._passage_counts():
             return True
         # Passages that never name what is asked may call it otherwise: "189 fatalities"
         # counts the people who died. Passages that name it and count it nowhere
@@ -723,14 +723,15 @@ class _Scorer:
         of it, or bare after a sentence naming it ("… committed to connect 9,300
         households … By that date it had connected 6,150.")."""
         if self._counts_found is None:
-            found = set()
-            for sentences in self.sentences:
-                for i, sentence in enumerate(sentences):
-                    for value, how, at in _count_places(sentence, self.counted):
-                        named = stems(sentence[:at]) | (stems(sentences[i - 1]) if i else set())
-                        if how == "noun" or how == "bare" and named & self.counted:
-                            found.add(value)
-            self._counts_found = found
+            self._counts_found = {
+                value
+                for sentences in self.sentences
+                for i, sentence in enumerate(sentences)
+                for value, counts in _count_places(
+                    sentence, self.counted, stems(sentences[i - 1]) if i else set()
+                )
+                if counts
+            }
         return self._counts_found
 
     def _heading(self, sentence: str) -> bool:
