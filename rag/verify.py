@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from index.chunking import split_sentences
@@ -219,7 +220,7 @@ def _counted_words(question: str) -> set[str]:
 
 
 def _count_places(
-    text: str, counted: set[str], named: set[str] = frozenset()
+    text: str, counted: set[str], named: AbstractSet[str] = frozenset()
 ) -> list[tuple[str, bool]]:
     """Each count `text` states, with whether it counts one of the `counted` stems: one
     of them follows it in its noun phrase ("192 opposition lawmakers", "1.2 million
