@@ -266,7 +266,7 @@ def file_chunks(file: Path, chunk_chars: int, overlap: int) -> list:
     """The chunks the indexer makes of one file (same reader, cleaner and chunker)."""
     doc, blocks = load_document(file, file.name)
     pages = getattr(doc, "pages", ())  # as the indexer does (PDFs; empty for .txt)
-    extra = {"pages": pages} if pages else {}
+    extra = {"pages": pages, "rows": doc.rows} if pages else {}
     return chunk_document(doc.source, doc.title, doc.text, blocks, chunk_chars, overlap, **extra)
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+from itertools import takewhile
 
 from .items import item_spans, opened_in
 from .tables import Tables
-from .types import Chunk
+from .types import Chunk, TableRow
 
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace, or at a
 # line break that is not a soft wrap (see `_hard_break`). Abbreviations and initials are
@@ -251,8 +252,12 @@ def chunk_document(
     max_chars: int = 700,
     overlap_sentences: int = 1,
     pages: Sequence[tuple[int, int]] = (),
+    rows: Sequence[TableRow] = (),
 ) -> list[Chunk]:
+    """The document's chunks, each with its page, heading path and the table rows it
+    touches (`rows`: the document's, sorted and apart, as `columns.locate` gives them)."""
     starts = [ps for ps, _ in pages]
+    ends = [e for _, e, _ in rows]
     return [
         Chunk(
             source=source,
@@ -262,6 +267,7 @@ def chunk_document(
             end=e,
             page=bisect_right(starts, s) if pages else None,
             heading=heading,
+            rows=tuple(takewhile(lambda r, e=e: r[0] < e, rows[bisect_right(ends, s) :])),
         )
         for s, e, heading in chunk_spans(
             text, page_blocks(text, blocks, pages), max_chars, overlap_sentences

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .tables import _UNIT, _VALUE, _row_values, printed_tables
+from .types import Passage, TableRow
 
 _CURRENCY = frozenset("$€£¥")
 PHRASE_GAP = 0.5  # of the font size: wider than a word space, narrower than a column gap
@@ -76,8 +77,13 @@ def _words(textpage: Any, line: str, start: int, number: int) -> list[_Word]:
         if joined and joined[-1].text in _CURRENCY:
             sign = joined.pop()
             w = _Word(
-                sign.text + w.text, min(sign.left, w.left), w.right, number, w.size,
-                min(sign.bottom, w.bottom), max(sign.top, w.top),
+                sign.text + w.text,
+                min(sign.left, w.left),
+                w.right,
+                number,
+                w.size,
+                min(sign.bottom, w.bottom),
+                max(sign.top, w.top),
             )
         joined.append(w)
     return joined
@@ -185,25 +191,34 @@ def _numbers(cell: str) -> int:
 def _named(
     label: str, cells: Sequence[str], heads: Sequence[str], units: Sequence[bool]
 ) -> str | None:
-    """A row written with each cell named by its column, a unit column's unit after the
-    values left of it ("Min: -0.3 V; Max: 40 V"). None when a cell with a number has no
-    head, or holds two numbers (two columns read as one: no grid after all)."""
-    parts: list[list[str]] = []  # [head, cell, takes a unit]
+    """A row written with each value named by its row and column ("Shutdown current (Test
+    Conditions: EN = 0 V), Max: 4 µA"), a unit column's unit after the values left of
+    it. None when a cell with a number has no head, or holds two numbers (two columns
+    read as one: no grid after all)."""
+    parts: list[list] = []  # [head, cell, a value, still without its unit]
     for cell, head, unit in zip(cells, heads, units, strict=True):
         if unit:  # the values since the last unit column are in this one's unit
             for part in parts:
-                if part[2] and cell:
+                if part[3] and cell:
                     part[1] = f"{part[1]} {cell}"
-                part[2] = False
+                part[3] = False
             continue
         if cell and (not head or _numbers(cell) > 1):
             return None
         if cell:
-            parts.append([head, cell, bool(_VALUE.fullmatch(cell))])
+            value = bool(_VALUE.fullmatch(cell))
+            parts.append([head, cell, value, value])
     if not parts:
         return None
-    shown = "; ".join(f"{head}: {cell}" for head, cell, _ in parts)
-    return f"{label} — {shown}" if label else shown
+    # One line per value, with its row's label and its column's head: the 1.5B model
+    # took the wrong column from a row of four ("Operating income — Three Months …:
+    # 61.8; …"), and from one line per value took the right one (tables probe: t16 and
+    # t17 right, against t16 only). A row without a label stays one line.
+    context = "; ".join(f"{h}: {c}" for h, c, value, _ in parts if not value or not label)
+    if not label:
+        return context
+    name = f"{label} ({context})" if context else label
+    return "\n".join(f"{name}, {h}: {c}" for h, c, value, _ in parts if value)
 
 
 def _table_rows(
@@ -290,3 +305,43 @@ def page_rows(textpage: Any) -> list[LabelledRow]:
             rows.append([words(m) for m in range(before + 1, n + 1)])
         out += _table_rows(lines, head, rows)
     return out
+
+
+def locate(
+    text: str, pages: Sequence[tuple[int, int]], rows: Sequence[tuple[int, LabelledRow]]
+) -> tuple[TableRow, ...]:
+    """Where each labelled row stands in the document's `text`: (start, end, named) of
+    its lines on its page, in order. The page's text has been cleaned and neutralized
+    since PDFium read it; a row whose lines are not found as they were is left out."""
+    out: list[TableRow] = []
+    at: dict[int, int] = {}  # each page's line where the search goes on
+    split: dict[int, list[tuple[int, int, str]]] = {}
+    for page, row in rows:
+        if page >= len(pages):
+            continue
+        if page not in split:
+            start, end = pages[page]
+            spans, pos = [], start
+            for line in text[start:end].split("\n"):
+                spans.append((pos, pos + len(line), " ".join(line.split())))
+                pos += len(line) + 1
+            split[page] = spans
+        spans, n = split[page], len(row.lines)
+        for i in range(at.get(page, 0), len(spans) - n + 1):
+            if all(spans[i + k][2] == row.lines[k] for k in range(n)):
+                out.append((spans[i][0], spans[i + n - 1][1], row.text))
+                at[page] = i + n
+                break
+    return tuple(out)
+
+
+def labelled(passage: Passage) -> str:
+    """The passage's text with each printed table row it holds whole written with its
+    values named (`page_rows`): what the model reads. Offsets, citations and checks stay
+    with `passage.text`."""
+    pieces, at = [], passage.start
+    for s, e, named in sorted(passage.rows):
+        if at <= s and e <= passage.end:
+            pieces += [passage.text[at - passage.start : s - passage.start], named]
+            at = e
+    return "".join([*pieces, passage.text[at - passage.start :]])

@@ -16,6 +16,7 @@ from typing import Any
 
 from .chunking import runs_on
 from .clean import looks_like_headline
+from .columns import LabelledRow, page_rows
 from .errors import DocumentError, map_exceptions
 from .footnotes import line_sizes, page_footnotes
 from .visible import hidden_chars, visible_run_text
@@ -35,6 +36,9 @@ class Extracted:
     pages: tuple[tuple[int, int], ...] = ()
     markdown: bool = False
     title: str = ""
+    # PDF: printed table rows with each value named by its column, by page (0-based);
+    # found in `text` by `columns.locate`, after the page is neutralized
+    rows: tuple[tuple[int, LabelledRow], ...] = ()
 
 
 # Elements that are never article text: code, styling, page furniture, hidden content.
@@ -291,10 +295,12 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
         try:
             read: list[tuple[str, str]] = []  # each page's body and footnotes
             large: list[str] = []
+            rows: list[tuple[int, LabelledRow]] = []
             for page in document:
                 textpage = page.get_textpage()
                 if not read:
                     large = _large_lines(textpage)
+                rows += [(len(read), row) for row in _table_rows(textpage)]
                 body, notes = _visible_text(page, textpage)
                 read.append((_pdfium_text(body), _pdfium_text(notes)))
                 textpage.close()
@@ -326,7 +332,19 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
         pages.append((start, len(text)))
     if not any(t.strip() for t in texts):
         raise DocumentError(f"{name}: the PDF has no extractable text (scanned images?)")
-    return Extracted(text, tuple(pages), title=meta_title or _first_page_title(texts, large))
+    title = meta_title or _first_page_title(texts, large)
+    return Extracted(text, tuple(pages), title=title, rows=tuple(rows))
+
+
+def _table_rows(textpage: Any) -> list[LabelledRow]:
+    """The page's table rows with their cells named; none when PDFium's character boxes
+    cannot be read: the names help the model, the text is what counts."""
+    import pypdfium2 as pdfium
+
+    try:
+        return page_rows(textpage)
+    except (pdfium.PdfiumError, ValueError, IndexError, OSError):
+        return []
 
 
 _PAGE_COUNTER = re.compile(r"^\W*(?:page\s*)?\d+(?:\s*(?:of|/)\s*\d+)?\W*$", re.I)

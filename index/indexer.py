@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .chunking import Block, chunk_document
 from .clean import clean, derive_title
+from .columns import locate
 from .errors import DocumentError, PathNotFoundError
 from .neutralize import neutralize
 from .readers import MARKDOWN_SUFFIXES, MAX_FILE_BYTES, SUPPORTED_SUFFIXES, extract, read_bytes
@@ -52,8 +53,9 @@ PARSER = "+p11"
 # teaser. p11, every type whose text can hold Markdown lists (all but PDF): a chunk that
 # opens inside a keyed list item has the item's key in its heading path. p12, PDF:
 # footnotes at a page's foot follow the end of the sentence the page breaks off, as a
-# paragraph of their own (p8 was the mark of a reverted PDF change).
-_PARSERS = {".pdf": "+p12", ".docx": "+p11", ".md": "+p11", ".markdown": "+p11", ".mdx": "+p11"}
+# paragraph of their own (p8 was the mark of a reverted PDF change). p13, PDF: printed
+# table rows carry their values named by column (`columns`), for the prompt.
+_PARSERS = {".pdf": "+p13", ".docx": "+p11", ".md": "+p11", ".markdown": "+p11", ".mdx": "+p11"}
 
 
 def parser_mark(file: Path) -> str:
@@ -203,7 +205,8 @@ def parse_document(
         title = derive_title([x for x in lines if x.strip()], fallback=file.stem)
     title = title or cleaned.title
     digest = digest or f"{hashlib.sha256(data).hexdigest()}{parser_mark(file)}"
-    doc = Document(source, str(file), title, text, digest, pages)
+    rows = locate(text, pages, extracted.rows) if extracted.rows else ()
+    doc = Document(source, str(file), title, text, digest, pages, rows)
     return doc, blocks
 
 
@@ -285,7 +288,14 @@ def sync(
                 report.failed[target.source] = str(exc)
                 continue
             chunks = chunk_document(
-                doc.source, doc.title, doc.text, blocks, chunk_chars, overlap_sentences, doc.pages
+                doc.source,
+                doc.title,
+                doc.text,
+                blocks,
+                chunk_chars,
+                overlap_sentences,
+                doc.pages,
+                doc.rows,
             )
             pending.append(_Pending(doc, target.root, chunks, [chunk_id(c) for c in chunks]))
         note(ProgressEvent("read", len(targets), len(targets)))

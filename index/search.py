@@ -8,13 +8,14 @@ best fused candidates are ranked again by their best sentence, and exact evidenc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .lexical import tokenize
-from .types import HEADING, Passage
+from .types import HEADING, ROWS, Passage, TableRow
 from .window import SentenceVectors, best_sentence_similarity, merge_overlapping, sentence_windows
 
 if TYPE_CHECKING:
@@ -163,7 +164,18 @@ def passage(text: str, meta: dict, score: float) -> Passage:
         score=round(score, 4),
         page=int(meta["page"]) if "page" in meta else None,
         heading=str(meta.get(HEADING, "")),
+        rows=table_rows(meta.get(ROWS)),
     )
+
+
+def table_rows(stored: object) -> tuple[TableRow, ...]:
+    """A chunk's table rows as `Store.upsert` wrote them; none from what is no list of
+    (start, end, text) (an index from before they were stored, a damaged entry)."""
+    try:
+        rows = json.loads(stored) if isinstance(stored, str) else stored
+        return tuple((int(s), int(e), str(t)) for s, e, t in rows or ())
+    except (ValueError, TypeError):
+        return ()
 
 
 def _squash(text: str) -> str:

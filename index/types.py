@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 # written by `store`, read back into `Passage`s by `search`.
 TEXT = "text"
 HEADING = "heading"
+ROWS = "rows"  # printed table rows in a chunk, values named (JSON; see `columns`)
+
+# (start, end, named): a printed table row's span in its document, and the row written
+# with each value named by its column, which the model reads in its place
+TableRow = tuple[int, int, str]
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,7 @@ class Document:
     text: str
     content_hash: str  # of the file's bytes: unchanged files are skipped without parsing
     pages: tuple[tuple[int, int], ...] = ()  # PDF: (start, end) of each page in `text`
+    rows: tuple[TableRow, ...] = ()  # PDF: its printed table rows, values named
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class Chunk:
     # Where it sits, outermost first: "Guide > Running tests > Consecutive runs", from the
     # document's own structure (its title and headings); "" for plain text.
     heading: str = ""
+    rows: tuple[TableRow, ...] = ()  # the document's table rows that overlap it
 
 
 def heading_path(title: str, path: Sequence[str]) -> str:
@@ -58,6 +65,7 @@ class Passage:
     score: float
     page: int | None = None  # 1-based page of a PDF
     heading: str = ""  # where it sits (see `Chunk.heading`)
+    rows: tuple[TableRow, ...] = ()  # table rows, values named (`columns.labelled`)
 
 
 @dataclass

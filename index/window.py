@@ -95,7 +95,8 @@ def merge_overlapping(passages: Sequence[Passage]) -> list[Passage]:
                 merged = replace(
                     merged, text=merged.text + q.text[merged.end - q.start :], end=q.end
                 )
-        out[touching[0]] = replace(merged, score=max(q.score for q in pieces))
+        rows = tuple(sorted({r for q in pieces for r in q.rows}))
+        out[touching[0]] = replace(merged, score=max(q.score for q in pieces), rows=rows)
         for i in reversed(touching[1:]):
             del out[i]
     return out

@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 
+from index.columns import labelled
 from index.neutralize import neutralize
 from index.readable import readable
 from index.types import Passage
@@ -99,7 +100,7 @@ def format_passages(passages: Sequence[Passage]) -> str:
             f"<<<PASSAGE {i} {code}>>>\n"
             f"[{i}] (from {_data(p.heading or p.title)} — {_data(p.source)}"
             f"{f', page {p.page}' if p.page else ''})\n"
-            f"{_data(readable(p.text))}\n<<<END {code}>>>"
+            f"{_data(readable(labelled(p)))}\n<<<END {code}>>>"
         )
     return "\n\n".join(fenced)
 

@@ -113,7 +113,10 @@ class Answer:
             text=data["answer"],
             refused=bool(data["refused"]),
             citations=tuple(Citation(**c) for c in data.get("citations", ())),
-            passages=tuple(Passage(**p) for p in data.get("passages", ())),
+            passages=tuple(
+                Passage(**{**p, "rows": tuple(tuple(r) for r in p.get("rows", ()))})
+                for p in data.get("passages", ())
+            ),
             model=data.get("model", ""),
             timings=Timings.from_dict(data.get("timings", {})),
             unsupported=tuple(data.get("unsupported", ())),

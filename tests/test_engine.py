@@ -37,6 +37,7 @@ def test_public_api_is_declared_once():
         "score",
         "page",
         "heading",
+        "rows",
     ]
 
 
