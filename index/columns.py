@@ -265,13 +265,14 @@ def _head_lines(heads: list[list[_Word]]) -> list[_Word]:
     running head over the page's first table). Lines of a wrapped head come column by
     column ("Three Months / Ended Sep 30, / 2025 / Three Months …"), so by height."""
     kept: list[_Word] = []
-    top = None
+    top, below = 0.0, 0.0  # the block's top, and the size of its highest line
     for line in sorted((x for x in heads if x), key=lambda x: min(w.top for w in x)):
         low, size = min(w.bottom for w in line), max(w.size for w in line)
-        if top is not None and low - top > size:
+        if kept and low - top > min(size, below):
             break
+        if not kept or max(w.top for w in line) > top:
+            top, below = max(w.top for w in line), size
         kept += line
-        top = max(top or low, max(w.top for w in line))
     return kept
 
 
