@@ -59,7 +59,7 @@ def _rows(data: bytes) -> list:
 
 
 def test_each_value_of_a_printed_row_is_named_by_the_column_it_sits_under():
-    """"Shutdown current EN = 0 V 1.5 4 mA" has no Min: read left to right, 1.5 would be
+    """ "Shutdown current EN = 0 V 1.5 4 mA" has no Min: read left to right, 1.5 would be
     the minimum and 4 the typical. The model, given the row so, called the typical value
     the maximum (tables probe t16); the page's positions say 1.5 is Typ and 4 is Max."""
     rows = {r.lines[-1]: r.text for r in _rows(_datasheet())}
@@ -96,9 +96,10 @@ def test_a_head_wrapped_over_lines_and_a_label_wrapped_over_two_name_every_value
         "Research and development, Three Months Ended Sep 30, 2025: 79.3",
         "Research and development, Three Months Ended Sep 30, 2024: 71.6",
     ]
-    assert "Operating income, Three Months Ended Sep 30, 2024: 38.9" in named[
-        ("Operating income 61.8 38.9",)
-    ].splitlines()
+    assert (
+        "Operating income, Three Months Ended Sep 30, 2024: 38.9"
+        in named[("Operating income 61.8 38.9",)].splitlines()
+    )
 
 
 def test_a_table_whose_columns_cannot_be_told_apart_is_left_as_printed():
@@ -146,9 +147,7 @@ def test_a_row_shows_named_only_when_the_passage_holds_it_whole():
     assert labelled(replace(p, rows=())) == text
 
 
-@pytest.mark.parametrize(
-    "stored", ["not json", "[[1, 2]]", '{"a": 1}', "[[\"x\", 2, \"t\"]]", None, 7]
-)
+@pytest.mark.parametrize("stored", ["not json", "[[1, 2]]", '{"a": 1}', '[["x", 2, "t"]]', None, 7])
 def test_damaged_stored_rows_read_as_none_instead_of_failing_the_search(stored):
     assert table_rows(stored) == ()
 
