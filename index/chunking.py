@@ -257,7 +257,7 @@ def chunk_document(
     """The document's chunks, each with its page, heading path and the table rows it
     touches (`rows`: the document's, sorted and apart, as `columns.locate` gives them)."""
     starts = [ps for ps, _ in pages]
-    ends = [e for _, e, _ in rows]
+    ends = [r[1] for r in rows]
     return [
         Chunk(
             source=source,

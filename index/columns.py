@@ -17,7 +17,7 @@ horizontally; a table whose rows' cells do not fall into separate columns is lef
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,7 @@ class LabelledRow:
 
     lines: tuple[str, ...]
     text: str
+    label: str = ""  # the row's label ("Shutdown current"); "" for a table without one
 
 
 @dataclass
@@ -255,7 +256,8 @@ def _table_rows(
         if named is None:
             return []  # one row off the grid: the columns are not what they seem
         used = [p[0].line for p in pieces if p] + [row[-1][0].line]
-        out.append(LabelledRow(tuple(" ".join(lines[n].split()) for n in used), named))
+        key = tuple(" ".join(lines[n].split()) for n in used)
+        out.append(LabelledRow(key, named, label))
     return out
 
 
@@ -311,8 +313,8 @@ def page_rows(textpage: Any) -> list[LabelledRow]:
 def locate(
     text: str, pages: Sequence[tuple[int, int]], rows: Sequence[tuple[int, LabelledRow]]
 ) -> tuple[TableRow, ...]:
-    """Where each labelled row stands in the document's `text`: (start, end, named) of
-    its lines on its page, in order. The page's text has been cleaned and neutralized
+    """Where each labelled row stands in the document's `text`: (start, end, label,
+    named) of its lines on its page, in order. The page's text has been cleaned and neutralized
     since PDFium read it; a row whose lines are not found as they were is left out."""
     out: list[TableRow] = []
     at: dict[int, int] = {}  # each page's line where the search goes on
@@ -330,18 +332,18 @@ def locate(
         spans, n = split[page], len(row.lines)
         for i in range(at.get(page, 0), len(spans) - n + 1):
             if all(spans[i + k][2] == row.lines[k] for k in range(n)):
-                out.append((spans[i][0], spans[i + n - 1][1], row.text))
+                out.append((spans[i][0], spans[i + n - 1][1], row.label, row.text))
                 at[page] = i + n
                 break
     return tuple(out)
 
 
-def labelled(passage: Passage) -> str:
-    """The passage's text with each printed table row it holds whole written with its
-    values named (`page_rows`): what the model reads. Offsets, citations and checks stay
-    with `passage.text`."""
+def labelled(passage: Passage, rows: Iterable[TableRow] | None = None) -> str:
+    """The passage's text with each printed table row of `rows` (default: all of its
+    own) that it holds whole written with its values named (`page_rows`): what the
+    model reads. Offsets, citations and checks stay with `passage.text`."""
     pieces, at = [], passage.start
-    for s, e, named in sorted(passage.rows):
+    for s, e, _, named in sorted(passage.rows if rows is None else rows):
         if at <= s and e <= passage.end:
             pieces += [passage.text[at - passage.start : s - passage.start], named]
             at = e

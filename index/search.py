@@ -170,10 +170,10 @@ def passage(text: str, meta: dict, score: float) -> Passage:
 
 def table_rows(stored: object) -> tuple[TableRow, ...]:
     """A chunk's table rows as `Store.upsert` wrote them; none from what is no list of
-    (start, end, text) (an index from before they were stored, a damaged entry)."""
+    (start, end, label, named) (an index from before they were stored, a damaged entry)."""
     try:
         rows = json.loads(stored) if isinstance(stored, str) else stored
-        return tuple((int(s), int(e), str(t)) for s, e, t in rows or ())
+        return tuple((int(s), int(e), str(label), str(t)) for s, e, label, t in rows or ())
     except (ValueError, TypeError):
         return ()
 

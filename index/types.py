@@ -11,9 +11,9 @@ TEXT = "text"
 HEADING = "heading"
 ROWS = "rows"  # printed table rows in a chunk, values named (JSON; see `columns`)
 
-# (start, end, named): a printed table row's span in its document, and the row written
-# with each value named by its column, which the model reads in its place
-TableRow = tuple[int, int, str]
+# (start, end, label, named): a printed table row's span in its document, its label, and
+# the row written with each value named by its column, which the model reads in its place
+TableRow = tuple[int, int, str, str]
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,8 @@ def test_the_model_reads_the_named_row_while_the_index_keeps_the_printed_one(tmp
     prompt = engine.generator.prompts[0][-1]["content"]
     assert "Shutdown current (Conditions: EN = 0 V), Max: 4 mA" in prompt
     assert "Shutdown current EN = 0 V 1.5 4 mA" not in prompt
+    # Rows the question does not name stay as printed: no answer can use their numbers
+    assert "Current limit 2.6 3.1 3.6 A" in prompt and "Current limit, Typ" not in prompt
     assert not answer.refused and answer.citations
     extracted = pdf_text(_datasheet(), "ds.pdf")
     for p in answer.passages:
@@ -139,18 +141,26 @@ def test_a_row_shows_named_only_when_the_passage_holds_it_whole():
     """A passage cut inside a row (a retry's budget, a sentence window) shows the
     printed text: naming half a row would put values where they are not."""
     text = "Intro line\nCurrent limit 2.6 3.1 3.6 A\nAfter"
-    row = (111, 111 + len("Current limit 2.6 3.1 3.6 A"), "Current limit, Typ: 3.1 A")
+    row = (
+        111,
+        111 + len("Current limit 2.6 3.1 3.6 A"),
+        "Current limit",
+        "Current limit, Typ: 3.1 A",
+    )
     p = Passage("d.pdf", "D", text, 100, 100 + len(text), 0.5, 1, "", (row,))
     assert labelled(p) == "Intro line\nCurrent limit, Typ: 3.1 A\nAfter"
     cut = replace(p, text=text[:20], end=120)
     assert labelled(cut) == text[:20]
     assert labelled(replace(p, rows=())) == text
+    assert labelled(p, []) == text  # only the rows asked for
 
 
-@pytest.mark.parametrize("stored", ["not json", "[[1, 2]]", '{"a": 1}', '[["x", 2, "t"]]', None, 7])
+@pytest.mark.parametrize(
+    "stored", ["not json", "[[1, 2]]", '{"a": 1}', '[["x", 2, "L", "t"]]', '[[3, 9, "t"]]', None, 7]
+)
 def test_damaged_stored_rows_read_as_none_instead_of_failing_the_search(stored):
     assert table_rows(stored) == ()
 
 
 def test_stored_rows_read_back_as_written():
-    assert table_rows('[[3, 9, "A, Max: 4"]]') == ((3, 9, "A, Max: 4"),)
+    assert table_rows('[[3, 9, "A", "A, Max: 4"]]') == ((3, 9, "A", "A, Max: 4"),)
