@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
-from index.columns import labelled
 from index.neutralize import neutralize
 from index.readable import readable
 from index.types import Passage, TableRow
@@ -94,6 +94,13 @@ def _data(text: str) -> str:
 
 
 def format_passages(passages: Sequence[Passage], question: str = "") -> str:
+    """The fenced, numbered passages as printed, then, fenced again under their
+    passage's number, the table rows the question names with each value named by its
+    row and column (`asked_rows`). After all passages, not in place: the passages stay
+    the same tokens whatever is asked about them, so the next question over the same
+    passages reuses llama.cpp's KV cache up to its own rows (the tables probe's
+    datasheet questions answered in 1-3 s from that cache, and in 8-12 s with rows
+    named in place)."""
     fenced = []
     for i, p in enumerate(passages, 1):
         code = fence_code(p)
@@ -101,8 +108,17 @@ def format_passages(passages: Sequence[Passage], question: str = "") -> str:
             f"<<<PASSAGE {i} {code}>>>\n"
             f"[{i}] (from {_data(p.heading or p.title)} — {_data(p.source)}"
             f"{f', page {p.page}' if p.page else ''})\n"
-            f"{_data(readable(labelled(p, asked_rows(p, question))))}\n<<<END {code}>>>"
+            f"{_data(readable(p.text))}\n<<<END {code}>>>"
         )
+    for i, p in enumerate(passages, 1):
+        rows = asked_rows(p, question)
+        if rows:
+            code = fence_code(replace(p, text="\n".join(named for *_, named in rows)))
+            named = "\n".join(_data(readable(named)) for *_, named in sorted(rows))
+            fenced.append(
+                f"<<<PASSAGE {i} {code}>>>\n[{i}] (table rows of passage {i}, each value "
+                f"named by its row and column)\n{named}\n<<<END {code}>>>"
+            )
     return "\n\n".join(fenced)
 
 
