@@ -115,26 +115,36 @@ def test_a_table_whose_columns_cannot_be_told_apart_is_left_as_printed():
 
 
 def test_the_model_reads_the_named_row_while_the_index_keeps_the_printed_one(tmp_path):
-    """End to end: the rows are stored with the PDF's chunks and shown in the prompt in
-    place of the printed row; the chunk text, offsets and citations stay the page's."""
+    """End to end: the rows are stored with the PDF's chunks; the prompt shows the
+    passage as printed and then, fenced under its number, the rows the question names
+    with their values named. The chunk text, offsets and citations stay the page's."""
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "ds.pdf").write_bytes(_datasheet())
-    reply = "The maximum shutdown current is 4 mA [1]."
-    engine = make_engine(tmp_path, [reply], context_tokens=0)
+    replies = ["The maximum shutdown current is 4 mA [1].", "The typical limit is 3.1 A [1]."]
+    engine = make_engine(tmp_path, replies, context_tokens=0)
     engine.index([folder])
     answer = engine.ask("What is the maximum shutdown current?")
     prompt = engine.generator.prompts[0][-1]["content"]
-    assert "Shutdown current (Conditions: EN = 0 V), Max: 4 mA" in prompt
-    assert "Shutdown current EN = 0 V 1.5 4 mA" not in prompt
-    # Rows the question does not name stay as printed: no answer can use their numbers
-    assert "Current limit 2.6 3.1 3.6 A" in prompt and "Current limit, Typ" not in prompt
+    passages, _, rest = prompt.partition("(table rows of passage 1, each value named")
+    assert "Shutdown current EN = 0 V 1.5 4 mA" in passages  # the passage as printed
+    assert rest.index("Shutdown current (Conditions: EN = 0 V), Max: 4 mA") < rest.index(
+        "Question: What is the maximum shutdown current?"
+    )
+    assert "<<<PASSAGE 1 " in passages.splitlines()[-2]  # fenced, under passage 1's number
+    # Rows the question does not name are not named: no answer can use their numbers
+    assert "Current limit, Typ" not in prompt
     assert not answer.refused and answer.citations
     extracted = pdf_text(_datasheet(), "ds.pdf")
     for p in answer.passages:
         assert extracted.text[p.start : p.end] == p.text  # offsets stay exact
         assert p.rows and "Shutdown current EN = 0 V 1.5 4 mA" in p.text
     assert "Max: 4 mA" not in answer.passages[0].text
+    # The next question over the same passage shares the prompt up to the named rows
+    engine.ask("What is the typical current limit?")
+    second = engine.generator.prompts[1][-1]["content"]
+    shared = passages.rsplit("<<<PASSAGE 1 ", 1)[0]  # up to the named rows' fence
+    assert second.startswith(shared) and "Current limit, Typ: 3.1 A" in second
 
 
 def test_a_row_shows_named_only_when_the_passage_holds_it_whole():
