@@ -6,13 +6,14 @@ cell is empty; and a head wrapped over twelve lines ("Three Months / Ended Sep 3
 2025 / Three Months / …") leaves the model to count columns. It counted wrong: the
 typical shutdown current given as the maximum, a nine-month figure refused. The page
 says it plainly: the cells of one column overlap horizontally, row under row, and the
-head words over a column sit above it. So each row is written out again with every cell
-named by its column ("Shutdown current — Test Conditions: EN = 0 V; Typ: 1.5 µA; Max:
-4 µA"), for the prompt only: the indexed text, offsets, citations and checks keep the
-row as printed (see `Passage.rows`).
+head words over a column sit above it. So each row is written out again, one line per
+value named by its row and column ("Shutdown current (Test Conditions: EN = 0 V), Max:
+4 µA"), for the prompt only (`rag.prompts` shows the rows a question names): the
+indexed text, offsets, citations and checks keep the row as printed (`Passage.rows`).
 
-By construction, not by a threshold: two cells share a column when their boxes overlap
-horizontally; a table whose rows' cells do not fall into separate columns is left alone.
+Columns come from overlap, not from a threshold: a table whose rows' cells do not fall
+into separate columns is left alone. The one constant, `PHRASE_GAP`, tells a word space
+from a column gap.
 """
 
 from __future__ import annotations
