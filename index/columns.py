@@ -18,7 +18,7 @@ from a column gap.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -339,13 +339,7 @@ def locate(
     return tuple(out)
 
 
-def labelled(passage: Passage, rows: Iterable[TableRow] | None = None) -> str:
-    """The passage's text with each printed table row of `rows` (default: all of its
-    own) that it holds whole written with its values named (`page_rows`): what the
-    model reads. Offsets, citations and checks stay with `passage.text`."""
-    pieces, at = [], passage.start
-    for s, e, _, named in sorted(passage.rows if rows is None else rows):
-        if at <= s and e <= passage.end:
-            pieces += [passage.text[at - passage.start : s - passage.start], named]
-            at = e
-    return "".join([*pieces, passage.text[at - passage.start :]])
+def held_rows(passage: Passage) -> list[TableRow]:
+    """The passage's table rows that it holds whole: a passage cut inside a row (a
+    retry's budget, a sentence window) or beside it must not name its values."""
+    return [r for r in passage.rows if passage.start <= r[0] and r[1] <= passage.end]

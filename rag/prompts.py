@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from index.columns import held_rows
 from index.neutralize import neutralize
 from index.readable import readable
 from index.types import Passage, TableRow
@@ -129,12 +130,13 @@ def asked_rows(passage: Passage, question: str) -> list[TableRow]:
     900 to 1,700 tokens), and the verifier takes a number from a row only when no other
     row of the passage matches the words said better (`_about_its_row`): the rows the
     question does not name are none an answer can use."""
-    if not passage.rows:
+    rows = held_rows(passage)
+    if not rows:
         return []
     asked = stems(question)
-    overlap = [len(stems(label) & asked) for _, _, label, _ in passage.rows]
+    overlap = [len(stems(label) & asked) for _, _, label, _ in rows]
     best = max(overlap)
-    return [r for r, n in zip(passage.rows, overlap, strict=True) if best and n == best]
+    return [r for r, n in zip(rows, overlap, strict=True) if best and n == best]
 
 
 def build_messages(question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:

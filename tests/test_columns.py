@@ -9,10 +9,11 @@ from dataclasses import replace
 import pypdfium2 as pdfium
 import pytest
 
-from index.columns import labelled, page_rows
+from index.columns import held_rows, page_rows
 from index.extract import pdf_text
 from index.search import table_rows
 from index.types import Passage
+from rag.prompts import asked_rows
 from tests.fakes import make_engine
 from tests.makers import pdf_from_content, pdf_text_op
 
@@ -147,9 +148,10 @@ def test_the_model_reads_the_named_row_while_the_index_keeps_the_printed_one(tmp
     assert second.startswith(shared) and "Current limit, Typ: 3.1 A" in second
 
 
-def test_a_row_shows_named_only_when_the_passage_holds_it_whole():
-    """A passage cut inside a row (a retry's budget, a sentence window) shows the
-    printed text: naming half a row would put values where they are not."""
+def test_a_row_is_named_only_when_the_passage_holds_it_whole():
+    """A passage cut inside a row or beside it (a retry's budget, a sentence window)
+    keeps the chunk's rows but names none it does not hold: the model would read values
+    its passage does not state."""
     text = "Intro line\nCurrent limit 2.6 3.1 3.6 A\nAfter"
     row = (
         111,
@@ -158,11 +160,13 @@ def test_a_row_shows_named_only_when_the_passage_holds_it_whole():
         "Current limit, Typ: 3.1 A",
     )
     p = Passage("d.pdf", "D", text, 100, 100 + len(text), 0.5, 1, "", (row,))
-    assert labelled(p) == "Intro line\nCurrent limit, Typ: 3.1 A\nAfter"
+    assert held_rows(p) == [row]
+    assert asked_rows(p, "What is the typical current limit?") == [row]
+    assert asked_rows(p, "What is the switching frequency?") == []  # not named by it
     cut = replace(p, text=text[:20], end=120)
-    assert labelled(cut) == text[:20]
-    assert labelled(replace(p, rows=())) == text
-    assert labelled(p, []) == text  # only the rows asked for
+    assert held_rows(cut) == [] and asked_rows(cut, "What is the current limit?") == []
+    beside = replace(p, text="After", start=139, end=144)
+    assert held_rows(beside) == []
 
 
 @pytest.mark.parametrize(
