@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .tables import _UNIT, _VALUE, _row_values, printed_tables
+from .tables import _UNIT, _VALUE, _lines, _row_values, printed_tables
 from .types import Passage, TableRow
 
 _CURRENCY = frozenset("$€£¥")
@@ -279,27 +279,21 @@ def _head_lines(heads: list[list[_Word]]) -> list[_Word]:
     return kept
 
 
-def page_rows(textpage: Any) -> list[LabelledRow]:
-    """Every row of the page's printed tables with its cells named by their columns."""
-    raw = textpage.get_text_range()
+def page_rows(textpage: Any, raw: str) -> list[LabelledRow]:
+    """Every row of the page's printed tables with its cells named by their columns.
+    `raw`: the page's `get_text_range()`, one character per index of its boxes."""
     lines, starts, pos = [], [], 0
     for line in raw.split("\n"):
         starts.append(pos)
         lines.append(line.rstrip("\r"))
         pos += len(line) + 1
-    if not any(_row_values(x) for x in lines):
-        return []
-    offsets, at = [], 0
-    for line in lines:
-        offsets.append(at)
-        at += len(line) + 1
 
     def words(n: int) -> list[_Word]:
         return _words(textpage, lines[n], starts[n], n)
 
     out: list[LabelledRow] = []
-    for start, end, _ in printed_tables("\n".join(lines)):
-        numbers = [n for n, o in enumerate(offsets) if start <= o < end]
+    for start, end, _ in printed_tables(raw):  # offsets in `raw`, as `starts`
+        numbers = [n for n, s in enumerate(starts) if start <= s < end]
         values = [n for n in numbers if _row_values(lines[n])]
         if not values:
             continue
@@ -325,11 +319,10 @@ def locate(
             continue
         if page not in split:
             start, end = pages[page]
-            spans, pos = [], start
-            for line in text[start:end].split("\n"):
-                spans.append((pos, pos + len(line), " ".join(line.split())))
-                pos += len(line) + 1
-            split[page] = spans
+            split[page] = [
+                (start + s, start + e, " ".join(line.split()))
+                for s, e, line in _lines(text[start:end])
+            ]
         spans, n = split[page], len(row.lines)
         for i in range(at.get(page, 0), len(spans) - n + 1):
             if all(spans[i + k][2] == row.lines[k] for k in range(n)):

@@ -227,7 +227,7 @@ def _pdfium_text(raw: str) -> str:
     return _OWN_HYPHEN.sub("-", raw).translate(_PDFIUM_MARKS)
 
 
-def _visible_text(page: Any, textpage: Any) -> tuple[str, str]:
+def _visible_text(page: Any, textpage: Any, raw: str) -> tuple[str, str]:
     """The page's body text and its footnotes' (`footnotes`; "" when it has none),
     without what a reader cannot see (`visible`); a line that was all hidden goes with its
     line break, so no blank line marks where it was.
@@ -240,8 +240,7 @@ def _visible_text(page: Any, textpage: Any) -> tuple[str, str]:
         hidden = hidden_chars(page, textpage)
     except (pdfium.PdfiumError, ValueError, OSError):
         hidden = set()
-    raw = textpage.get_text_range()  # one character per index, as `hidden` counts them
-    lines = raw.split("\n")
+    lines = raw.split("\n")  # `raw`: one character per index, as `hidden` counts them
     body, notes = page_footnotes(textpage, lines) or (range(len(lines)), [])
     if not hidden:
         bounded = textpage.get_text_bounded()  # PDFium's own hyphens kept ("Time-Sharing")
@@ -300,8 +299,9 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
                 textpage = page.get_textpage()
                 if not read:
                     large = _large_lines(textpage)
-                rows += [(len(read), row) for row in _table_rows(textpage)]
-                body, notes = _visible_text(page, textpage)
+                raw = textpage.get_text_range()
+                rows += [(len(read), row) for row in _named_rows(textpage, raw)]
+                body, notes = _visible_text(page, textpage, raw)
                 read.append((_pdfium_text(body), _pdfium_text(notes)))
                 textpage.close()
                 page.close()
@@ -336,13 +336,13 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
     return Extracted(text, tuple(pages), title=title, rows=tuple(rows))
 
 
-def _table_rows(textpage: Any) -> list[LabelledRow]:
+def _named_rows(textpage: Any, raw: str) -> list[LabelledRow]:
     """The page's table rows with their cells named; none when PDFium's character boxes
     cannot be read: the names help the model, the text is what counts."""
     import pypdfium2 as pdfium
 
     try:
-        return page_rows(textpage)
+        return page_rows(textpage, raw)
     except (pdfium.PdfiumError, ValueError, IndexError, OSError):
         return []
 

@@ -12,7 +12,8 @@ HEADING = "heading"
 ROWS = "rows"  # printed table rows in a chunk, values named (JSON; see `columns`)
 
 # (start, end, label, named): a printed table row's span in its document, its label, and
-# the row written with each value named by its column, which the model reads in its place
+# the row written one line per value named by its row and column, which the model reads
+# after the passages when the question names the row (`rag.prompts.asked_rows`)
 TableRow = tuple[int, int, str, str]
 
 
@@ -65,7 +66,7 @@ class Passage:
     score: float
     page: int | None = None  # 1-based page of a PDF
     heading: str = ""  # where it sits (see `Chunk.heading`)
-    rows: tuple[TableRow, ...] = ()  # table rows, values named (`columns.labelled`)
+    rows: tuple[TableRow, ...] = ()  # its chunks' table rows (`columns.held_rows`)
 
 
 @dataclass

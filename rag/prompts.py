@@ -112,10 +112,10 @@ def format_passages(passages: Sequence[Passage], question: str = "") -> str:
             f"{_data(readable(p.text))}\n<<<END {code}>>>"
         )
     for i, p in enumerate(passages, 1):
-        rows = asked_rows(p, question)
+        rows = [named for *_, named in asked_rows(p, question)]  # in passage order
         if rows:
-            code = fence_code(replace(p, text="\n".join(named for *_, named in rows)))
-            named = "\n".join(_data(readable(named)) for *_, named in sorted(rows))
+            code = fence_code(replace(p, text="\n".join(rows)))
+            named = "\n".join(_data(readable(row)) for row in rows)
             fenced.append(
                 f"<<<PASSAGE {i} {code}>>>\n[{i}] (table rows of passage {i}, each value "
                 f"named by its row and column)\n{named}\n<<<END {code}>>>"

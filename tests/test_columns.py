@@ -54,7 +54,7 @@ def _rows(data: bytes) -> list:
     document = pdfium.PdfDocument(data)
     try:
         textpage = document[0].get_textpage()
-        return page_rows(textpage)
+        return page_rows(textpage, textpage.get_text_range())
     finally:
         document.close()
 
