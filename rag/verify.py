@@ -271,6 +271,33 @@ def _states_number(text: str, number: str, bare: bool = False) -> bool:
     return re.search(rf"(?<![\d.,]){re.escape(number)}(?!\d|[.,]\d){after}", text) is not None
 
 
+# What a rate is per ("100 bytes per file", "less than 64 bytes of metadata for each 64 MB
+# chunk", "$0.25 per share"): the word after "per", "each" or "every", past a number and
+# its unit. "Per cent" is a share, not a rate.
+_PER = re.compile(
+    r"\b(?:per|each|every)\s+(?:\d[\d.,]*\s*(?:[^\W\d_]{1,3}\s+)?)?([^\W\d_]{2,})", re.I
+)
+_NOT_PER = {"cent", "centum"}
+
+
+def _per(text: str) -> set[str]:
+    """The stems of what `text` counts per (see `_PER`)."""
+    words = (m.group(1).lower() for m in _PER.finditer(text))
+    return {stem(w) for w in words if w not in STOPWORDS and w not in _NOT_PER}
+
+
+def _rates(text: str, number: str) -> set[str]:
+    """What squashed `text` states `number` per: "per X" within four words after it, in
+    the same clause ("about 100 bytes per file" -> file)."""
+    out: set[str] = set()
+    plain = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    for m in re.finditer(rf"(?<![\d.,]){re.escape(number)}(?!\d|[.,]\d)", plain):
+        clause = re.split(r"[,;:!?()]|\.(?!\d)", plain[m.end() : m.end() + 80])[0]
+        if (found := _PER.search(clause)) and len(clause[: found.start()].split()) <= 4:
+            out |= _per(found.group())
+    return out
+
+
 def _mentions(text: str, term: str) -> bool:
     """Whether squashed `text` has `term` not run on from a letter: an invented name may
     not hide inside a longer word ("Ann" in "announced"), but may take an ending
@@ -433,6 +460,8 @@ class _Scorer:
         self.wants_year = any(_YEAR_ASKED.search(q) for q in asked)
         self.wants_name = any(_NAMED.search(q) for q in asked)
         self.wants_person = any(a in ("who", "whom", "whose") for a in firsts)
+        # A quantity asked per something ("How much metadata … for each chunk?")
+        self.per = set().union(*map(_per, asked)) if self.wants_quantity else set()
         # What a "who" question asks about someone, bare of the names it gives: "ambassador"
         # of "Who is Canada's ambassador to China?". Any of its words will do where a name
         # sits (`_related`); only its rarest was tried, and lost right answers to synonyms
@@ -525,11 +554,28 @@ class _Scorer:
                 and not any(unit in words for words in self._named_before(fact, places))
             ):
                 return False
+            if number and not self._per_asked(sentence, fact, places):
+                return False
             if number and not self._about_its_item(sentence, fact, ns):
                 return False
             if number and not self._about_its_row(sentence, fact, ns):
                 return False
         return True
+
+    def _per_asked(self, sentence: str, number: str, places: Sequence[tuple[int, int]]) -> bool:
+        """A quantity asked per something is answered only by a rate per that, when a
+        rate is stated: "The metadata kept at the master is about 100 bytes per file [1]"
+        answered "How much metadata does the GFS master keep for each chunk?" from the
+        sentence after the one with "less than 64 bytes of metadata for each 64 MB chunk".
+        The sentence may not give another rate, nor may every place that states the
+        number in the passage (the model may have put the question's word in its place)."""
+        if not self.per:
+            return True
+        said = _rates(_squash(sentence), number)
+        if said and not said & self.per:
+            return False
+        homes = [_rates(self.sentences[n - 1][i], number) for n, i in places]
+        return not homes or not all(home and not home & self.per for home in homes)
 
     def _named_before(self, number: str, places: Sequence[tuple[int, int]]) -> list[set[str]]:
         """The words of the sentence before each place where `number` stands bare, no

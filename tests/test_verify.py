@@ -159,6 +159,30 @@ def test_a_question_for_a_date_or_a_quantity_needs_one_the_question_did_not_give
     assert verify("It crashed in October 2018 [1].", p, question=crashed).supported == 1
 
 
+def test_a_quantity_asked_per_something_needs_a_rate_per_that_when_one_is_stated():
+    text = (
+        "The master maintains less than 64 bytes of metadata for each 64 MB chunk. Most "
+        "chunks are full. The metadata kept at the master is about 100 bytes per file on "
+        "average. Storage grew 25 per cent."
+    )
+    p = [Passage("gfs.pdf", "The Google File System", text, 0, len(text), 0.7)]
+    asked = "How much metadata does the GFS master keep for each chunk?"
+    per_file = "The metadata kept at the master is about 100 bytes per file on average [1]."
+    assert verify(per_file, p, question=asked).supported == 0
+    # Nor when the model puts the question's word where the passage has another
+    moved = "The master keeps about 100 bytes of metadata for each chunk [1]."
+    assert verify(moved, p, question=asked).supported == 0
+    for right in (
+        "The master maintains less than 64 bytes of metadata for each 64 MB chunk [1].",
+        "The master keeps less than 64 bytes of metadata per chunk [1].",
+    ):
+        assert verify(right, p, question=asked).supported == 1
+    # Asked without "per", any rate the passage states answers; "per cent" is no rate.
+    assert verify(per_file, p, question="How much metadata does the master keep?").supported
+    grew = "How much did storage grow for each chunk?"
+    assert verify("Storage grew 25 per cent [1].", p, question=grew).supported == 1
+
+
 def test_a_question_for_a_company_or_a_place_needs_a_name_the_question_did_not_give():
     text = (
         "Energy Control's Barcelona lab runs a gas chromatograph built by Agilent. The lab "
