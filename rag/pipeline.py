@@ -56,9 +56,6 @@ STRONG_EVIDENCE = 0.8
 RETRY_EVIDENCE = 0.5
 # English text runs at ~4 characters per token: close enough for a budget.
 CHARS_PER_TOKEN = 4.0
-# The least of a first try's budget worth a window of the next passage: two or three
-# sentences, the run around an answer (a lone sentence lost its context on every set).
-MIN_WINDOW_CHARS = 300
 Turns = tuple[tuple[str, str], ...]
 
 
@@ -206,9 +203,7 @@ class Pipeline:
         that holds most of the question's words: adjacent chunks of a document retrieved
         together join into one passage, which reached 7,569 characters on a news page
         (1,900 prompt tokens, 18 s). Cut there, no set's first try lost a gold quote it
-        held whole (bench/quality.py sets; the retry sends every passage whole). The
-        next passages follow while they fit whole, and the first that does not is cut
-        to what the budget has left, when that is worth a window."""
+        held whole (bench/quality.py sets; the retry sends every passage whole)."""
         budget = self.settings.context_tokens
         if not budget or not passages:
             return passages
@@ -222,22 +217,14 @@ class Pipeline:
                 for p, part in zip(passages, parts, strict=False)
             ]
         cover = lambda text: self.store.term_coverage(question, text)  # noqa: E731
-        left = int(budget * CHARS_PER_TOKEN)
-        kept = [best_window(passages[0], left, cover)]
-        left -= len(kept[0].text)
-        for p in passages[1:]:
-            if len(p.text) <= left:
-                kept.append(p)
-                left -= len(p.text)
-                continue
-            # What the budget has left holds the next passage's best run of sentences: a
-            # long first passage used to leave the second out whole, and the answer was
-            # often there ("50 Euro per sample", the no-cors methods: a retry, ~10 s more).
-            if left >= MIN_WINDOW_CHARS:
-                window = best_window(p, left, cover)
-                if len(window.text) <= left:
-                    kept.append(window)
-            break
+        first = best_window(passages[0], int(budget * CHARS_PER_TOKEN), cover)
+        kept: list[Passage] = []
+        used = 0.0
+        for p in [first, *passages[1:]]:
+            used += len(p.text) / CHARS_PER_TOKEN
+            if kept and used > budget:
+                break
+            kept.append(p)
         return kept
 
     def _fit(self, question: str, passages: list[Passage]) -> Prompt:

@@ -81,12 +81,9 @@ class Settings(BaseSettings):
     max_tokens: int = Field(320, ge=16, le=4096, description="longest answer, in tokens")
     # Chosen on every set together: 450 holds the answer for 0.92 dev, 0.80 html, 0.82
     # docs, 0.47 pdf of questions whose answer is in the top 5 (150: 0.85, 0.80, 0.65,
-    # 0.35), at a median of ~350 passage tokens against ~400-700 for all five. Since the
-    # rest of the budget takes a window of the next passage, 400 holds more gold quotes
-    # than 450 did whole (138 against 133 of 162 on the eleven sets, none fewer on any
-    # set) at about the same median of passage tokens (350-390).
+    # 0.35), at a median of ~350 passage tokens against ~400-700 for all five.
     context_tokens: int = Field(
-        400,
+        450,
         ge=0,
         le=32768,
         description="passage tokens of a first try (0: all top_k); a refusal retries with "

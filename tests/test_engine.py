@@ -13,7 +13,6 @@ from index import IndexReport, Passage
 from rag import RAG, Answer, Citation, InputError, PathNotFoundError, RagError, Sentence
 from rag.citations import REFUSAL
 from rag.llm import ChatStream
-from rag.pipeline import MIN_WINDOW_CHARS, Query
 from rag.types import Usage
 from tests.fakes import FakeGenerator, make_engine
 
@@ -515,31 +514,6 @@ def test_first_try_sends_only_the_best_passages_within_the_budget(engine_factory
     wide = engine_factory(["Green tea is brewed at 80 degrees Celsius [1]."], context_tokens=0)
     wide.ask("At what temperature should green tea be brewed?")
     assert wide.generator.prompts[0][-1]["content"].count("<<<PASSAGE ") > 1
-
-
-def test_the_first_try_fills_its_budget_with_the_best_window_of_the_next_passage(
-    engine_factory, corpus
-):
-    """A long second passage used to be left out whole: the rest of the budget now holds
-    its run of sentences with the question's words, offsets exact."""
-    engine = engine_factory([], context_tokens=150)  # 600 characters
-    engine.index([corpus])
-    question = "At what temperature should green tea be brewed?"
-    first = Passage("notes.md", "Notes", "Tea is a drink from leaves. " * 8, 0, 224, 0.9)
-    filler = " ".join(f"The hills had weather number {i} that day." for i in range(15))
-    text = f"{filler} Green tea is brewed at 80 degrees Celsius. {filler}"
-    second = Passage("guide.md", "Guide", text, 1000, 1000 + len(text), 0.8)
-    prompt = engine.pipeline.select(Query(question, question), [first, second], tight=True)
-    assert prompt.passages[0] == first and len(prompt.passages) == 2
-    window = prompt.passages[1]
-    assert "80 degrees" in window.text and len(window.text) < len(text)
-    assert len(first.text) + len(window.text) <= 600
-    assert text[window.start - 1000 : window.end - 1000] == window.text
-    # Less than a window's worth of budget left: the next passage is not cut to a shred.
-    small = engine_factory([], context_tokens=(len(first.text) + MIN_WINDOW_CHARS - 40) // 4)
-    small.index([corpus])
-    prompt = small.pipeline.select(Query(question, question), [first, second], tight=True)
-    assert prompt.passages == [first]
 
 
 def test_a_refusal_on_the_tight_context_is_retried_with_every_passage(engine_factory, corpus):
