@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .tables import _UNIT, _VALUE, _lines, _row_values, printed_tables
+from .tables import UNIT, VALUE, line_spans, printed_tables, row_values
 from .types import Passage, TableRow
 
 _CURRENCY = frozenset("$€£¥")
@@ -208,7 +208,7 @@ def _named(
         if cell and (not head or _numbers(cell) > 1):
             return None
         if cell:
-            value = bool(_VALUE.fullmatch(cell))
+            value = bool(VALUE.fullmatch(cell))
             parts.append([head, cell, value, value])
     if not parts:
         return None
@@ -237,7 +237,7 @@ def _table_rows(
     # The first column holds the labels when it has words, not only values
     first = int(any(not any(ch.isdigit() for ch in w.text) for w in columns[0]))
     # A column of units ("µA", "V", "TB") names no value: its unit goes with the values
-    units = [bool(c) and all(_UNIT.fullmatch(w.text) for w in ws) for c, ws in enumerate(columns)]
+    units = [bool(c) and all(UNIT.fullmatch(w.text) for w in ws) for c, ws in enumerate(columns)]
     named_heads = [h for c, h in enumerate(heads) if c >= first and not units[c] and h]
     if len(set(named_heads)) < len(named_heads):
         return []
@@ -294,7 +294,7 @@ def page_rows(textpage: Any, raw: str) -> list[LabelledRow]:
     out: list[LabelledRow] = []
     for start, end, _ in printed_tables(raw):  # offsets in `raw`, as `starts`
         numbers = [n for n, s in enumerate(starts) if start <= s < end]
-        values = [n for n in numbers if _row_values(lines[n])]
+        values = [n for n in numbers if row_values(lines[n])]
         if not values:
             continue
         head = _head_lines([words(n) for n in numbers if n < values[0]])
@@ -321,7 +321,7 @@ def locate(
             start, end = pages[page]
             split[page] = [
                 (start + s, start + e, " ".join(line.split()))
-                for s, e, line in _lines(text[start:end])
+                for s, e, line in line_spans(text[start:end])
             ]
         spans, n = split[page], len(row.lines)
         for i in range(at.get(page, 0), len(spans) - n + 1):

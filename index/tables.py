@@ -20,11 +20,11 @@ TABLE_RULE = re.compile(r"\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?")  # |---|
 
 # One cell of a printed row: a number (sign, currency, thousands, decimals, percent,
 # parentheses for negatives) or an empty cell's dash.
-_VALUE = re.compile(
+VALUE = re.compile(
     r"[(+\-−–<>~≈]?[$€£¥]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)[%)]*|[—–\-<>≤≥]|n/?a", re.IGNORECASE
 )
 # A unit after a value ("40 V", "24 µA", "165 °C", "3.5 ms").
-_UNIT = re.compile(r"[µμunmkKMGT]?(?:V|A|W|Ω|Hz|s|F|H|B|bps|Wh)|°[CF]|%|dB|ppm|[x×kKM]")
+UNIT = re.compile(r"[µμunmkKMGT]?(?:V|A|W|Ω|Hz|s|F|H|B|bps|Wh)|°[CF]|%|dB|ppm|[x×kKM]")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # A table's head line is short: the column names, not a sentence.
 _HEAD_WORDS = 12
@@ -34,7 +34,7 @@ _PIECE_WORDS = 4
 _CLOSED = re.compile(r"[.!?:;)\]]$")
 
 
-def _row_values(line: str) -> int:
+def row_values(line: str) -> int:
     """How many values end `line` as a printed table row gives them (0: not a row).
 
     The last tokens must be values, a unit allowed after one, at least two of them in
@@ -43,10 +43,10 @@ def _row_values(line: str) -> int:
         return 0
     tokens = line.split()
     n = len(tokens)
-    while n and (_VALUE.fullmatch(tokens[n - 1]) or (n > 1 and _UNIT.fullmatch(tokens[n - 1]))):
+    while n and (VALUE.fullmatch(tokens[n - 1]) or (n > 1 and UNIT.fullmatch(tokens[n - 1]))):
         n -= 1
     values = tokens[n:]
-    if len(values) < 2 or not _VALUE.fullmatch(values[0]):
+    if len(values) < 2 or not VALUE.fullmatch(values[0]):
         return 0
     if n == 0 and all(_YEAR.fullmatch(t) for t in values):
         return 0
@@ -69,7 +69,9 @@ def _piece(line: str) -> bool:
     return 0 < len(words) <= _PIECE_WORDS and not _CLOSED.search(line.rstrip())
 
 
-def _lines(text: str) -> list[tuple[int, int, str]]:
+def line_spans(text: str) -> list[tuple[int, int, str]]:
+    """Each line of `text` as (start, end, stripped line): shared with `columns`, which
+    reads the same rows."""
     out, pos = [], 0
     for line in text.split("\n"):
         out.append((pos, pos + len(line), line.strip()))
@@ -84,7 +86,7 @@ def _head_above(
     or more, not a feature list's "… of 3.5 ms"): the line right above it when that is
     no sentence, with the short pieces of a head wrapped over lines above that
     ("Three Months" / "Ended Sep 30," / "2025" …). None when nothing above reads so.
-    `values`: each line's `_row_values`."""
+    `values`: each line's `row_values`."""
     row = lines[i][2]
     if i == 0 or not _labelled(row, values[i]) or _numbers(row, values[i]) < 2:
         return None  # no label, or fewer than two numbers
@@ -110,8 +112,8 @@ def printed_tables(text: str) -> list[Table]:
     ("Research and" / "development" / "79.3 71.6"); after two short lines, a row with a
     label of its own opens a new table under them."""
     tables: list[list] = []
-    lines = _lines(text)
-    values = [_row_values(line) for _, _, line in lines]
+    lines = line_spans(text)
+    values = [row_values(line) for _, _, line in lines]
     current: list | None = None  # [start, end, heads, rows]
     gap = 0  # short lines since the last row
     for i, (_, end, line) in enumerate(lines):
@@ -143,7 +145,7 @@ def cell_tables(text: str) -> list[Table]:
     first row is the one above its `|---|` rule, which opens a new table."""
     tables: list[list] = []
     row: tuple[int, int, str] | None = None  # the last table row, while a run goes on
-    for start, end, cells in _lines(text):
+    for start, end, cells in line_spans(text):
         if not _is_cells(cells):
             if cells:
                 row = None  # prose ends the run; a blank line may not
