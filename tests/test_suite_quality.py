@@ -31,10 +31,11 @@ SUITE = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "suite"
 # anywhere in what a question retrieves still turns it, as a hidden corpus would.
 # 2026-12-04, compound questions searched by part: docs and pdf recall@5 0.882 (no
 # model involved: floors one question under), pdf accuracy 0.765 (two under).
+# 2026-12-06, a rate asked per something (pdf06): pdf accuracy 0.824, floor two under.
 FLOORS = {
     "html": {"recall@5": 0.85, "answer_accuracy": 0.65, "refusal_accuracy": 0.6},
     "docs": {"recall@5": 0.8, "answer_accuracy": 0.64, "refusal_accuracy": 0.5},
-    "pdf": {"recall@5": 0.8, "answer_accuracy": 0.64, "refusal_accuracy": 0.5},
+    "pdf": {"recall@5": 0.8, "answer_accuracy": 0.7, "refusal_accuracy": 0.5},
     # 8 answerable questions with about one citation each: one answer is 0.125
     "followups": {"answer_accuracy": 0.5, "refusal_accuracy": 0.5, "citation_precision": 0.7},
 }
