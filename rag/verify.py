@@ -261,14 +261,24 @@ def _count_places(
     return out
 
 
+def _unseparated(text: str) -> str:
+    """`text` with its numbers as `_numbers` reads them: "49000" for "49,000"."""
+    return re.sub(r"(?<=\d),(?=\d{3})", "", text)
+
+
+def _number_at(number: str) -> str:
+    """A pattern for `number` standing alone, a unit run on or not: "300" is in
+    "150-300ms", not in "1300" or "300.5"."""
+    return rf"(?<![\d.,]){re.escape(number)}(?!\d|[.,]\d)"
+
+
 def _states_number(text: str, number: str, bare: bool = False) -> bool:
-    """Whether squashed `text` states `number` (as `_numbers` reads it: "49000" for
-    "49,000"), a unit run on or not: "300" is in "150-300ms", not in "1300" or "300.5";
-    nor is "1" in "cargo-remove(1)". `bare`: with no word after it, only punctuation or
-    the end ("… it had connected 6,150.")."""
-    text = re.sub(r"(?<=\d),(?=\d{3})", "", _SECTION.sub("", text))
+    """Whether squashed `text` states `number` (`_unseparated`, `_number_at`); "1" is not
+    in "cargo-remove(1)". `bare`: with no word after it, only punctuation or the end ("…
+    it had connected 6,150.")."""
+    text = _unseparated(_SECTION.sub("", text))
     after = r"\s*(?:[^\w\s%$€£]|$)" if bare else ""
-    return re.search(rf"(?<![\d.,]){re.escape(number)}(?!\d|[.,]\d){after}", text) is not None
+    return re.search(_number_at(number) + after, text) is not None
 
 
 # What a rate is per ("100 bytes per file", "less than 64 bytes of metadata for each 64 MB
@@ -290,8 +300,8 @@ def _rates(text: str, number: str) -> set[str]:
     """What squashed `text` states `number` per: "per X" within four words after it, in
     the same clause ("about 100 bytes per file" -> file)."""
     out: set[str] = set()
-    plain = re.sub(r"(?<=\d),(?=\d{3})", "", text)
-    for m in re.finditer(rf"(?<![\d.,]){re.escape(number)}(?!\d|[.,]\d)", plain):
+    plain = _unseparated(text)
+    for m in re.finditer(_number_at(number), plain):
         clause = re.split(r"[,;:!?()]|\.(?!\d)", plain[m.end() : m.end() + 80])[0]
         if (found := _PER.search(clause)) and len(clause[: found.start()].split()) <= 4:
             out |= _per(found.group())
