@@ -57,6 +57,16 @@ _IDENT = re.compile(r"\w+(?:(?:::|[_./])\w+)+")  # CARGO_HOME, net.retry, std::e
 _WORD = re.compile(r"[^\W\d_][\w'’]*")
 # A sentence that ends on one of these lost its last words ("retrieved from [2].": a link
 # stripped as active content, a value the model never wrote): it states nothing.
+# A name as a sentence writes it: one to five capitalised words ("Justice Okafor",
+# "JUSTICE OKAFOR", "Northern Plains Telecom Cooperative")
+_NAME_WORDS = r"[A-Z][\w'.&-]*(?:[ \t]+[A-Z][\w'.&-]*){0,4}"
+_OPENING_NAME = re.compile(rf"^{_NAME_WORDS}(?=[ \t])")
+_CLOSING_NAME = re.compile(rf"({_NAME_WORDS})[ \t]+$")
+_SPAN_WORD = re.compile(r"[\w'-]+")
+# Fewest words a sentence must copy after its opening name for the copy to say whose they
+# are in the passage: "delivered the opinion of" is four; two or three ("said that",
+# "is the") recur under many names.
+COPIED_WORDS = 4
 _DANGLING = frozenset(
     "a an the of to from at by with in on for is are was were be and or as than via into "
     "like such its their your this that these those".split()
@@ -369,6 +379,11 @@ def _key_words(key: str) -> set[str]:
     return stems(" ".join(words)) if len(words) > 1 else set()
 
 
+def _name_words(name: str) -> set[str]:
+    """A name's own words, lowercased: "The Court" is "court"."""
+    return {w.lower() for w in name.split()} - STOPWORDS
+
+
 def _numbers(text: str) -> set[str]:
     """The numbers `text` states; a man page's section number is none: "Cargo release 1
     included this command [2]" took its 1 from the page title "cargo-remove(1)". A number
@@ -440,6 +455,10 @@ class _Scorer:
         self.items = [_items(t) for t in shown]
         # Every line bare of heading and emphasis marks: what a copied heading would say
         self.bare_lines = {line.strip("#*_ ") for lines in self.lines for line, _, _ in lines}
+        # Every passage as a reader sees it, capitals kept: where a name stands before words
+        self.cased = [" ".join(re.sub(r"(\w)-\n\s*(\w)", r"\1\2", t).split()) for t in texts]
+        self.cased = [t.replace("’", "'") for t in self.cased]
+        self._swaps: dict[str, bool] = {}
         self._ask(question, asked_as)
 
     def asking(self, question: str) -> _Scorer:
@@ -496,7 +515,7 @@ class _Scorer:
             key = _squash(term)
             if not (_mentions(pool, key) or _mentions(self.question, key)):
                 return 0.0
-        if not self._anchored(sentence, ns):
+        if not self._anchored(sentence, ns) or self._given_to_another(sentence):
             return 0.0
         # The question's own words are no claim: a sentence that rephrases it ("sit in its
         # global cache", "regenerate offline") is judged on what it adds to it.
@@ -571,6 +590,44 @@ class _Scorer:
             if number and not self._about_its_row(sentence, fact, ns):
                 return False
         return True
+
+    def _given_to_another(self, sentence: str) -> bool:
+        """Whether the sentence opens with a name and goes on in a passage's own words that,
+        everywhere the passages have them, follow another name: "Ruth Delacroix delivered
+        the opinion of the Court [2]" copied "JUSTICE OKAFOR delivered the opinion of the
+        Court." and put the petitioner, named a line above, in the justice's place. Every
+        word of it is in the passage, each name beside words of the question, so nothing
+        else catches it. A possessive ("Canada's economy") opens no claim about a name, and
+        names sharing a word ("Xi" and "President Xi Jinping") are the same one. The
+        passages are read whole, not only those cited: the words came from where they are."""
+        if sentence not in self._swaps:
+            self._swaps[sentence] = self._swapped(sentence.replace("’", "'"))
+        return self._swaps[sentence]
+
+    def _swapped(self, sentence: str) -> bool:
+        opening = _OPENING_NAME.match(sentence)
+        if not opening or opening.group().endswith("'s"):
+            return False
+        own = _name_words(opening.group())
+        after = _SPAN_WORD.findall(sentence[opening.end() :])
+        if not own or len(after) < COPIED_WORDS:
+            return False
+        for k in range(len(after), COPIED_WORDS - 1, -1):  # the longest copy decides
+            copied = re.compile(
+                r"(?<!\w)" + r"\W+".join(map(re.escape, after[:k])) + r"(?!\w)", re.I
+            )
+            befores = [
+                t[max(0, m.start() - 200) : m.start()]
+                for t in self.cased
+                for m in copied.finditer(t)
+            ]
+            if befores:
+                others = [_CLOSING_NAME.search(b) for b in befores]
+                return all(
+                    o is not None and (words := _name_words(o.group(1))) and not words & own
+                    for o in others
+                )
+        return False
 
     def _per_asked(self, sentence: str, number: str, places: Sequence[tuple[int, int]]) -> bool:
         """A quantity asked per something is answered only by a rate per that, when a

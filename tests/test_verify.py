@@ -183,6 +183,29 @@ def test_a_quantity_asked_per_something_needs_a_rate_per_that_when_one_is_stated
     assert verify("Storage grew 25 per cent [1].", p, question=grew).supported == 1
 
 
+def test_a_name_put_before_words_the_passage_gives_another_name_is_not_supported():
+    text = (
+        "No. 23-417 RUTH DELACROIX, ADMINISTRATOR, PETITIONER V. NORTHERN PLAINS TELECOM "
+        "COOPERATIVE [May 16, 2024] JUSTICE OKAFOR delivered the opinion of the Court. "
+        "Canada’s economy grew. President Xi Jinping met Carney in Beijing on Friday."
+    )
+    p = [Passage("opinion.pdf", "Delacroix v. Northern Plains", text, 0, len(text), 0.6)]
+    asked = "Which justice delivered the opinion of the Court?"
+    swapped = "Ruth Delacroix delivered the opinion of the Court [1]."
+    assert verify(swapped, p, question=asked).supported == 0  # court o04
+    for right in (
+        "Justice Okafor delivered the opinion of the Court [1].",
+        "JUSTICE OKAFOR delivered the opinion of the Court [1].",
+    ):
+        assert verify(right, p, question=asked).supported == 1
+    # The same name in other words, a possessive, or too few words copied: no swap judged
+    met = "Who met Carney?"
+    assert verify("Xi met Carney in Beijing on Friday [1].", p, question=met).supported == 1
+    assert verify("Xi Jinping met Carney in Beijing [1].", p, question=met).supported == 1
+    grew = "What grew?"
+    assert verify("Canada's economy grew [1].", p, question=grew).supported == 1
+
+
 def test_a_question_for_a_company_or_a_place_needs_a_name_the_question_did_not_give():
     text = (
         "Energy Control's Barcelona lab runs a gas chromatograph built by Agilent. The lab "
