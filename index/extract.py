@@ -7,6 +7,7 @@ bad file is reported and skipped while the rest of a folder is indexed.
 from __future__ import annotations
 
 import io
+import json
 import re
 import threading
 from collections import Counter
@@ -39,6 +40,7 @@ class Extracted:
     # PDF: printed table rows with each value named by its column, by page (0-based);
     # found in `text` by `columns.locate`, after the page is neutralized
     rows: tuple[tuple[int, LabelledRow], ...] = ()
+    author: str = ""  # who the document says wrote it (HTML: `page_author`)
 
 
 # Elements that are never article text: code, styling, page furniture, hidden content.
@@ -166,6 +168,69 @@ def _page_title(root: Any, title: str, site: str = "") -> str:
     return title
 
 
+# Where a page names who wrote it, most deliberate first: its meta tags, then the
+# schema.org JSON-LD of the article, then links marked rel=author (a byline's).
+_AUTHOR_META = frozenset(
+    {"author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl"}
+)
+_URL = re.compile(r"\(?\s*(?:https?://|www\.)\S*\s*\)?|\S+@\S+\.\w+", re.I)
+AUTHORS_SHOWN = 3  # a long list of names is a team page's, not a byline
+
+
+def page_author(tree: Any) -> str:
+    """Who the page says wrote it, from its own markup; "" when it does not say.
+
+    A byline is page furniture (a header's, an aside's), dropped with it, or a line of
+    its own in a chunk no question about the article finds: "Who wrote …?" over a saved
+    Medium post got the footer's "Written by" and answered with a name from the text.
+    Metadata names the author whatever the layout. A value that is a profile link
+    (Medium's `article:author`) names no one; "(http://…)" and "By " are trimmed."""
+    names: list[str] = []
+    for node in tree.css("meta"):
+        attrs = node.attributes
+        key = (attrs.get("name") or attrs.get("property") or "").strip().lower()
+        if key in _AUTHOR_META:
+            names.append(attrs.get("content") or "")
+    if not any(map(_person, names)):
+        for node in tree.css('script[type="application/ld+json"]'):
+            names += _ld_authors(node.text())
+    if not any(map(_person, names)):
+        names += [
+            a.text()
+            for a in tree.css("a[rel]")
+            if "author" in (a.attributes.get("rel") or "").split()
+        ]
+    kept = list(dict.fromkeys(p for p in map(_person, names) if p))
+    return "; ".join(kept) if len(kept) <= AUTHORS_SHOWN else ""
+
+
+def _person(value: str) -> str:
+    """A name as a reader would write it: no links, no "By", one line; "" if none."""
+    text = " ".join(_URL.sub(" ", value or "").split()).strip(" ,;|-–—")
+    text = re.sub(r"^by\s+", "", text, flags=re.I)
+    return text if 2 <= len(text) <= 80 and re.search(r"[^\W\d_]{2}", text) else ""
+
+
+def _ld_authors(data: str) -> list[str]:
+    """The `author` names of the JSON-LD objects at the top of a script (or its
+    `@graph`): not the authors of comments or reviews nested inside them."""
+    data = re.sub(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$", "", data)  # XHTML's wrapper
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        return []
+    tops = parsed if isinstance(parsed, list) else [parsed]
+    tops = [g for t in tops if isinstance(t, dict) for g in [t, *(t.get("@graph") or [])]]
+    names: list[str] = []
+    for obj in tops:
+        author = obj.get("author") if isinstance(obj, dict) else None
+        for a in author if isinstance(author, list) else [author]:
+            name = a.get("name") if isinstance(a, dict) else a
+            if isinstance(name, str):
+                names.append(name)
+    return names
+
+
 def html_text(html: str, name: str = "file") -> Extracted:
     """Main text only: scripts, styles, navigation and hidden elements are dropped.
 
@@ -180,6 +245,7 @@ def html_text(html: str, name: str = "file") -> Extracted:
     node = tree.css_first("title")  # before <head> goes with the page furniture
     head_title = " ".join((node.text() if node else "").split())
     headings = [" ".join(h.text().split()) for h in tree.css("h1")]
+    author = page_author(tree)  # from <head> and bylines, before they go as furniture
     for node in tree.css(f"{_DROP_TAGS}, {_DROP_SELECTORS}"):
         node.decompose()
     for node in tree.css("[style]"):
@@ -201,7 +267,7 @@ def html_text(html: str, name: str = "file") -> Extracted:
     text = writer.result()
     if not text:
         raise DocumentError(f"{name}: no text in the HTML")
-    return Extracted(text, markdown=True, title=title)
+    return Extracted(text, markdown=True, title=title, author=author)
 
 
 # PDFium (Chrome's PDF engine) places words by their glyph positions: pypdf glued some

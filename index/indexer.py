@@ -54,8 +54,17 @@ PARSER = "+p11"
 # opens inside a keyed list item has the item's key in its heading path. p12, PDF:
 # footnotes at a page's foot follow the end of the sentence the page breaks off, as a
 # paragraph of their own (p8 was the mark of a reverted PDF change). p13, PDF: printed
-# table rows carry their values named by column (`columns`), for the prompt.
-_PARSERS = {".pdf": "+p13", ".docx": "+p11", ".md": "+p11", ".markdown": "+p11", ".mdx": "+p11"}
+# table rows carry their values named by column (`columns`), for the prompt. p14, HTML:
+# the page's author from its metadata (`Document.author`), for the prompt.
+_PARSERS = {
+    ".pdf": "+p13",
+    ".docx": "+p11",
+    ".md": "+p11",
+    ".markdown": "+p11",
+    ".mdx": "+p11",
+    ".html": "+p14",
+    ".htm": "+p14",
+}
 
 
 def parser_mark(file: Path) -> str:
@@ -206,7 +215,7 @@ def parse_document(
     title = title or cleaned.title
     digest = digest or f"{hashlib.sha256(data).hexdigest()}{parser_mark(file)}"
     rows = locate(text, pages, extracted.rows) if extracted.rows else ()
-    doc = Document(source, str(file), title, text, digest, pages, rows)
+    doc = Document(source, str(file), title, text, digest, pages, rows, extracted.author)
     return doc, blocks
 
 
@@ -297,6 +306,8 @@ def sync(
                 doc.pages,
                 doc.rows,
             )
+            if doc.author:
+                chunks = [replace(c, author=doc.author) for c in chunks]
             pending.append(_Pending(doc, target.root, chunks, [chunk_id(c) for c in chunks]))
         note(ProgressEvent("read", len(targets), len(targets)))
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .lexical import tokenize
-from .types import HEADING, ROWS, Passage, TableRow
+from .types import AUTHOR, HEADING, ROWS, Passage, TableRow
 from .window import SentenceVectors, best_sentence_similarity, merge_overlapping, sentence_windows
 
 if TYPE_CHECKING:
@@ -165,6 +165,7 @@ def passage(text: str, meta: dict, score: float) -> Passage:
         page=int(meta["page"]) if "page" in meta else None,
         heading=str(meta.get(HEADING, "")),
         rows=table_rows(meta.get(ROWS)),
+        author=str(meta.get(AUTHOR, "")),
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 TEXT = "text"
 HEADING = "heading"
 ROWS = "rows"  # printed table rows in a chunk, values named (JSON; see `columns`)
+AUTHOR = "author"  # who the document says wrote it (absent when it does not say)
 
 # (start, end, label, named): a printed table row's span in its document, its label, and
 # the row written one line per value named by its row and column, which the model reads
@@ -28,6 +29,7 @@ class Document:
     content_hash: str  # of the file's bytes: unchanged files are skipped without parsing
     pages: tuple[tuple[int, int], ...] = ()  # PDF: (start, end) of each page in `text`
     rows: tuple[TableRow, ...] = ()  # PDF: its printed table rows, values named
+    author: str = ""  # who the document says wrote it (a web page's byline metadata)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Chunk:
     # document's own structure (its title and headings); "" for plain text.
     heading: str = ""
     rows: tuple[TableRow, ...] = ()  # the document's table rows that overlap it
+    author: str = ""  # its document's (see `Document.author`)
 
 
 def heading_path(title: str, path: Sequence[str]) -> str:
@@ -67,6 +70,7 @@ class Passage:
     page: int | None = None  # 1-based page of a PDF
     heading: str = ""  # where it sits (see `Chunk.heading`)
     rows: tuple[TableRow, ...] = ()  # its chunks' table rows (`columns.held_rows`)
+    author: str = ""  # who its document says wrote it (see `Document.author`)
 
 
 @dataclass

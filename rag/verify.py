@@ -76,6 +76,9 @@ _DANGLING = frozenset(
 # with units ("64MB", "300ms"), short model names ("H100", "PDP-11") and identifiers
 # ("CARGO_HOME") are not codes.
 _CODE = re.compile(r"(?=.*[^\W\d_]{4})(?=(?:.*\d){2})[^\W\d_][\w-]*[^\W_]")
+# A name's initials ending a piece of an answer ("Richard (R.J.)"): the sentence splitter
+# takes "R.J." for a sentence's end; a name goes on after them.
+_INITIALS = re.compile(r"(?:^|[\s(])(?:[^\W\d_]\.){2,}[)\"'”’]*$")
 _ENUMERATOR = re.compile(r"\(?(?:\d{1,2}|[a-z])[.)]")  # "2." "b)" "(3)": a list item's number
 # Words about the passages, not about the world ("According to the passage, …", "The
 # passages state that …"): rule 5 of the prompt forbids them, a small model writes them
@@ -425,11 +428,18 @@ class _Scorer:
         # fails here even when every word of it is common).
         shown = [quarantine(p.text) for p in passages]
         texts = [readable(t) for t in shown]
-        # An identifier names things by its words: `tabSize` says "tab" and "size"
-        self.stems = [stems(t) | stems(_CAMEL.sub(" ", t)) for t in texts]
+        # An identifier names things by its words: `tabSize` says "tab" and "size". Who
+        # wrote a document is what it says too ("author: John C. Welch" in the prompt).
+        self.stems = [
+            stems(t) | stems(_CAMEL.sub(" ", t)) | stems(p.author)
+            for p, t in zip(passages, texts, strict=True)
+        ]
         # Where a passage sits counts as what it says: numbers and names may come from its
-        # title and headings too ("Minecraft 1.8 - The Bountiful Update").
-        framed = [f"{p.title}\n{p.heading}\n{t}" for p, t in zip(passages, texts, strict=True)]
+        # title and headings too ("Minecraft 1.8 - The Bountiful Update"), and from the
+        # author its document names (the prompt shows it).
+        framed = [
+            f"{p.title}\n{p.heading}\n{p.author}\n{t}" for p, t in zip(passages, texts, strict=True)
+        ]
         self.numbers = [_numbers(f) for f in framed]
         self.plain = [_squash(f) for f in framed]
         # Each passage sentence, as a reader sees it: where a stated fact must sit. A
@@ -867,7 +877,9 @@ def segments(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     pending: int | None = None
     for s, e in split_sentences(text):
-        if spans and pending is None and _MARKERS_ONLY.match(text[s:e]):
+        if spans and pending is None and _INITIALS.search(text[spans[-1][0] : spans[-1][1]]):
+            spans[-1] = (spans[-1][0], e)  # "Richard (R.J.) | Eskow wrote …" is one
+        elif spans and pending is None and _MARKERS_ONLY.match(text[s:e]):
             spans[-1] = (spans[-1][0], e)
         elif _ENUMERATOR.fullmatch(text[s:e].strip()):
             pending = s if pending is None else pending

@@ -38,6 +38,7 @@ def test_public_api_is_declared_once():
         "page",
         "heading",
         "rows",
+        "author",
     ]
 
 
@@ -768,3 +769,36 @@ def test_a_follow_up_searched_with_its_previous_question_is_not_completed(engine
     assert answer.standalone.startswith("What year was the Eiffel Tower completed?")
     assert len(engine.generator.prompts) == 2
     assert "two minutes" in answer.text and "1889" not in answer.text
+
+
+def test_who_wrote_a_page_is_answered_from_its_metadata_and_cited(engine_factory, tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "lie.html").write_text(
+        '<html><head><meta name="author" content="Richard (R.J.) Eskow">'
+        "<title>The sharing economy is a lie | Salon</title></head><body><article>"
+        "<h1>The sharing economy is a lie</h1><p>Uber raised prices during the Sydney "
+        "hostage crisis. Riders paid four times the standard fare.</p></article></body></html>",
+        "utf-8",
+    )
+    (folder / "tea.html").write_text(
+        "<html><body><h1>Tea</h1><p>Green tea is brewed at 80 degrees.</p></body></html>", "utf-8"
+    )
+    # The model names the author the prompt shows, and forgets the citation
+    engine = engine_factory(
+        ["Richard (R.J.) Eskow wrote the article about the sharing economy.", "At 80 degrees [1]."]
+    )
+    engine.index([folder])
+    answer = engine.ask("Who wrote the article arguing that the sharing economy is a lie?")
+    prompt = engine.generator.prompts[0][-1]["content"]
+    assert "lie.html; author: Richard (R.J.) Eskow)" in prompt
+    assert not answer.refused
+    assert answer.text == "Richard (R.J.) Eskow wrote the article about the sharing economy [1]."
+    assert answer.citations[0].source == "lie.html" and answer.passages[0].author
+    # A page that names no author shows none, and no one is made up for it
+    engine.ask("How hot is green tea brewed?")
+    tea = engine.generator.prompts[-1][-1]["content"]
+    assert "(from Tea — tea.html)" in tea and "tea.html; author" not in tea
+    invented = engine_factory(["Jane Smith wrote the article about the sharing economy [1]."])
+    invented.index([folder])
+    assert invented.ask("Who wrote the article arguing that the sharing economy is a lie?").refused

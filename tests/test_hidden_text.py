@@ -164,12 +164,15 @@ def test_markdown_hidden_html_is_left_out_of_every_section_but_code_keeps_it():
 def test_a_changed_reader_reindexes_only_the_formats_it_changed():
     from index.indexer import parser_mark
 
-    marks = {s: parser_mark(Path(f"a{s}")) for s in (".pdf", ".docx", ".md", ".txt", ".html")}
+    kinds = (".pdf", ".docx", ".md", ".txt", ".html", ".htm")
+    marks = {s: parser_mark(Path(f"a{s}")) for s in kinds}
     # p11 (a chunk opening inside a keyed list item) changed every type but PDF, whose
     # text has no Markdown lists, so PDFs were not parsed again for it; p12 (footnotes
-    # after the sentence a page breaks off) changed PDF alone.
+    # after the sentence a page breaks off) changed PDF alone; p14 (the page's author
+    # from its metadata) HTML alone.
     assert marks[".pdf"] not in {marks[s] for s in (".docx", ".md", ".txt", ".html")}
-    assert marks[".txt"] == marks[".html"]
+    assert marks[".html"] == marks[".htm"] not in {marks[s] for s in (".pdf", ".md", ".txt")}
+    assert marks[".txt"] == parser_mark(Path("notes.rst"))
 
 
 def test_a_poster_sized_page_is_checked_without_a_giant_bitmap():

@@ -4,6 +4,7 @@ sentences over wrapped lines. Chunk text always stays the exact original span.""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 from index.chunking import chunk_document, split_sentences
@@ -234,6 +235,39 @@ def test_html_title_comes_from_the_page_not_a_byline_and_text_outside_main_is_ke
     assert "The release date was 12 May." in got.text  # outside <main>, still there
     assert "Home" not in got.text and "Copyright" not in got.text
     assert got.text.index("We run") < got.text.index("release date")  # main first
+
+
+def test_a_page_names_its_author_from_its_metadata_not_from_links_or_comments():
+    def author(head: str, body: str = "<p>Text of the post.</p>") -> str:
+        return html_text(f"<html><head>{head}</head><body>{body}</body></html>").author
+
+    # Meta tags first; a profile link names no one, and a link in a name is trimmed
+    meta = (
+        '<meta property="article:author" content="https://medium.com/@jwelch">'
+        '<meta name="author" content="Bradley M. Kuhn (http://ebb.org/bkuhn/)">'
+    )
+    assert author(meta) == "Bradley M. Kuhn"
+    assert author('<meta name="DC.Creator" content="Kooman, F."><meta name="DC.Creator" '
+                  'content="Jong, Michiel de">') == "Kooman, F.; Jong, Michiel de"  # fmt: skip
+    # Else the article's JSON-LD (XHTML's CDATA wrapper too), not its comments' authors
+    ld = {
+        "@type": "NewsArticle",
+        "author": [{"@type": "Person", "name": "Stella Kim"}, {"name": "Jennifer Jett"}],
+        "comment": [{"@type": "Comment", "author": {"name": "A Reader"}}],
+    }
+    script = f'<script type="application/ld+json">//<![CDATA[\n{json.dumps(ld)}\n//]]></script>'
+    assert author(script) == "Stella Kim; Jennifer Jett"
+    graph = {"@graph": [{"@type": "WebPage"}, {"@type": "Article", "author": "mcupdate"}]}
+    assert author(f'<script type="application/ld+json">{json.dumps(graph)}</script>') == "mcupdate"
+    # Else a byline's rel=author link, whatever furniture it sits in
+    byline = '<header><a rel="author" href="/u/rje">By Richard (R.J.) Eskow</a></header><p>Hi.</p>'
+    assert author("", byline) == "Richard (R.J.) Eskow"
+    # Nothing said, an empty or broken value, or a team page's long list: no author
+    assert author("") == ""
+    assert author('<meta name="author" content="">') == ""
+    assert author('<script type="application/ld+json">{"author": </script>') == ""
+    team = "".join(f'<meta name="author" content="Writer {n}">' for n in "ABCD")
+    assert author(team) == ""
 
 
 def test_html_chunks_carry_the_page_title_and_section(tmp_path):
