@@ -102,19 +102,18 @@ def format_passages(passages: Sequence[Passage], question: str = "") -> str:
     passages reuses llama.cpp's KV cache up to its own rows (the tables probe's
     datasheet questions answered in 1-3 s from that cache, and in 8-12 s with rows
     named in place). Who wrote a document (`Passage.author`, a web page's byline
-    metadata) heads its first passage only: said at every passage, it took the web-page
-    questions' retry prompts from a median of 7 more tokens to 25 (first tries 5 both)."""
+    metadata) heads each of its passages: said at its first passage only, "Who wrote
+    Samantha and The Great Big Lie?" got a name from the text instead (run a2; said at
+    each, a1 answered it right). It costs the web-page questions a median of 5 prompt
+    tokens on a first try and 25 on a retry (7 said once)."""
     fenced = []
-    authored: set[str] = set()  # a document's author is said once, at its first passage
     for i, p in enumerate(passages, 1):
         code = fence_code(p)
-        author = p.author if p.author and p.source not in authored else ""
-        authored.add(p.source)
         fenced.append(
             f"<<<PASSAGE {i} {code}>>>\n"
             f"[{i}] (from {_data(p.heading or p.title)} — {_data(p.source)}"
             f"{f', page {p.page}' if p.page else ''}"
-            f"{f'; author: {_data(author)}' if author else ''})\n"
+            f"{f'; author: {_data(p.author)}' if p.author else ''})\n"
             f"{_data(readable(p.text))}\n<<<END {code}>>>"
         )
     for i, p in enumerate(passages, 1):
