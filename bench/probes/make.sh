@@ -50,4 +50,12 @@ if command -v chromium >/dev/null; then
   rules="$here/../../../shared/eval/suite/pdf/corpus/federal-register-2020-17221.pdf"
   if [ -f "$rules" ]; then cp "$rules" "$out/court/corpus/"; fi
 fi
+# `webpages`: 23 new questions (4 unanswerable) over the suite's saved web pages, most on
+# pages its own questions leave alone, bylines included; the pages are linked from
+# ../shared, never copied.
+pages="$here/../../../shared/eval/suite/html/corpus"
+if [ -d "$pages" ]; then
+  mkdir -p "$out/webpages"; cp "$here/webpages.jsonl" "$out/webpages/questions.jsonl"
+  ln -sfn "$(cd "$pages" && pwd)" "$out/webpages/corpus"
+fi
 echo "probe sets in $out"
