@@ -253,9 +253,11 @@ def chunk_document(
     overlap_sentences: int = 1,
     pages: Sequence[tuple[int, int]] = (),
     rows: Sequence[TableRow] = (),
+    author: str = "",
 ) -> list[Chunk]:
     """The document's chunks, each with its page, heading path and the table rows it
-    touches (`rows`: the document's, sorted and apart, as `columns.locate` gives them)."""
+    touches (`rows`: the document's, sorted and apart, as `columns.locate` gives them),
+    and the document's `author`."""
     starts = [ps for ps, _ in pages]
     ends = [r[1] for r in rows]
     return [
@@ -268,6 +270,7 @@ def chunk_document(
             page=bisect_right(starts, s) if pages else None,
             heading=heading,
             rows=tuple(takewhile(lambda r, e=e: r[0] < e, rows[bisect_right(ends, s) :])),
+            author=author,
         )
         for s, e, heading in chunk_spans(
             text, page_blocks(text, blocks, pages), max_chars, overlap_sentences

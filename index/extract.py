@@ -185,23 +185,26 @@ def page_author(tree: Any) -> str:
     Medium post got the footer's "Written by" and answered with a name from the text.
     Metadata names the author whatever the layout. A value that is a profile link
     (Medium's `article:author`) names no one; "(http://…)" and "By " are trimmed."""
-    names: list[str] = []
-    for node in tree.css("meta"):
-        attrs = node.attributes
-        key = (attrs.get("name") or attrs.get("property") or "").strip().lower()
-        if key in _AUTHOR_META:
-            names.append(attrs.get("content") or "")
-    if not any(map(_person, names)):
-        for node in tree.css('script[type="application/ld+json"]'):
-            names += _ld_authors(node.text())
-    if not any(map(_person, names)):
-        names += [
-            a.text()
-            for a in tree.css("a[rel]")
-            if "author" in (a.attributes.get("rel") or "").split()
-        ]
-    kept = list(dict.fromkeys(p for p in map(_person, names) if p))
-    return "; ".join(kept) if len(kept) <= AUTHORS_SHOWN else ""
+    for said in (_meta_authors, _ld_authors, _byline_authors):  # the first that names one
+        kept = list(dict.fromkeys(p for p in map(_person, said(tree)) if p))
+        if kept:
+            return "; ".join(kept) if len(kept) <= AUTHORS_SHOWN else ""
+    return ""
+
+
+def _meta_authors(tree: Any) -> list[str]:
+    return [
+        node.attributes.get("content") or ""
+        for node in tree.css("meta")
+        if (node.attributes.get("name") or node.attributes.get("property") or "").strip().lower()
+        in _AUTHOR_META
+    ]
+
+
+def _byline_authors(tree: Any) -> list[str]:
+    return [
+        a.text() for a in tree.css("a[rel]") if "author" in (a.attributes.get("rel") or "").split()
+    ]
 
 
 def _person(value: str) -> str:
@@ -211,7 +214,15 @@ def _person(value: str) -> str:
     return text if 2 <= len(text) <= 80 and re.search(r"[^\W\d_]{2}", text) else ""
 
 
-def _ld_authors(data: str) -> list[str]:
+def _ld_authors(tree: Any) -> list[str]:
+    return [
+        name
+        for node in tree.css('script[type="application/ld+json"]')
+        for name in _ld_names(node.text())
+    ]
+
+
+def _ld_names(data: str) -> list[str]:
     """The `author` names of the JSON-LD objects at the top of a script (or its
     `@graph`): not the authors of comments or reviews nested inside them."""
     data = re.sub(r"^\s*(?://\s*)?<!\[CDATA\[|(?://\s*)?\]\]>\s*$", "", data)  # XHTML's wrapper

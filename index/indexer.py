@@ -305,9 +305,8 @@ def sync(
                 overlap_sentences,
                 doc.pages,
                 doc.rows,
+                doc.author,
             )
-            if doc.author:
-                chunks = [replace(c, author=doc.author) for c in chunks]
             pending.append(_Pending(doc, target.root, chunks, [chunk_id(c) for c in chunks]))
         note(ProgressEvent("read", len(targets), len(targets)))
 

@@ -55,8 +55,6 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # where "tabSize" splits into wo
 _WHOLE_QUOTE = re.compile(r"^[“\"]([^“”\"]+)[”\"]([.!?]?)$")
 _IDENT = re.compile(r"\w+(?:(?:::|[_./])\w+)+")  # CARGO_HOME, net.retry, std::env, a/b
 _WORD = re.compile(r"[^\W\d_][\w'’]*")
-# A sentence that ends on one of these lost its last words ("retrieved from [2].": a link
-# stripped as active content, a value the model never wrote): it states nothing.
 # A name as a sentence writes it: one to five capitalised words ("Justice Okafor",
 # "JUSTICE OKAFOR", "Northern Plains Telecom Cooperative")
 _NAME_WORDS = r"[A-Z][\w'.&-]*(?:[ \t]+[A-Z][\w'.&-]*){0,4}"
@@ -67,6 +65,8 @@ _SPAN_WORD = re.compile(r"[\w'-]+")
 # are in the passage: "delivered the opinion of" is four; two or three ("said that",
 # "is the") recur under many names.
 COPIED_WORDS = 4
+# A sentence that ends on one of these lost its last words ("retrieved from [2].": a link
+# stripped as active content, a value the model never wrote): it states nothing.
 _DANGLING = frozenset(
     "a an the of to from at by with in on for is are was were be and or as than via into "
     "like such its their your this that these those".split()
@@ -158,11 +158,16 @@ _QUANTITY_WORDS = re.compile(
 )
 
 
+def _as_read(text: str) -> str:
+    """Hyphenated line breaks joined, whitespace collapsed, one apostrophe: how a reader
+    sees it, capitals kept."""
+    return " ".join(re.sub(r"(\w)-\n\s*(\w)", r"\1\2", text).replace("’", "'").split())
+
+
 def _squash(text: str) -> str:
-    """Lowercase, hyphenated line breaks joined, whitespace collapsed: how a reader sees it.
-    The answer sanitizer shows `Box<T>` as `Box‹T›`; both are the passage's `Box<T>`."""
-    text = re.sub(r"(\w)-\n\s*(\w)", r"\1\2", text)
-    return " ".join(text.lower().replace("’", "'").replace("‹", "<").replace("›", ">").split())
+    """`_as_read`, lowercased: what a fact is matched in. The answer sanitizer shows
+    `Box<T>` as `Box‹T›`; both are the passage's `Box<T>`."""
+    return _as_read(text).lower().replace("‹", "<").replace("›", ">")
 
 
 def required_terms(sentence: str) -> list[str]:
@@ -466,8 +471,7 @@ class _Scorer:
         # Every line bare of heading and emphasis marks: what a copied heading would say
         self.bare_lines = {line.strip("#*_ ") for lines in self.lines for line, _, _ in lines}
         # Every passage as a reader sees it, capitals kept: where a name stands before words
-        self.cased = [" ".join(re.sub(r"(\w)-\n\s*(\w)", r"\1\2", t).split()) for t in texts]
-        self.cased = [t.replace("’", "'") for t in self.cased]
+        self.cased = [_as_read(t) for t in texts]
         self._swaps: dict[str, bool] = {}
         self._ask(question, asked_as)
 
