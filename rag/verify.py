@@ -433,10 +433,11 @@ class _Scorer:
         # fails here even when every word of it is common).
         shown = [quarantine(p.text) for p in passages]
         texts = [readable(t) for t in shown]
-        # An identifier names things by its words: `tabSize` says "tab" and "size". Who
-        # wrote a document is what it says too ("author: John C. Welch" in the prompt).
+        # An identifier names things by its words: `tabSize` says "tab" and "size". Where
+        # a passage sits and who wrote it is what it says too (the prompt shows them): a
+        # price only in its section's heading ("“Rez Infinite” ($30)") answers "how much".
         self.stems = [
-            stems(t) | stems(_CAMEL.sub(" ", t)) | stems(p.author)
+            stems(t) | stems(_CAMEL.sub(" ", t)) | stems(f"{p.title}\n{p.heading}\n{p.author}")
             for p, t in zip(passages, texts, strict=True)
         ]
         # Where a passage sits counts as what it says: numbers and names may come from its

@@ -259,6 +259,18 @@ def test_a_number_in_the_passage_heading_counts_but_one_only_the_question_states
     assert verify(claim, [bare], question=asked).supported == 0  # "1.8" is not stated
 
 
+def test_a_fact_only_a_heading_states_answers_as_the_heading_gives_it():
+    """A review's section heading carries the price ("Rez Infinite ($30)"), its text the
+    verdict: the price is what the passage says, whatever word the answer puts to it."""
+    text = "Beloved cult hit Rez gets the VR treatment, and the results are terrific."
+    under = Passage("vr.html", "VR games", text, 0, len(text), 0.6, heading="VR > Rez ($30)")
+    asked = "How much does Rez cost?"
+    assert verify("Rez costs $30 [1].", [under], question=asked).supported == 1
+    assert verify("Rez costs $40 [1].", [under], question=asked).supported == 0
+    bare = Passage("vr.html", "VR games", text, 0, len(text), 0.6, heading="VR > Rez")
+    assert verify("Rez costs $30 [1].", [bare], question=asked).supported == 0
+
+
 def test_words_taken_from_the_question_are_not_held_against_the_answer():
     text = "Files that must be downloaded are deleted after 3 months of disuse."
     passages = [Passage("config.md", "Config", text, 0, len(text), 0.6)]
