@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
 
-from index import Passage
+from index import Document, Passage
 from rag import Answer, Citation, Timings
 from ui import build_app, make_respond
 from ui.app import citation_choices, make_open_source
-from ui.render import render_answer, safe_text
+from ui.render import render_answer, render_document, safe_text
 
 
 def test_app_builds_without_launching(engine_factory, corpus):
@@ -108,6 +109,21 @@ def test_sources_highlight_the_exact_supporting_span():
     )
     assert "Also blue" not in out  # what the checks dropped is never shown
     assert "*(1 sentence left out: not supported by the documents)*" in out
+
+
+def test_sources_and_an_opened_document_say_who_wrote_it_when_the_document_does():
+    text = "Rez gets the VR treatment, and the results are terrific."
+    by = Passage("vr.html", "VR", text, 0, len(text), 0.8, author="Ben *Silverman*")
+    plain = Passage("notes.txt", "Notes", text, 0, len(text), 0.7)
+    cites = tuple(
+        Citation(n, p.source, p.title, text, 0, len(text)) for n, p in ((1, by), (2, plain))
+    )
+    out = render_answer(Answer("q", "Terrific [1][2].", False, cites, (by, plain)))
+    assert "`vr.html` · by Ben \\*Silverman\\* · supporting" in out  # escaped, not emphasis
+    assert "`notes.txt` · supporting" in out  # no byline, none shown
+    page = Document("vr.html", "/d/vr.html", "VR", text, "h", author="Ben Silverman")
+    assert render_document(page, 0, 3).startswith("### VR\n`vr.html` · by Ben Silverman\n")
+    assert render_document(replace(page, author=""), 0, 3).startswith("### VR\n`vr.html`\n")
 
 
 def test_launch_serves_the_chat_on_loopback(engine_factory, corpus):

@@ -70,9 +70,11 @@ def render_answer(answer: Answer) -> str:
             passage = answer.passages[c.n - 1] if c.n <= len(answer.passages) else None
             body = highlight(passage, c) if passage else _quote(_plain(c.text))
             where = f"page {c.page}, " if c.page else ""
+            # who wrote it, when the document says (a page's byline): the answer may name them
+            by = f" · by {_plain(passage.author)}" if passage and passage.author else ""
             parts.append(
                 f"\n\n**[{c.n}] {_plain(c.title)}**  \n"
-                f"`{safe_code(c.source)}` · {where}supporting text at characters "
+                f"`{safe_code(c.source)}`{by} · {where}supporting text at characters "
                 f"{c.start}–{c.end}\n\n{body}"
             )
     elif answer.refused and answer.passages:
@@ -96,7 +98,7 @@ def render_document(doc: Document, start: int, end: int, heading: str = "") -> s
         cut = doc.text.find("\n", hi)
         hi = len(doc.text) if cut < 0 else cut
     start, end = max(lo, min(start, hi)), max(lo, min(end, hi))
-    where = [f"`{safe_code(doc.source)}`"]
+    where = [f"`{safe_code(doc.source)}`"] + ([f"by {_plain(doc.author)}"] if doc.author else [])
     where += [f"page {page} of {len(doc.pages)}"] if page else []
     where += [_plain(heading)] if heading else []
     body = _marked(doc.text[lo:hi], start - lo, end - lo)
