@@ -433,11 +433,17 @@ class _Scorer:
         # fails here even when every word of it is common).
         shown = [quarantine(p.text) for p in passages]
         texts = [readable(t) for t in shown]
-        # An identifier names things by its words: `tabSize` says "tab" and "size". Where
-        # a passage sits and who wrote it is what it says too (the prompt shows them): a
-        # price only in its section's heading ("“Rez Infinite” ($30)") answers "how much".
+        # An identifier names things by its words: `tabSize` says "tab" and "size". Who
+        # wrote a document is what it says too ("author: John C. Welch" in the prompt), and
+        # so is a number its title or heading gives ("“Rez Infinite” ($30)" prices it), as
+        # the number checks already allow (`_headed` checks what it is the number of).
+        # Their other words are not: a news title's "on Tuesday" is its own event's day,
+        # and "Trudeau visited China … on Tuesday" took it from there (run b1, n15).
         self.stems = [
-            stems(t) | stems(_CAMEL.sub(" ", t)) | stems(f"{p.title}\n{p.heading}\n{p.author}")
+            stems(t)
+            | stems(_CAMEL.sub(" ", t))
+            | stems(p.author)
+            | {w for w in stems(f"{p.title}\n{p.heading}") if w[0].isdigit()}
             for p, t in zip(passages, texts, strict=True)
         ]
         # Where a passage sits counts as what it says: numbers and names may come from its
@@ -448,6 +454,11 @@ class _Scorer:
         ]
         self.numbers = [_numbers(f) for f in framed]
         self.plain = [_squash(f) for f in framed]
+        # The title and each heading of a passage's path, apart: where a fact found only
+        # there sits (`_headed`). The author line is no such place: it says who wrote it.
+        self.frames = [
+            [_squash(x) for x in (p.title, *p.heading.split(" > ")) if x.strip()] for p in passages
+        ]
         # Each passage sentence, as a reader sees it: where a stated fact must sit. A
         # fragment that ends no sentence (a definition term "-i spec", a list item ending
         # in a comma) runs into the sentence after it; a lead-in ending in ":" does not.
@@ -553,7 +564,8 @@ class _Scorer:
         too: "Cargo trades off disk space for faster builds including … changes to one
         package … [4]" answered "how much disk space does cargo vendor require" (fu09,
         unanswerable) with the "one" of a list item about the build cache.
-        (A fact found only in a title or heading has nothing to check.)"""
+        A fact found only in a title or heading must sit in one sharing another word of
+        the sentence or the question (`_headed`)."""
         numbers = sorted(_numbers(sentence) - self.asked_count)
         spelled = (
             sorted({w.lower() for w in _QUANTITY_WORDS.findall(sentence)} - {"number of"})
@@ -574,6 +586,8 @@ class _Scorer:
                 (n, i) for n in ns for i, x in enumerate(self.sentences[n - 1]) if found(x, fact)
             ]
             if not places:
+                if not self._headed(fact, found, words - stems(fact), ns):
+                    return False
                 continue
             homes = [stems(self.sentences[n - 1][i]) for n, i in places]
             if number:
@@ -605,6 +619,17 @@ class _Scorer:
             if number and not self._about_its_row(sentence, fact, ns):
                 return False
         return True
+
+    def _headed(
+        self, fact: str, found: Callable[[str, str], bool], others: set[str], ns: Sequence[int]
+    ) -> bool:
+        """Whether a fact the passages `ns` state only in a title or heading sits in one
+        that speaks of something else the sentence or question says: "“Rez Infinite”
+        ($30)" prices Rez Infinite, not the PlayStation VR headset its page is about
+        ("These are the 8 coolest PlayStation VR games"). Where no title or heading states
+        it (the author line), there is nothing to check."""
+        frames = [stems(x) for n in ns for x in self.frames[n - 1] if found(x, fact)]
+        return not frames or any(others & frame for frame in frames)
 
     def _given_to_another(self, sentence: str) -> bool:
         """Whether the sentence opens with a name and goes on in a passage's own words that,

@@ -259,16 +259,21 @@ def test_a_number_in_the_passage_heading_counts_but_one_only_the_question_states
     assert verify(claim, [bare], question=asked).supported == 0  # "1.8" is not stated
 
 
-def test_a_fact_only_a_heading_states_answers_as_the_heading_gives_it():
-    """A review's section heading carries the price ("Rez Infinite ($30)"), its text the
-    verdict: the price is what the passage says, whatever word the answer puts to it."""
+def test_a_fact_only_a_heading_states_answers_for_what_that_heading_names():
+    """A review's section heading carries the price ("Rez ($30)"), its text the verdict:
+    the price is what the passage says of Rez, whatever word the answer puts to it, and
+    nothing it says of the headset the page is about."""
     text = "Beloved cult hit Rez gets the VR treatment, and the results are terrific."
-    under = Passage("vr.html", "VR games", text, 0, len(text), 0.6, heading="VR > Rez ($30)")
+    title, heading = "The 8 coolest PlayStation VR games", "PlayStation VR games > Rez ($30)"
+    under = Passage("vr.html", title, text, 0, len(text), 0.6, heading=heading)
     asked = "How much does Rez cost?"
     assert verify("Rez costs $30 [1].", [under], question=asked).supported == 1
     assert verify("Rez costs $40 [1].", [under], question=asked).supported == 0
-    bare = Passage("vr.html", "VR games", text, 0, len(text), 0.6, heading="VR > Rez")
+    bare = Passage("vr.html", title, text, 0, len(text), 0.6, heading="PlayStation VR games > Rez")
     assert verify("Rez costs $30 [1].", [bare], question=asked).supported == 0
+    headset = "What was the launch price of the PlayStation VR headset?"
+    claim = "The PlayStation VR headset launched at $30 [1]."
+    assert verify(claim, [under], question=headset).supported == 0
 
 
 def test_words_taken_from_the_question_are_not_held_against_the_answer():

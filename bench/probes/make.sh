@@ -58,4 +58,9 @@ if [ -d "$pages" ]; then
   mkdir -p "$out/webpages"; cp "$here/webpages.jsonl" "$out/webpages/questions.jsonl"
   ln -sfn "$(cd "$pages" && pwd)" "$out/webpages/corpus"
 fi
+# `guide`: 24 questions (4 unanswerable) over Node's contributor guides in Markdown (the
+# collaborator guide, commit queue, style guides, releases): policy prose, numbered
+# steps, link-reference markup, as a Markdown book reads.
+mkdir -p "$out/guide/corpus"; cp "$here/guide.jsonl" "$out/guide/questions.jsonl"
+cp /usr/share/doc/nodejs/contributing/*.md "$out/guide/corpus/"
 echo "probe sets in $out"
