@@ -399,7 +399,13 @@ def _numbers(text: str) -> set[str]:
     the fourth quarter of 2024 was $412.5 million [1]" answered from a passage about the
     third quarter."""
     found = _NUMBER.findall(_SECTION.sub("", text))
-    said = {n.replace(",", "").rstrip(".") for n in found}
+    return {n.replace(",", "").rstrip(".") for n in found} | _word_numbers(text)
+
+
+def _word_numbers(text: str) -> set[str]:
+    """The numbers `text` states in words ("five", "the fourth"), not as part of a
+    compound before them ("twenty-five" is no 5)."""
+    said = set()
     for m in _NUMBER_WORD.finditer(text):
         before = re.search(r"(\w+)[-\s]+$", text[max(0, m.start() - 24) : m.start()])
         if before is None or before.group(1).lower() not in _NUMBER_VALUES:
@@ -585,6 +591,18 @@ class _Scorer:
             places = [
                 (n, i) for n in ns for i, x in enumerate(self.sentences[n - 1]) if found(x, fact)
             ]
+            if number and places:
+                # Where the passage writes it as a word counts too ("Every five minutes
+                # the queue will …"), beside its digits elsewhere: guide g06 was refused
+                # when the only 5 found was the list's next marker "5.", a line about
+                # another step. (With no digits at all there is nothing to check, as
+                # before: "Steep it for two minutes" is not held to the question's words.)
+                places += [
+                    (n, i)
+                    for n in ns
+                    for i, x in enumerate(self.sentences[n - 1])
+                    if (n, i) not in places and fact in _word_numbers(x)
+                ]
             if not places:
                 if not self._headed(fact, found, words - stems(fact), ns):
                     return False

@@ -276,6 +276,23 @@ def test_a_fact_only_a_heading_states_answers_for_what_that_heading_names():
     assert verify(claim, [under], question=headset).supported == 0
 
 
+def test_a_number_word_stands_where_the_passage_writes_it_not_at_a_list_marker():
+    """ "five" states 5 where the passage says "five"; the list's next marker "5." is
+    no place the queue's schedule is given."""
+    text = (
+        "1. Collaborators add the label to pull requests ready to land.\n"
+        "2. Every five minutes the queue checks each pull request with the label.\n"
+        "3. It skips those waiting for a CI run.\n4. It lands the rest.\n"
+        "5. Run `git node land` to land one by hand."
+    )
+    passages = [Passage("queue.md", "Commit queue", text, 0, len(text), 0.6)]
+    asked = "How often does the queue check pull requests with the label?"
+    claim = "The queue checks pull requests every five minutes [1]."
+    assert verify(claim, passages, question=asked).supported == 1
+    wrong = "The queue checks pull requests every four minutes [1]."
+    assert verify(wrong, passages, question=asked).supported == 0
+
+
 def test_words_taken_from_the_question_are_not_held_against_the_answer():
     text = "Files that must be downloaded are deleted after 3 months of disuse."
     passages = [Passage("config.md", "Config", text, 0, len(text), 0.6)]
