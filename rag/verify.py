@@ -597,11 +597,11 @@ class _Scorer:
                 # when the only 5 found was the list's next marker "5.", a line about
                 # another step. (With no digits at all there is nothing to check, as
                 # before: "Steep it for two minutes" is not held to the question's words.)
-                places += [
+                places = [
                     (n, i)
                     for n in ns
                     for i, x in enumerate(self.sentences[n - 1])
-                    if (n, i) not in places and fact in _word_numbers(x)
+                    if found(x, fact) or fact in _word_numbers(x)
                 ]
             if not places:
                 if not self._headed(fact, found, words - stems(fact), ns):
