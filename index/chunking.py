@@ -134,6 +134,25 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     return out
 
 
+_LEAD_IN = re.compile(r""":["'”’)\]*_`]*$""")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def introduced(text: str, spans: Sequence[tuple[int, int]], i: int) -> int:
+    """Where sentence `i` (of `spans`, as `split_sentences` gives them) ends with what it
+    introduces: a sentence ending in ":" ("... using this combination of CLI flags:")
+    goes on through the lines after it, a blank line right after it included, up to the
+    next blank line (the command, the list); any other sentence ends where it ends."""
+    end = spans[i][1]
+    if not _LEAD_IN.search(text[spans[i][0] : end]):
+        return end
+    for a, b in spans[i + 1 :]:
+        if end > spans[i][1] and _BLANK_LINE.search(text[end:a]):
+            break
+        end = b
+    return end
+
+
 def _split_long(text: str, s: int, e: int, max_chars: int) -> list[tuple[int, int]]:
     """Cut an over-long sentence so no chunk exceeds `max_chars`: at its last line break
     in the second half of the room (a table with no full stop is one "sentence"; cut at a

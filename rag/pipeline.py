@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from index import Passage, Store
-from index.chunking import split_sentences
+from index.chunking import introduced, split_sentences
 from index.lexical import tokenize
 from index.readable import readable
 from index.window import best_window
@@ -409,17 +409,18 @@ class Pipeline:
             p = passages[n - 1]
             text = readable(p.text)  # as the model saw it: no markup
             where = set(tokenize(f"{p.title}\n{p.heading}"))
-            for s, e in split_sentences(text) or [(0, len(text))]:
+            spans = split_sentences(text) or [(0, len(text))]
+            for i, (s, e) in enumerate(spans):
                 if is_instruction(text[s:e]):
                     continue  # quarantined from the prompt: never quoted either
                 words = where | set(tokenize(text[s:e]))
                 found = (w for t, w in terms.items() if any(same_word(t, x) for x in words))
                 score = sum(found) / total
                 if best is None or score > best[0]:
-                    best = (score, n, text[s:e])
+                    best = (score, n, text[s : introduced(text, spans, i)])
         if best is None or best[0] < floor:
             return None
-        return f"“{best[2]}” [{best[1]}]"
+        return f"“{' '.join(best[2].split())}” [{best[1]}]"  # one line: one sentence
 
     # -- the stages in order ------------------------------------------------------------
     def run(

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from index.chunking import split_sentences
+from index.chunking import introduced, split_sentences
 from index.items import item_lines, item_owners
 from index.lexical import STOPWORDS, tokenize
 from index.readable import readable
@@ -469,8 +469,20 @@ class _Scorer:
         # fragment that ends no sentence (a definition term "-i spec", a list item ending
         # in a comma) runs into the sentence after it; a lead-in ending in ":" does not.
         self.sentences = []
+        # What a lead-in ending in ":" says, the one sentence it introduces says too: "…
+        # you can expose it on the global scope using this combination of CLI flags:" is
+        # what the command line after it is (guide g17). A lead-in to several ("Status
+        # codes likely to occur:" and a list) says it of each alike, so it tells none of
+        # them apart: which one an answer means, the item itself must say.
+        self.leads: list[list[set[str]]] = []
         for t in texts:
-            pieces = [_squash(t[a:b]) for a, b in split_sentences(t) or [(0, len(t))]]
+            spans = split_sentences(t) or [(0, len(t))]
+            leads: list[set[str]] = [set() for _ in spans]
+            for i, (a, b) in enumerate(spans[:-1]):
+                if introduced(t, spans, i) == spans[i + 1][1]:
+                    leads[i + 1] = stems(t[a:b])
+            self.leads.append(leads)
+            pieces = [_squash(t[a:b]) for a, b in spans]
             self.sentences.append(
                 [
                     x
@@ -607,7 +619,7 @@ class _Scorer:
                 if not self._headed(fact, found, words - stems(fact), ns):
                     return False
                 continue
-            homes = [stems(self.sentences[n - 1][i]) for n, i in places]
+            homes = [stems(self.sentences[n - 1][i]) | self.leads[n - 1][i] for n, i in places]
             if number:
                 homes += [stems(item) for item in self._items_stating(fact, ns)]
             if not number and self.relation and not self._related(places):

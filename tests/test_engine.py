@@ -427,6 +427,43 @@ def test_the_extractive_fallback_counts_the_words_naming_where_a_sentence_sits(
     assert answer.citations[0].source == "timetable.md"
 
 
+PRIMORDIALS = """# Primordials
+
+## Accessing primordials
+
+The primordials are meant for internal use only.
+
+If you would like to access the `primordials` object for tinkering, you can expose it
+on the global scope using this combination of CLI flags:
+
+    node --expose-internals -r internal/test/binding
+
+They are not for user code.
+"""
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "[1]",  # the model only pointed at the passage: its lead-in is quoted with the command
+        "Use `node --expose-internals -r internal/test/binding` [1].",
+    ],
+)
+def test_a_command_answers_with_the_line_that_introduces_it(engine_factory, tmp_path, reply):
+    """The lead-in says what the command after it is; the command line alone shares no
+    word with the answer. The quote is one line: the lead-in and what it introduces,
+    up to the blank line after it."""
+    folder = tmp_path / "guide"
+    folder.mkdir()
+    (folder / "primordials.md").write_text(PRIMORDIALS, "utf-8")
+    engine = engine_factory([reply, reply])
+    engine.index([folder])
+    answer = engine.ask("What command line exposes the primordials object for tinkering?")
+    assert not answer.refused
+    assert "node --expose-internals -r internal/test/binding" in answer.text
+    assert "\n" not in answer.text and "user code" not in answer.text
+
+
 def test_a_refusal_without_strong_evidence_stands(engine_factory, corpus):
     engine = engine_factory(["I cannot answer that from the documents.", "Invented [1]."])
     engine.index([corpus])
