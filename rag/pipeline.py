@@ -417,7 +417,12 @@ class Pipeline:
                 found = (w for t, w in terms.items() if any(same_word(t, x) for x in words))
                 score = sum(found) / total
                 if best is None or score > best[0]:
-                    best = (score, n, text[s : introduced(text, spans, i)])
+                    # with what a lead-in introduces, whole sentences, as long as a list
+                    upto = introduced(text, spans, i)
+                    end = max(
+                        b for a, b in spans[i:] if b <= upto and b - s <= LIST_CHARS or a == s
+                    )
+                    best = (score, n, text[s:end])
         if best is None or best[0] < floor:
             return None
         return f"“{' '.join(best[2].split())}” [{best[1]}]"  # one line: one sentence

@@ -13,6 +13,7 @@ from index import IndexReport, Passage
 from rag import RAG, Answer, Citation, InputError, PathNotFoundError, RagError, Sentence
 from rag.citations import REFUSAL
 from rag.llm import ChatStream
+from rag.pipeline import LIST_CHARS
 from rag.types import Usage
 from tests.fakes import FakeGenerator, make_engine
 
@@ -462,6 +463,21 @@ def test_a_command_answers_with_the_line_that_introduces_it(engine_factory, tmp_
     assert not answer.refused
     assert "node --expose-internals -r internal/test/binding" in answer.text
     assert "\n" not in answer.text and "user code" not in answer.text
+
+
+def test_a_quoted_lead_in_takes_no_more_than_a_list_of_what_follows(engine_factory, tmp_path):
+    """A lead-in on a page with no blank lines (a PDF's) introduces the rest of it: the
+    quote stops at whole sentences as long as a quoted list may be."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    steps = " ".join(f"Step {i} turns valve number {i} a quarter turn." for i in range(1, 60))
+    (folder / "pump.txt").write_text(f"To prime the pump, do the following:\n{steps}\n", "utf-8")
+    engine = engine_factory(["[1]", "[1]"], chunk_chars=4000)
+    engine.index([folder])
+    answer = engine.ask("How do I prime the pump?")
+    assert answer.text.startswith("“To prime the pump, do the following: Step 1 turns valve")
+    quoted = re.sub(r" \[1\]", "", answer.text).strip("“”")
+    assert "Step 59" not in quoted and LIST_CHARS - 60 < len(quoted) <= LIST_CHARS
 
 
 def test_a_refusal_without_strong_evidence_stands(engine_factory, corpus):
