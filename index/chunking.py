@@ -134,7 +134,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     return out
 
 
-_LEAD_IN = re.compile(r""":["'”’)\]*_`]*$""")
+LEAD_IN = re.compile(r""":["'”’)\]*_`]*$""")  # a sentence that introduces what follows
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
@@ -144,7 +144,7 @@ def introduced(text: str, spans: Sequence[tuple[int, int]], i: int) -> int:
     goes on through the lines after it, a blank line right after it included, up to the
     next blank line (the command, the list); any other sentence ends where it ends."""
     end = spans[i][1]
-    if not _LEAD_IN.search(text[spans[i][0] : end]):
+    if not LEAD_IN.search(text[spans[i][0] : end]):
         return end
     for a, b in spans[i + 1 :]:
         if end > spans[i][1] and _BLANK_LINE.search(text[end:a]):

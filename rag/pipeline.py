@@ -26,11 +26,11 @@ from collections.abc import Generator as Gen
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from index import Passage, Store
+from index import DocumentError, Passage, Store, read_indexed
 from index.chunking import introduced, split_sentences
 from index.lexical import tokenize
 from index.readable import readable
-from index.window import best_window
+from index.window import best_window, join_introduced
 
 from .checked import CheckedStream
 from .citations import REFUSAL, clean_markers, is_refusal, parse_markers
@@ -164,14 +164,19 @@ class Pipeline:
         referent ("the one I get with --release" rewritten without "release")."""
         also = [with_previous(query.original, query.turns[-1][0])] if query.turns else []
         k = k or self.settings.top_k
+        texts = _Texts(self.store, self.settings.max_file_bytes)
         found = self.store.search(
             query.standalone, k, window=self.settings.window, also=also, sources=query.scope
         )
+        found = join_introduced(found, texts)
         if not query.parts:
             return found
         # A question asking two things: each part searched alone, so each finds its passage
         by_part = [
-            self.store.search(part, k, window=self.settings.window, sources=query.scope)
+            join_introduced(
+                self.store.search(part, k, window=self.settings.window, sources=query.scope),
+                texts,
+            )
             for part in query.parts
         ]
         return interleave([*by_part, found], k)
@@ -527,6 +532,24 @@ class Pipeline:
                 citations=_widened(answer.citations, listed.citations[0], prompt.passages),
             )
         yield answer
+
+
+class _Texts:
+    """Indexed documents' texts, read on demand and once per question: where a passage
+    joins what it introduces (`index.window.join_introduced`), the lines between."""
+
+    def __init__(self, store: Store, max_bytes: int) -> None:
+        self.store, self.max_bytes = store, max_bytes
+        self._read: dict[str, str | None] = {}
+
+    def __call__(self, source: str) -> str | None:
+        if source not in self._read:
+            doc = self.store.documents().get(source)
+            try:
+                self._read[source] = read_indexed(doc, self.max_bytes).text if doc else None
+            except (DocumentError, OSError):
+                self._read[source] = None  # changed or gone: the passages stay apart
+        return self._read[source]
 
 
 # A list item: a bullet or a number, then text ("• Leader election: …", "2. Build")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -12,8 +13,9 @@ from index import DocumentError, Passage, bundled_corpus
 from index.chunking import chunk_document, split_sentences
 from index.clean import clean, is_boilerplate
 from index.indexer import load_document
+from index.readable import readable
 from index.readers import decode, read_text
-from index.window import merge_overlapping
+from index.window import join_introduced, merge_overlapping
 from tests.makers import pdf_bytes, pdf_from_content, pdf_text_op
 
 BOILERPLATE = [
@@ -483,3 +485,34 @@ def test_an_over_long_sentence_is_cut_at_a_line_end_not_inside_a_row():
     second, first = (Passage("t.pdf", "t", c.text, c.start, c.end, 0.5) for c in chunks[1::-1])
     (joined,) = merge_overlapping([second, first])
     assert joined.text == rows[chunks[0].start : chunks[1].end]
+
+
+GUIDE = (
+    "# Primordials\n\n## Accessing\n\nYou can expose it using this combination of CLI flags:\n\n"
+    "```bash\nnode --expose-internals -r internal/test/binding\n```\n\n"
+    "These flags are for core development.\n"
+)
+
+
+def test_a_lead_in_and_the_code_it_introduces_retrieved_apart_join_into_one_passage(tmp_path):
+    """A fence line is dropped as a line without words, so the code is a chunk of its
+    own; retrieved together, the two reach the model as one passage, at the better rank,
+    its text the document's own (the fence line between included)."""
+    path = tmp_path / "guide.md"
+    path.write_text(GUIDE, "utf-8")
+    doc, blocks = load_document(path, path.name)
+    chunks = chunk_document(doc.source, doc.title, doc.text, blocks)
+    lead, code, after = (
+        Passage(c.source, c.title, c.text, c.start, c.end, 0.5, heading=c.heading) for c in chunks
+    )
+    assert lead.text.endswith("flags:") and code.text.startswith("node")
+    (joined, other) = join_introduced([code, after, lead], {doc.source: doc.text}.get)
+    assert joined.text == doc.text[lead.start : code.end] and other == after
+    assert "```bash" in joined.text and "```" not in readable(joined.text)  # not shown
+    # what ends no lead-in, or has words between, stays apart; so does an unreadable file
+    assert join_introduced([after, code], {doc.source: doc.text}.get) == [after, code]
+    assert join_introduced([lead, after], {doc.source: doc.text}.get) == [lead, after]
+    assert join_introduced([lead, code], lambda source: None) == [lead, code]
+    # a web page writes no fences: nothing is read for it
+    page = [replace(p, source="guide.html") for p in (lead, code)]
+    assert join_introduced(page, lambda source: pytest.fail("read")) == page

@@ -443,6 +443,10 @@ They are not for user code.
 """
 
 
+FENCED = PRIMORDIALS.replace("    node", "```bash\nnode").replace("binding\n", "binding\n```\n")
+
+
+@pytest.mark.parametrize("page", [PRIMORDIALS, FENCED], ids=["indented", "fenced"])
 @pytest.mark.parametrize(
     "reply",
     [
@@ -450,13 +454,14 @@ They are not for user code.
         "Use `node --expose-internals -r internal/test/binding` [1].",
     ],
 )
-def test_a_command_answers_with_the_line_that_introduces_it(engine_factory, tmp_path, reply):
+def test_a_command_answers_with_the_line_that_introduces_it(engine_factory, tmp_path, reply, page):
     """The lead-in says what the command after it is; the command line alone shares no
     word with the answer. The quote is one line: the lead-in and what it introduces,
-    up to the blank line after it."""
+    up to the blank line after it. A fenced block is a chunk of its own, joined to its
+    lead-in when both are retrieved (`index.window.join_introduced`)."""
     folder = tmp_path / "guide"
     folder.mkdir()
-    (folder / "primordials.md").write_text(PRIMORDIALS, "utf-8")
+    (folder / "primordials.md").write_text(page, "utf-8")
     engine = engine_factory([reply, reply])
     engine.index([folder])
     answer = engine.ask("What command line exposes the primordials object for tinkering?")
