@@ -18,7 +18,7 @@ from .readable import strip_tags
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(```+|~~~+)")
+FENCE = re.compile(r"^ {0,3}(```+|~~~+)")  # a code fence line opens or closes code
 _DIRECTIVE = re.compile(r"^\s*\{\{\s*#\w+.*\}\}\s*$")  # mdBook: {{#include file.md}}
 # MDX (Docusaurus, Nextra...): module lines a page renders as nothing
 _ESM = re.compile(
@@ -154,7 +154,7 @@ def outline(text: str) -> Outline:
                 heading(1 if setext.group(1)[0] == "=" else 2, stripped)
                 i += 2
                 continue
-        marker = _FENCE.match(line)
+        marker = FENCE.match(line)
         if marker and (fence is None or stripped.startswith(fence)):
             fence = marker.group(1)[0] * 3 if fence is None else None
             fences.append(s)  # where code opens or closes, alternately

@@ -8,7 +8,6 @@ sub-span of its chunk.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from .chunking import LEAD_IN, split_sentences
 from .embedding import Embedder
 from .readable import readable
 from .readers import TEXT_SUFFIXES
+from .structure import FENCE
 from .types import Passage
 
 
@@ -105,9 +105,6 @@ def merge_overlapping(passages: Sequence[Passage]) -> list[Passage]:
     return out
 
 
-_FENCE = re.compile(r"[ \t]{0,3}(?:```|~~~)")
-
-
 def join_introduced(
     passages: Sequence[Passage], text_of: Callable[[str], str | None]
 ) -> list[Passage]:
@@ -131,13 +128,13 @@ def join_introduced(
                 if q.start < p.end:
                     continue
                 text = text_of(p.source)
-                if text is None or text[p.start : q.end][: len(p.text)] != p.text:
+                if text is None or text[p.start : p.end] != p.text:
                     break
                 gap = text[p.end : q.start]
                 if (
                     "\n" not in gap
                     or text[q.start : q.end] != q.text
-                    or not all(_FENCE.match(line) or not line.strip() for line in gap.split("\n"))
+                    or not all(FENCE.match(line) or not line.strip() for line in gap.split("\n"))
                 ):
                     continue
                 joined = replace(
