@@ -169,13 +169,15 @@ class Naive:
         order = np.argsort(-(self.vectors @ qvec), kind="stable")[:k]
         return [self.chunks[i] for i in order]
 
-    def ask(self, item: dict) -> tuple[str, float, float | None, list[tuple[str, str]], Usage]:
-        """The answer, its seconds, the first token's, the chunks shown and the model's
-        token counts (what its KV cache reused, as ours is measured)."""
+    def ask(self, item: dict) -> tuple[str, float, float | None, dict[str, float], Usage]:
+        """The answer, its seconds, the first token's, where the seconds went (search,
+        the model call) and the model's token counts (what its KV cache reused, as ours
+        is measured)."""
         history = [tuple(t) for t in item.get("history", [])]
         query = " ".join([*(q for q, _ in history), item["question"]])
         started = time.perf_counter()
         top = self.retrieve(query, NAIVE_K)
+        searched = time.perf_counter()
         context = "\n\n".join(t for _, t in top)
         messages: list[dict[str, str]] = []
         for q, a in history:
@@ -192,7 +194,9 @@ class Naive:
             pieces.append(delta)
         usage = getattr(deltas, "usage", None)
         usage = usage if isinstance(usage, Usage) else Usage()
-        return "".join(pieces), time.perf_counter() - started, first, top, usage
+        ended = time.perf_counter()
+        timings = {"retrieval": searched - started, "generation": ended - searched}
+        return "".join(pieces), ended - started, first, timings, usage
 
 
 def naive_report(naive: Naive, items: Sequence[dict], retrieval_only: bool) -> EvalReport:
@@ -206,8 +210,9 @@ def naive_report(naive: Naive, items: Sequence[dict], retrieval_only: bool) -> E
             hits = [i for i, (_, t) in enumerate(top5, 1) if quote_in(item["gold_quote"], t)]
             gold_rank = hits[0] if hits else 0
         text, seconds, first, refused, usage = "", 0.0, None, True, Usage()
+        timings: dict[str, float] = {}
         if not retrieval_only:
-            text, seconds, first, _, usage = naive.ask(item)
+            text, seconds, first, timings, usage = naive.ask(item)
             refused = is_refusal(text)
         if item["type"] == "unanswerable":
             correct = refused
@@ -230,6 +235,7 @@ def naive_report(naive: Naive, items: Sequence[dict], retrieval_only: bool) -> E
                 first_token=first,
                 prompt_tokens=usage.prompt_tokens,
                 cached_tokens=usage.cached_tokens,
+                timings=timings,
             )
         )
     return report
@@ -265,6 +271,7 @@ COLUMNS = (
     ("mrr", "mrr"),
     ("median s", "median_seconds"),
     ("median ttft", "median_first_token"),
+    ("outside model", "median_outside_model"),
     ("median 1st sent", "median_first_sentence"),
     ("1st sent/total", "first_sentence_share"),
     ("rewrites used", "rewrites_used"),
@@ -382,6 +389,7 @@ def main() -> None:
                 for key in ("answer_accuracy", "refusal_accuracy", "false_refusals",
                             "cited_share", "citation_precision", "median_seconds",
                             "median_first_token", "median_first_sentence",
+                            "median_retrieval", "median_outside_model",
                             "first_sentence_share", "retried"):  # fmt: skip
                     metrics[key] = None
             results[name][pipeline] = metrics

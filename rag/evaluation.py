@@ -109,6 +109,9 @@ class Row:
     first_sentence: float | None = None  # seconds to the first checked sentence streamed
     cached_tokens: int | None = None  # of prompt_tokens, already in the model's KV cache
     retried: bool = False  # a second answer call was made
+    # where the seconds went (`Timings.to_dict`: rewrite, retrieval, generation, ...), so
+    # the time outside the model calls is measured, not guessed
+    timings: dict[str, float | int | bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -145,6 +148,10 @@ class EvalReport:
             if seconds
             else None,
             "median_first_token": _median([r.first_token for r in self.rows]),
+            "median_retrieval": _median([r.timings.get("retrieval") for r in self.rows]),
+            # what is neither the rewrite call nor the answer calls: search, prompt
+            # building, checks, the quote (the naive pipeline's is its search alone)
+            "median_outside_model": _median([_outside_model(r) for r in self.rows]),
             "median_prompt_tokens": _median([r.prompt_tokens for r in self.rows]),
             "median_first_sentence": _median([r.first_sentence for r in self.rows]),
             # of the last answer call's prompt tokens, those llama.cpp did not evaluate again
@@ -177,6 +184,13 @@ class EvalReport:
         width = max(len(k) for k in self.metrics())
         lines += [f"{k:<{width}}  {v}" for k, v in self.metrics().items()]
         return "\n".join(lines)
+
+
+def _outside_model(row: Row) -> float | None:
+    if "generation" not in row.timings:
+        return None
+    used = float(row.timings.get("rewrite", 0.0)) + float(row.timings["generation"])
+    return max(0.0, row.seconds - used)
 
 
 def _median(values: Sequence[float | int | None]) -> float | None:
@@ -226,6 +240,7 @@ def evaluate(
             first_sentence=answer.timings.first_sentence,
             cached_tokens=answer.timings.cached_tokens,
             retried=answer.timings.retried,
+            timings=answer.timings.to_dict(),
         )
         report.rows.append(row)
         if on_row:
