@@ -117,3 +117,33 @@ def test_the_share_of_prompt_tokens_the_kv_cache_held_and_retries_are_reported(t
     engine = make_engine(tmp_path, replies, context_tokens=15)
     engine.index([folder])
     assert evaluate(engine, [item]).rows[0].retried  # the refusal was tried again
+
+
+def test_the_time_outside_the_model_calls_is_what_neither_the_rewrite_nor_the_answer_took(
+    tmp_path,
+):
+    def row(seconds: float, timings: dict) -> Row:
+        return Row("a", "factoid", "q", "a", False, True, None, [], 0, seconds, None, None,
+                   timings=timings)  # fmt: skip
+
+    report = EvalReport(
+        [
+            row(9.0, {"retrieval": 0.4, "generation": 8.0}),  # 1.0 outside
+            row(12.0, {"rewrite": 2.5, "retrieval": 0.2, "generation": 9.0}),  # 0.5
+            row(0.1, {"retrieval": 0.1}),  # refused by the code: no model call, not counted
+        ]
+    )
+    metrics = report.metrics()
+    assert metrics["median_outside_model"] == 0.75 and metrics["median_retrieval"] == 0.2
+    assert EvalReport([row(0.1, {})]).metrics()["median_outside_model"] is None
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "paper.txt").write_text("A user study with 43 students compared Raft and Paxos.\n")
+    item = {"id": "a", "type": "factoid", "question": "How many students took part?",
+            "answer_all": [["43"]], "gold_docs": ["paper"]}  # fmt: skip
+    engine = make_engine(tmp_path, ["43 students took part [1]."])
+    engine.index([folder])
+    measured = evaluate(engine, [item]).rows[0]
+    assert {"retrieval", "generation", "total"} <= measured.timings.keys()
+    assert measured.timings["generation"] <= measured.seconds
