@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from rag.evaluation import EvalReport, Row, evaluate, keyword_hit, load_questions, quote_in
+from rag.types import Answer
 from tests.fakes import make_engine
 
 
@@ -147,3 +148,27 @@ def test_the_time_outside_the_model_calls_is_what_neither_the_rewrite_nor_the_an
     measured = evaluate(engine, [item]).rows[0]
     assert {"retrieval", "generation", "total"} <= measured.timings.keys()
     assert measured.timings["generation"] <= measured.seconds
+
+
+def test_a_first_questions_answer_is_timed_before_its_recall_is_looked_up():
+    """The lookup warms what the answer's search would do cold (its sentences embedded);
+    a follow-up's lookup (a rewrite call) stays first, leaving the answer's prompt last."""
+    calls: list[str] = []
+
+    class Recording:
+        def ensure_indexed(self) -> None: ...
+
+        def retrieve(self, question, k, history):
+            calls.append(f"retrieve {question}")
+            return []
+
+        def ask(self, question, history=None):
+            calls.append(f"ask {question}")
+            return Answer(question, "I cannot answer that from the documents.", True)
+
+    first = {"id": "a", "type": "factoid", "question": "q1", "answer_all": [["x"]],
+             "gold_docs": ["d"], "gold_quote": "x"}  # fmt: skip
+    follow = {**first, "id": "b", "question": "q2", "history": [["q1", "x [1]."]]}
+    rows = evaluate(Recording(), [first, follow]).rows
+    assert calls == ["ask q1", "retrieve q1", "retrieve q2", "ask q2"]
+    assert [r.gold_rank for r in rows] == [0, 0]
