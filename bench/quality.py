@@ -49,7 +49,7 @@ from rag.evaluation import (
     evaluate,
     keyword_hit,
     load_questions,
-    quote_in,
+    quote_rank,
 )
 from rag.settings import Settings
 from rag.types import Usage
@@ -207,8 +207,7 @@ def naive_report(naive: Naive, items: Sequence[dict], retrieval_only: bool) -> E
         gold_rank = None
         if item.get("gold_quote"):
             top5 = naive.retrieve(query, 5)
-            hits = [i for i, (_, t) in enumerate(top5, 1) if quote_in(item["gold_quote"], t)]
-            gold_rank = hits[0] if hits else 0
+            gold_rank = quote_rank(item["gold_quote"], (t for _, t in top5))
         text, seconds, first, refused, usage = "", 0.0, None, True, Usage()
         timings: dict[str, float] = {}
         if not retrieval_only:
@@ -252,8 +251,7 @@ def ours_retrieval(engine: RAG, items: Sequence[dict]) -> EvalReport:
         gold_rank = None
         if item.get("gold_quote"):
             passages = engine.retrieve(query, k=5)
-            hits = [i for i, p in enumerate(passages, 1) if quote_in(item["gold_quote"], p.text)]
-            gold_rank = hits[0] if hits else 0
+            gold_rank = quote_rank(item["gold_quote"], (p.text for p in passages))
         report.rows.append(
             Row(str(item["id"]), item["type"], item["question"], "", True, False, gold_rank,
                 [], 0, 0.0, None, None)

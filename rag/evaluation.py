@@ -17,7 +17,7 @@ import json
 import re
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,13 +198,16 @@ def _median(values: Sequence[float | int | None]) -> float | None:
     return round(statistics.median(present), 2) if present else None
 
 
+def quote_rank(quote: str, texts: Iterable[str]) -> int:
+    """1-based rank of the first text holding `quote` (`quote_in`); 0: none does."""
+    return next((i for i, text in enumerate(texts, 1) if quote_in(quote, text)), 0)
+
+
 def _gold_rank(engine: Any, item: dict[str, Any], history: list, k: int) -> int | None:
-    """1-based rank of the first retrieved passage holding the gold quote (0: none)."""
     if not item.get("gold_quote"):
         return None
     passages = engine.retrieve(item["question"], k=k, history=history)
-    hits = [i for i, p in enumerate(passages, 1) if quote_in(item["gold_quote"], p.text)]
-    return hits[0] if hits else 0
+    return quote_rank(item["gold_quote"], (p.text for p in passages))
 
 
 def evaluate(
