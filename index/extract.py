@@ -1,4 +1,4 @@
-"""Text out of HTML, PDF and Word files, through well-kept parsers, never by hand.
+"""Text out of HTML and PDF files (Word: `index.word`) through well-kept parsers.
 
 Each extractor turns every parser failure into a `DocumentError` naming the file, so one
 bad file is reported and skipped while the rest of a folder is indexed.
@@ -6,7 +6,6 @@ bad file is reported and skipped while the rest of a folder is indexed.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import threading
@@ -20,7 +19,7 @@ from .clean import looks_like_headline
 from .columns import LabelledRow, page_rows
 from .errors import DocumentError, map_exceptions
 from .footnotes import line_sizes, page_footnotes
-from .visible import hidden_chars, visible_run_text
+from .visible import hidden_chars
 
 
 @dataclass(frozen=True)
@@ -537,46 +536,3 @@ def _first_page_title(pages: list[str], large: Sequence[str] = ()) -> str:
         return chosen
     named = [x for x in large if re.search(r"[^\W\d_]{2,}", x) and len(x) <= 200]
     return named[0] if named else chosen
-
-
-def docx_text(data: bytes, name: str = "file") -> Extracted:
-    """Paragraphs and table cells of a Word document, in reading order."""
-    import zipfile
-
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    invalid = (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError)
-    with map_exceptions(
-        {
-            invalid: lambda e: DocumentError(f"{name}: not a valid .docx file ({e})"),
-            # lxml and zip errors on damaged packages
-            Exception: lambda e: DocumentError(
-                f"{name}: unreadable .docx ({type(e).__name__}: {e})"
-            ),
-        }
-    ):
-        document = docx.Document(io.BytesIO(data))
-    paragraphs = [_docx_paragraph(p) for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            cells = ("\n".join(visible_run_text(p, c) for p in c.paragraphs) for c in row.cells)
-            paragraphs.append(" | ".join(cell.strip() for cell in cells))
-    try:
-        title = " ".join((document.core_properties.title or "").split())
-    except Exception:  # noqa: BLE001  (damaged core properties: no title, not no document)
-        title = ""
-    text = "\n\n".join(p.strip() for p in paragraphs if p.strip())
-    return Extracted(text, markdown=True, title=title)
-
-
-def _docx_paragraph(paragraph: Any) -> str:
-    """A paragraph, with Word's "Heading N" and "Title" styles written as `#` headings."""
-    text = " ".join(visible_run_text(paragraph).split())
-    style = (getattr(paragraph.style, "name", "") or "") if text else ""
-    match = re.match(r"heading (\d)", style, re.I)
-    if match:
-        return "#" * min(6, int(match.group(1))) + " " + text
-    if style.lower() == "title":
-        return "# " + text
-    return text

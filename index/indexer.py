@@ -55,10 +55,12 @@ PARSER = "+p11"
 # footnotes at a page's foot follow the end of the sentence the page breaks off, as a
 # paragraph of their own (p8 was the mark of a reverted PDF change). p13, PDF: printed
 # table rows carry their values named by column (`columns`), for the prompt. p14, HTML:
-# the page's author from its metadata (`Document.author`), for the prompt.
+# the page's author from its metadata (`Document.author`), for the prompt. p15, Word
+# (`index.word`): tables in reading order under their own heading, numbered and bulleted
+# paragraphs as list items, a merged cell said once, headings below a "Title" paragraph.
 _PARSERS = {
     ".pdf": "+p13",
-    ".docx": "+p11",
+    ".docx": "+p15",
     ".md": "+p11",
     ".markdown": "+p11",
     ".mdx": "+p11",

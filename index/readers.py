@@ -11,7 +11,8 @@ import codecs
 from pathlib import Path
 
 from .errors import DocumentError
-from .extract import Extracted, docx_text, html_text, pdf_text
+from .extract import Extracted, html_text, pdf_text
+from .word import docx_text
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdx"})
 # Plain text as written: notes, and markup whose syntax reads as text (reStructuredText,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from index.extract import docx_text, html_text, pdf_text
+from index.extract import html_text, pdf_text
+from index.word import docx_text
 from tests.makers import pdf_from_content, pdf_text_op
 
 SHARED_PDFS = sorted((Path(__file__).resolve().parents[2] / "shared").glob("**/*.pdf"))
