@@ -55,6 +55,7 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")  # where "tabSize" splits into wo
 _WHOLE_QUOTE = re.compile(r"^[“\"]([^“”\"]+)[”\"]([.!?]?)$")
 _IDENT = re.compile(r"\w+(?:(?:::|[_./])\w+)+")  # CARGO_HOME, net.retry, std::env, a/b
 _WORD = re.compile(r"[^\W\d_][\w'’]*")
+_YES_NO = re.compile(r"\W*(?:yes|no)\b", re.I)
 # A name as a sentence writes it: one to five capitalised words ("Justice Okafor",
 # "JUSTICE OKAFOR", "Northern Plains Telecom Cooperative")
 _NAME_WORDS = r"[A-Z][\w'.&-]*(?:[ \t]+[A-Z][\w'.&-]*){0,4}"
@@ -931,6 +932,14 @@ class _Scorer:
         return -neg_n, score
 
 
+def _cut_short(claim: str) -> bool:
+    """Whether a sentence ends on a word that needs another after it ("… retrieved from
+    [2].", a link stripped as active content or a value the model never wrote). As
+    written: "… current limit is 3.1 A." ends on a unit, "… pin IN." on a name."""
+    last = re.findall(r"[\w']+", claim)[-1:]
+    return bool(last) and last[0].islower() and last[0] in _DANGLING
+
+
 def segments(text: str) -> list[tuple[int, int]]:
     """Sentence spans of the answer: trailing marker-only pieces merged backwards, a list
     enumerator ("2.") forwards into the item it numbers, so it stands or falls with it."""
@@ -1030,6 +1039,12 @@ class Checker:
             self.unsupported.append(bare)
             return None
         lone = len(stems(claim)) < 2 and not (required_terms(claim) or _numbers(claim))
+        if lone and _cut_short(claim) and not _YES_NO.match(claim):
+            # Words about the passages with nothing said ("This is stated in [1].", "As
+            # shown in and [2][4]."; the prompt's rule 5 forbids them): not an answer
+            # sentence, and no unsupported one either, so not shown or flagged. "Yes, it
+            # is [1]." says something.
+            return None
         if lone and not (token and any(_holds(scorer.plain[n - 1], _squash(token)) for n in cited)):
             # "Yes." or a lone connective: nothing to verify. A lone name its cited passage
             # states ("Vancouver [1].") is an answer and is checked as one.
@@ -1051,10 +1066,7 @@ class Checker:
     def _kept(self, claim: str, cited: Sequence[int]) -> list[int]:
         """The passages that support the claim (the cited ones when they do), or []."""
         scorer = self.scorer
-        last = re.findall(r"[\w']+", claim)[-1:]
-        if last and last[0].islower() and last[0] in _DANGLING:
-            # Cut short, whatever it was meant to say is missing ("… retrieved from [2].").
-            # As written: "… current limit is 3.1 A." ends on a unit, "… pin IN." on a name.
+        if _cut_short(claim):  # whatever it was meant to say is missing
             return []
         alone = [n for n in cited if scorer.support(claim, [n]) >= SUPPORT_THRESHOLD]
         best, best_score = scorer.best(claim)

@@ -1085,3 +1085,20 @@ def test_a_sentence_answering_two_parts_from_two_passages_is_checked_clause_by_c
     # Every clause must pass: an invented cap sinks the sentence.
     wrong = both.replace("49,000", "70,000")
     assert verify(wrong, P, question=question).unsupported == (wrong,)
+
+
+def test_a_sentence_about_the_passages_that_says_nothing_is_neither_shown_nor_flagged():
+    """Rule 5 of the prompt forbids it, and the model still wrote "This is stated in [1]."
+    after an answer (docs04, pdf17, o11 in run b0): shown to the user, it said nothing."""
+    text = "Starting with Rust 1.60, the features table can use the dep: prefix."
+    passages = [Passage("features.md", "Features", text, 0, len(text), 0.6)]
+    question = "From which Rust version on can the features table use the dep: prefix?"
+    said = "The features table can use the dep: prefix starting with Rust 1.60 [1]."
+    for tail in ("This is stated in [1].", "This is stated in and [1]."):
+        checked = verify(f"{said} {tail}", passages, question=question)
+        assert checked.text == said
+        assert checked.supported == 1 and checked.unsupported == ()
+    alone = verify("This is stated in [1].", passages, question=question)
+    assert alone.supported == 0 and alone.text == ""
+    asked = "Can the features table use the dep: prefix with Rust 1.60?"
+    assert verify(f"Yes, it can [1]. {said}", passages, question=asked).text.startswith("Yes")
