@@ -71,7 +71,7 @@ def _blocks(document: Any) -> list[tuple[str, bool]]:
     blocks: list[tuple[str, bool]] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
-            blocks += [(row, False) for row in table_rows(item)]
+            blocks += [(row, False) for row in _table_rows(item)]
             continue
         text, is_item = _paragraph(item, titled, lists)
         if text:
@@ -101,7 +101,7 @@ def _paragraph(paragraph: Any, titled: bool, lists: _ListMarkers) -> tuple[str, 
     return text, False
 
 
-def table_rows(table: Any) -> list[str]:
+def _table_rows(table: Any) -> list[str]:
     """Each row as "a | b | c". A cell merged across columns is one cell, said once (python-
     docx gives it for every grid column it spans); one merged down rows is said in each
     row, which then reads whole on its own."""
@@ -127,10 +127,10 @@ def _cell_text(cell: Any) -> str:
     parts = []
     for item in cell.iter_inner_content():
         if isinstance(item, Table):
-            parts += [row.replace(" | ", _NESTED_CELL) for row in table_rows(item)]
+            parts += [row.replace(" | ", _NESTED_CELL) for row in _table_rows(item)]
             continue
         parts.append(" ".join(visible_run_text(item, cell).split()))
-    return "; ".join(p for p in parts if p).replace("|", "/")
+    return "; ".join(p for p in parts if p)
 
 
 class _ListMarkers:
