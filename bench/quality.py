@@ -50,6 +50,7 @@ from rag.evaluation import (
     keyword_hit,
     load_questions,
     quote_rank,
+    shown,
 )
 from rag.settings import Settings
 from rag.types import Usage
@@ -251,7 +252,7 @@ def ours_retrieval(engine: RAG, items: Sequence[dict]) -> EvalReport:
         gold_rank = None
         if item.get("gold_quote"):
             passages = engine.retrieve(query, k=5)
-            gold_rank = quote_rank(item["gold_quote"], (p.text for p in passages))
+            gold_rank = quote_rank(item["gold_quote"], map(shown, passages))
         report.rows.append(
             Row(str(item["id"]), item["type"], item["question"], "", True, False, gold_rank,
                 [], 0, 0.0, None, None)
@@ -362,6 +363,8 @@ def main() -> None:
 
         if args.retrieval_only:
             ours = ours_retrieval(engine, items)
+            for row in ours.rows:
+                show(row, "ours")
         else:
             # The naive prompts of the set before left llama.cpp's KV cache without our
             # rules, and rules evaluated inside a longer batch differ in their last bits:

@@ -52,6 +52,23 @@ _DROP_SELECTORS = (
     "[role=complementary], [role=search]"
 )
 _INVISIBLE_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HEADING_LINKS = ", ".join(f"h{n} a" for n in range(1, 7))
+
+
+def _drop_heading_furniture(tree: Any) -> None:
+    """A heading's own permalink ("Setting up¶" on Sphinx pages, "os.EOL#" in Node's
+    docs) and MediaWiki's "[edit]" are controls, not words: they went into every
+    heading path the prompt and the citations show, and into what is embedded. A
+    permalink is a link to a place on the same page whose text has no letter or digit;
+    a heading that is itself a link to a section keeps its words."""
+    for link in tree.css(_HEADING_LINKS):
+        href = (link.attributes.get("href") or "").strip()
+        if href.startswith("#") and not any(ch.isalnum() for ch in link.text()):
+            link.decompose()
+    for node in tree.css(".mw-editsection"):
+        node.decompose()
+
+
 _PARAGRAPH_TAGS = frozenset(
     "p div section article main blockquote table figure figcaption dl dd dt address hr "
     "ul ol pre center details summary".split()
@@ -252,6 +269,7 @@ def html_text(html: str, name: str = "file") -> Extracted:
     # selectolax raises plain exceptions on hopeless input
     with map_exceptions({Exception: lambda e: DocumentError(f"{name}: cannot parse HTML ({e})")}):
         tree = LexborHTMLParser(html)
+    _drop_heading_furniture(tree)  # before any heading is read
     node = tree.css_first("title")  # before <head> goes with the page furniture
     head_title = " ".join((node.text() if node else "").split())
     headings = [" ".join(h.text().split()) for h in tree.css("h1")]

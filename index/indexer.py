@@ -58,14 +58,15 @@ PARSER = "+p11"
 # the page's author from its metadata (`Document.author`), for the prompt. p15, Word
 # (`index.word`): tables in reading order under their own heading, numbered and bulleted
 # paragraphs as list items, a merged cell said once, headings below a "Title" paragraph.
+# p16, HTML: a heading's permalink ("¶", "#") and MediaWiki's "[edit]" are not its words.
 _PARSERS = {
     ".pdf": "+p13",
     ".docx": "+p15",
     ".md": "+p11",
     ".markdown": "+p11",
     ".mdx": "+p11",
-    ".html": "+p14",
-    ".htm": "+p14",
+    ".html": "+p16",
+    ".htm": "+p16",
 }
 
 

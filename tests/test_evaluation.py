@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import json
 
-from rag.evaluation import EvalReport, Row, evaluate, keyword_hit, load_questions, quote_in
+from index.types import Passage
+from rag.evaluation import (
+    EvalReport,
+    Row,
+    evaluate,
+    keyword_hit,
+    load_questions,
+    quote_in,
+    quote_rank,
+    shown,
+)
 from rag.types import Answer
 from tests.fakes import make_engine
 
@@ -172,3 +182,16 @@ def test_a_first_questions_answer_is_timed_before_its_recall_is_looked_up():
     rows = evaluate(Recording(), [first, follow]).rows
     assert calls == ["ask q1", "retrieve q1", "retrieve q2", "ask q2"]
     assert [r.gold_rank for r in rows] == [0, 0]
+
+
+def test_recall_counts_a_quote_the_passage_shows_in_its_heading_or_byline():
+    def passage(text: str, heading: str = "", author: str = "") -> Passage:
+        return Passage("games.html", "Cool VR games", text, 0, len(text), 0.5,
+                       heading=heading, author=author)  # fmt: skip
+
+    review = passage("Beloved cult hit Rez gets the VR treatment.", "Cool VR games > Rez ($30)")
+    byline = passage("The sharing economy is a lie.", author="Richard Eskow")
+    other = passage("A credit card sized PC that costs $35.")
+    assert quote_rank("Rez ($30)", map(shown, [other, review])) == 2
+    assert quote_rank("Richard Eskow", map(shown, [byline])) == 1
+    assert quote_rank("Rez ($30)", (p.text for p in [other, review])) == 0  # text alone

@@ -345,3 +345,25 @@ def test_without_an_h1_the_title_is_the_head_title_without_the_site_name():
         "<body><p>Oct 18, 2019 · 8 min read</p><p>We made updates smaller.</p></body></html>"
     )
     assert html_text(page).title == "Saving Data: Reducing App Updates"
+
+
+def test_a_headings_permalink_and_edit_link_are_not_its_words(tmp_path):
+    (tmp_path / "guide.html").write_text(
+        "<html><head><title>Guide</title></head><body><main>"
+        '<h1>Evolve guide<a class="headerlink" href="#evolve-guide">¶</a></h1>'
+        '<h2>Setting up<a class="headerlink" href="#setting-up">¶</a></h2>'
+        "<p>Edit the configuration of the test repository first.</p>"
+        '<h2><a href="#tips">Tips and tricks</a><span><a class="mark" href="#tips">#</a></span>'
+        '<span class="mw-editsection">[<a href="/w/index.php?title=Guide&amp;action=edit'
+        '&amp;section=2">edit</a>]</span></h2>'
+        "<p>Keep the changesets in draft phase while you share them.</p>"
+        "<p>See the <a href='#setting-up'>setup</a> section, or <a href='#top'>↑</a>.</p>"
+        "</main></body></html>",
+        "utf-8",
+    )
+    doc, chunks = _chunks(tmp_path / "guide.html")
+    assert doc.title == "Evolve guide"
+    headings = {c.heading for c in chunks}
+    assert headings == {"Evolve guide > Setting up", "Evolve guide > Tips and tricks"}
+    # a link in the text is text: only a heading's own controls go
+    assert "See the setup section, or ↑." in " ".join(c.text for c in chunks)
