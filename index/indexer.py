@@ -59,14 +59,17 @@ PARSER = "+p11"
 # (`index.word`): tables in reading order under their own heading, numbered and bulleted
 # paragraphs as list items, a merged cell said once, headings below a "Title" paragraph.
 # p16, HTML: a heading's permalink ("¶", "#") and MediaWiki's "[edit]" are not its words.
+# p17, every type read into Markdown's shape: a heading's (or list item key's) code span
+# and backslash escapes are its text, not markup ("socket.bind([port][, address])" had
+# been read as links, "CARGO_<name>_DEBUG" had lost its "_" as emphasis).
 _PARSERS = {
     ".pdf": "+p13",
-    ".docx": "+p15",
-    ".md": "+p11",
-    ".markdown": "+p11",
-    ".mdx": "+p11",
-    ".html": "+p16",
-    ".htm": "+p16",
+    ".docx": "+p17",
+    ".md": "+p17",
+    ".markdown": "+p17",
+    ".mdx": "+p17",
+    ".html": "+p17",
+    ".htm": "+p17",
 }
 
 

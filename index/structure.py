@@ -27,6 +27,8 @@ _ESM = re.compile(
 )
 _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\[[^\]]*\]")
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: any ASCII punctuation
 _FRONT_TITLE = re.compile(r"^title\s*:\s*[\"']?(.*?)[\"']?\s*$", re.I)
 
 
@@ -56,12 +58,24 @@ def _in_fence(fences: Sequence[int], offset: int) -> bool:
 
 
 def heading_text(raw: str) -> str:
-    """What a reader sees of a heading: links, tags, code ticks and the attribute block
-    of Pandoc, kramdown and mdBook (`## Adding fields {#enum-fields-new}`) gone."""
-    raw = re.sub(r"\s*\{[#.][^{}]*\}\s*$", "", raw)
-    text = _LINK.sub(lambda m: m.group(1) or m.group(2) or "", raw)
+    """What a reader sees of a heading: links, tags, code ticks, backslash escapes and the
+    attribute block of Pandoc, kramdown and mdBook (`## Adding fields {#enum-fields-new}`)
+    gone. A code span and an escaped character are shown as written, never read as
+    markup (the key `` `CARGO_<ARTIFACT-TYPE>_FILE_<DEP>_<NAME>` `` lost every "_" as
+    emphasis; "CHANGELOG\\.md" kept its backslash)."""
+    raw = re.sub(r"\s*\{[#.][^{}]*\}\s*$", "", raw).replace("\x00", "")
+    kept: list[str] = []
+
+    def aside(literal: str) -> str:
+        kept.append(literal)
+        return f"\x00{len(kept) - 1}\x00"
+
+    text = _CODE_SPAN.sub(lambda m: aside(m.group(2).strip() or m.group(2)), raw)
+    text = _ESCAPE.sub(lambda m: aside(m.group(1)), text)
+    text = _LINK.sub(lambda m: m.group(1) or m.group(2) or "", text)
     text = strip_tags(re.sub(r"<!--.*?-->", "", text)).replace("`", "")
     text = re.sub(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)", "", text)  # emphasis, not snake_case
+    text = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
     return " ".join(text.split())
 
 

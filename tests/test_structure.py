@@ -10,7 +10,7 @@ from pathlib import Path
 from index.chunking import chunk_document, split_sentences
 from index.extract import html_text, pdf_text
 from index.indexer import load_document, parse_document
-from index.structure import outline
+from index.structure import heading_text, outline
 from tests.makers import pdf_bytes, write_docx
 
 BOOK = """---
@@ -70,6 +70,23 @@ def test_markdown_outline_skips_what_a_reader_never_sees():
     assert paths["Tests"] == ("The Build Guide", "Running tests")
     assert paths["A"] == ("The Build Guide", "Running tests", "Consecutive runs")
     assert paths["-"] == ("The Build Guide", "Options")  # a setext heading (level 2)
+
+
+def test_a_headings_code_and_escapes_are_its_text_not_markup():
+    # Node's signatures: brackets in a code span are no reference links
+    assert heading_text("`socket.bind([port][, address][, callback])`") == (
+        "socket.bind([port][, address][, callback])"
+    )
+    # Cargo's keys: "_" beside "<" in code is no emphasis, brackets in a link's code stay
+    assert heading_text("`CARGO_PROFILE_<name>_DEBUG`") == "CARGO_PROFILE_<name>_DEBUG"
+    assert heading_text("[`[[bin]]`](cargo-targets.md#binaries)") == "[[bin]]"
+    assert heading_text(r"Update doc/CHANGELOG\_\*.md and \<nodejs.org>") == (
+        "Update doc/CHANGELOG_*.md and <nodejs.org>"
+    )
+    # markup outside code still goes
+    assert heading_text("**Fast** _builds_ with [snake_case](x.md) {#fast}") == (
+        "Fast builds with snake_case"
+    )
 
 
 def test_every_markdown_chunk_knows_its_heading_path(tmp_path):
