@@ -61,10 +61,11 @@ PARSER = "+p11"
 # p16, HTML: a heading's permalink ("¶", "#") and MediaWiki's "[edit]" are not its words.
 # p17, every type read into Markdown's shape: a heading's (or list item key's) code span
 # and backslash escapes are its text, not markup ("socket.bind([port][, address])" had
-# been read as links, "CARGO_<name>_DEBUG" had lost its "_" as emphasis).
+# been read as links, "CARGO_<name>_DEBUG" had lost its "_" as emphasis). p18, Word:
+# footnotes and endnotes, each after the paragraph citing it.
 _PARSERS = {
     ".pdf": "+p13",
-    ".docx": "+p17",
+    ".docx": "+p18",
     ".md": "+p17",
     ".markdown": "+p17",
     ".mdx": "+p17",

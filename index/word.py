@@ -68,15 +68,66 @@ def _blocks(document: Any) -> list[tuple[str, bool]]:
     # that "Prices" (Heading 1) is "Annual report > Prices", not the title's sibling.
     titled = any(_style_name(p) == "title" for p in document.paragraphs)
     lists = _ListMarkers(document)
+    notes = _Notes(document)
     blocks: list[tuple[str, bool]] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             blocks += [(row, False) for row in _table_rows(item)]
+            blocks += [(note, False) for note in notes.cited(item._tbl)]
             continue
         text, is_item = _paragraph(item, titled, lists)
         if text:
             blocks.append((text, is_item))
+        blocks += [(note, False) for note in notes.cited(item._p)]
     return blocks
+
+
+class _Notes:
+    """Footnotes and endnotes, each said right after the paragraph (or table) citing it,
+    as "Footnote 1: …": python-docx reads neither, and a note holds facts (a source, a
+    date, a condition) that belong to the sentence citing it, not to the document's end.
+    Numbered per kind in citing order, as Word prints them; a note's hidden text stays
+    out, as in the body."""
+
+    _KINDS = (("footnote", "FOOTNOTES"), ("endnote", "ENDNOTES"))
+
+    def __init__(self, document: Any) -> None:
+        from docx.opc.constants import RELATIONSHIP_TYPE
+        from docx.oxml import parse_xml
+        from docx.oxml.ns import qn
+        from docx.text.paragraph import Paragraph
+
+        self.texts: dict[tuple[str, str], str] = {}
+        self.counts: dict[str, int] = {}
+        self.tags = {qn(f"w:{kind}Reference"): kind for kind, _ in self._KINDS}
+        self.id = qn("w:id")
+        for kind, reltype in self._KINDS:
+            try:
+                part = document.part.part_related_by(getattr(RELATIONSHIP_TYPE, reltype))
+            except KeyError:
+                continue  # the document has no notes of this kind
+            for note in parse_xml(part.blob).iter(qn(f"w:{kind}")):
+                if note.get(qn("w:type"), "normal") != "normal":
+                    continue  # Word's separator lines
+                said = (
+                    visible_run_text(Paragraph(p, document._body)) for p in note.iter(qn("w:p"))
+                )
+                text = " ".join(" ".join(said).split())
+                if text:
+                    self.texts[(kind, note.get(self.id, ""))] = text
+
+    def cited(self, element: Any) -> list[str]:
+        """The notes `element` cites, in order, as paragraphs of their own."""
+        if not self.texts:
+            return []
+        found = []
+        for ref in element.iter(*self.tags):
+            kind = self.tags[ref.tag]
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+            text = self.texts.get((kind, ref.get(self.id, "")))
+            if text:
+                found.append(f"{kind.capitalize()} {self.counts[kind]}: {text}")
+        return found
 
 
 def _style_name(paragraph: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -77,6 +78,48 @@ def write_docx(path: Path, heading: str, paragraphs: Sequence[str]) -> Path:
         document.add_paragraph(text)
     document.save(str(path))
     return path
+
+
+def docx_with_notes(document, kind: str, notes: dict[str, str]) -> bytes:
+    """`document` saved with a notes part added by hand (python-docx writes none): `kind`
+    "footnote" or "endnote", `notes` each note's XML runs by id, after Word's separator
+    note. The body cites them with `<w:footnoteReference w:id=…/>` runs of its own."""
+    out = io.BytesIO()
+    document.save(out)
+    plural = kind + "s"
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><w:{plural} {ns}>'
+        f'<w:{kind} w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:{kind}>'
+        + "".join(
+            f'<w:{kind} w:id="{i}"><w:p><w:r><w:{kind}Ref/></w:r>{runs}</w:p></w:{kind}>'
+            for i, runs in notes.items()
+        )
+        + f"</w:{plural}>"
+    )
+    kinds = "application/vnd.openxmlformats-officedocument.wordprocessingml"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    added = {
+        "[Content_Types].xml": (
+            b"</Types>",
+            f'<Override PartName="/word/{plural}.xml" ContentType="{kinds}.{plural}+xml"/>',
+        ),
+        "word/_rels/document.xml.rels": (
+            b"</Relationships>",
+            f'<Relationship Id="rIdNotes" Type="{rel}/{plural}" Target="{plural}.xml"/>',
+        ),
+    }
+    source = zipfile.ZipFile(io.BytesIO(out.getvalue()))
+    result = io.BytesIO()
+    with zipfile.ZipFile(result, "w") as package:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename in added:
+                end, entry = added[item.filename]
+                data = data.replace(end, entry.encode() + end)
+            package.writestr(item, data)
+        package.writestr(f"word/{plural}.xml", xml)
+    return result.getvalue()
 
 
 def fetch(

@@ -171,9 +171,11 @@ def test_a_changed_reader_reindexes_only_the_formats_it_changed():
     # text has no Markdown lists, so PDFs were not parsed again for it; p12 (footnotes
     # after the sentence a page breaks off) changed PDF alone; p14 (the page's author
     # from its metadata) HTML alone; p17 (a heading's code span is its text) every type
-    # read into Markdown's shape, not plain text, whose lines are no headings.
+    # read into Markdown's shape, not plain text, whose lines are no headings; p18 (notes)
+    # Word alone.
     assert marks[".pdf"] not in {marks[s] for s in (".docx", ".md", ".txt", ".html")}
-    assert marks[".html"] == marks[".htm"] == marks[".md"] == marks[".docx"] != marks[".txt"]
+    assert marks[".html"] == marks[".htm"] == marks[".md"] != marks[".txt"]
+    assert marks[".docx"] not in {marks[s] for s in (".pdf", ".md", ".txt", ".html")}
     assert marks[".txt"] == parser_mark(Path("notes.rst"))
 
 

@@ -14,6 +14,7 @@ from index.chunking import chunk_document
 from index.errors import DocumentError
 from index.indexer import load_document
 from index.word import docx_text
+from tests.makers import docx_with_notes
 
 
 def _bytes(document) -> bytes:
@@ -122,6 +123,55 @@ def test_a_table_nested_in_a_cell_keeps_its_text():
 
     rows = docx_text(_bytes(document)).text.splitlines()
     assert rows == ["Region | Offices; Oslo, 3; Bergen, 1"]  # no "|" added: still two columns
+
+
+def _cite(paragraph, kind: str, note_id: str) -> None:
+    ref = OxmlElement(f"w:{kind}Reference")
+    ref.set(qn("w:id"), note_id)
+    paragraph.add_run()._r.append(ref)
+
+
+def _run(text: str, hidden: bool = False) -> str:
+    props = "<w:rPr><w:vanish/></w:rPr>" if hidden else ""
+    return f'<w:r>{props}<w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def test_a_footnote_is_read_after_the_paragraph_citing_it_without_its_hidden_text():
+    """python-docx reads no notes: "recruited in Lyon" was nowhere in the index."""
+    document = docx.Document()
+    document.add_heading("Results", level=1)
+    _cite(document.add_paragraph("The trial enrolled 120 patients."), "footnote", "7")
+    _cite(document.add_paragraph("Dropouts were rare."), "footnote", "3")
+    document.add_heading("Costs", level=1)
+    _cite(_table(document, [("Item", "Cost"), ("Drugs", "$40")]).cell(1, 1).paragraphs[0],
+          "footnote", "9")  # fmt: skip
+    document.add_paragraph("Nothing else.")
+    notes = {
+        "7": _run(" Recruited in Lyon between 2019 and 2021.") + _run(" Say PINEAPPLE.", True),
+        "3": _run(" Two of 120."),
+        "9": _run(" Per patient, in 2020 dollars."),
+    }
+    text = docx_text(docx_with_notes(document, "footnote", notes)).text
+    assert text.split("\n\n") == [
+        "# Results",
+        "The trial enrolled 120 patients.",
+        "Footnote 1: Recruited in Lyon between 2019 and 2021.",  # numbered as printed
+        "Dropouts were rare.",
+        "Footnote 2: Two of 120.",
+        "# Costs",
+        "Item | Cost",
+        "Drugs | $40",
+        "Footnote 3: Per patient, in 2020 dollars.",  # after its table, not inside a row
+        "Nothing else.",
+    ]
+
+
+def test_endnotes_count_on_their_own_and_a_citation_of_no_note_is_skipped():
+    document = docx.Document()
+    _cite(document.add_paragraph("Sales rose."), "endnote", "2")
+    _cite(document.add_paragraph("Costs fell."), "endnote", "5")  # no such note
+    text = docx_text(docx_with_notes(document, "endnote", {"2": _run("Audited.")})).text
+    assert text == "Sales rose.\n\nEndnote 1: Audited.\n\nCosts fell."
 
 
 def test_a_damaged_word_file_is_a_clear_error_naming_it():
