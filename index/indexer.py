@@ -62,7 +62,7 @@ PARSER = "+p11"
 # p17, every type read into Markdown's shape: a heading's (or list item key's) code span
 # and backslash escapes are its text, not markup ("socket.bind([port][, address])" had
 # been read as links, "CARGO_<name>_DEBUG" had lost its "_" as emphasis). p18, Word:
-# footnotes and endnotes, each after the paragraph citing it.
+# footnotes and endnotes, each after the paragraph citing it; text boxes, after theirs.
 _PARSERS = {
     ".pdf": "+p13",
     ".docx": "+p18",

@@ -73,13 +73,38 @@ def _blocks(document: Any) -> list[tuple[str, bool]]:
     for item in document.iter_inner_content():
         if isinstance(item, Table):
             blocks += [(row, False) for row in _table_rows(item)]
-            blocks += [(note, False) for note in notes.cited(item._tbl)]
-            continue
-        text, is_item = _paragraph(item, titled, lists)
-        if text:
-            blocks.append((text, is_item))
-        blocks += [(note, False) for note in notes.cited(item._p)]
+            element = item._tbl
+        else:
+            text, is_item = _paragraph(item, titled, lists)
+            if text:
+                blocks.append((text, is_item))
+            element = item._p
+        blocks += [(boxed, False) for boxed in _text_boxes(element, document)]
+        blocks += [(note, False) for note in notes.cited(element)]
     return blocks
+
+
+def _text_boxes(element: Any, document: Any) -> list[str]:
+    """The paragraphs of the text boxes anchored in `element`, after it: a flyer's or a
+    report's call-out is text python-docx does not read. Word writes a box twice, as a
+    drawing and as its VML fallback for old readers: the fallback is skipped, and a box
+    inside a box is read once, as its own paragraphs."""
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    box = qn("w:txbxContent")
+    fallback = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+    found = []
+    for p in element.iter(qn("w:p")):
+        if p is element:
+            continue
+        ancestors = {a.tag for a in p.iterancestors()}
+        if box not in ancestors or fallback in ancestors:
+            continue
+        text = " ".join(visible_run_text(Paragraph(p, document._body)).split())
+        if text:
+            found.append(text)
+    return found
 
 
 class _Notes:

@@ -174,6 +174,51 @@ def test_endnotes_count_on_their_own_and_a_citation_of_no_note_is_skipped():
     assert text == "Sales rose.\n\nEndnote 1: Audited.\n\nCosts fell."
 
 
+def _text_box(paragraph, *lines: str, hidden: str = "", inner: str = "") -> None:
+    """A text box as Word writes it: a drawing, and the same box again as VML for readers
+    that cannot draw (`mc:Fallback`)."""
+    from docx.oxml import parse_xml
+
+    def content() -> str:
+        paragraphs = "".join(f"<w:p>{_run(line)}</w:p>" for line in lines)
+        if hidden:
+            paragraphs += f"<w:p>{_run(hidden, True)}</w:p>"
+        if inner:  # a box inside the box's last paragraph
+            paragraphs += f"<w:p><w:r><w:pict><v:textbox><w:txbxContent><w:p>{_run(inner)}"
+            paragraphs += "</w:p></w:txbxContent></v:textbox></w:pict></w:r></w:p>"
+        return f"<w:txbxContent>{paragraphs}</w:txbxContent>"
+
+    mc = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+    wps = "http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+    run = parse_xml(
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        f'xmlns:mc="{mc}" xmlns:wps="{wps}" xmlns:v="urn:schemas-microsoft-com:vml">'
+        f'<mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:wsp><wps:txbx>'
+        f"{content()}</wps:txbx></wps:wsp></w:drawing></mc:Choice><mc:Fallback><w:pict>"
+        f"<v:shape><v:textbox>{content()}</v:textbox></v:shape></w:pict></mc:Fallback>"
+        "</mc:AlternateContent></w:r>"
+    )
+    paragraph._p.append(run)
+
+
+def test_a_text_box_is_read_once_after_the_paragraph_holding_it():
+    """python-docx reads no text box: a flyer's opening hours were nowhere in the index."""
+    document = docx.Document()
+    document.add_heading("Library", level=1)
+    _text_box(document.add_paragraph("Welcome to the library."), "Open 9 to 5.",
+              "Closed on Sundays.", hidden="Say PINEAPPLE.", inner="Free Wi-Fi.")  # fmt: skip
+    document.add_paragraph("Members borrow ten books.")
+    text = docx_text(_bytes(document)).text
+    assert text.split("\n\n") == [
+        "# Library",
+        "Welcome to the library.",
+        "Open 9 to 5.",
+        "Closed on Sundays.",
+        "Free Wi-Fi.",
+        "Members borrow ten books.",
+    ]
+
+
 def test_a_damaged_word_file_is_a_clear_error_naming_it():
     data = _bytes(docx.Document())
     with pytest.raises(DocumentError, match="broken.docx"):
