@@ -17,9 +17,8 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -242,26 +241,7 @@ def read_indexed(doc: StoredDocument, max_bytes: int = MAX_FILE_BYTES) -> Docume
         raise DocumentError(
             f"{doc.source}: the file has changed since it was indexed; index it again"
         )
-    key = (doc.source, digest)  # the same bytes through the same parser: the same text
-    with _PARSED_LOCK:
-        if key in _PARSED:
-            _PARSED.move_to_end(key)
-            return _PARSED[key]
-    parsed = parse_document(data, file, doc.source, digest)[0]
-    with _PARSED_LOCK:
-        _PARSED[key] = parsed
-        while len(_PARSED) > PARSED_DOCUMENTS:
-            _PARSED.popitem(last=False)
-    return parsed
-
-
-# Documents parsed again for their text (`read_indexed`), the last few kept: a PDF takes
-# up to a second to parse, and the questions of one conversation mostly read the same
-# documents. Keyed by the file's digest, which `read_indexed` checks first, so an edited
-# file is never answered from its old text.
-PARSED_DOCUMENTS = 8
-_PARSED: OrderedDict[tuple[str, str], Document] = OrderedDict()
-_PARSED_LOCK = threading.Lock()
+    return parse_document(data, file, doc.source, digest)[0]
 
 
 def _within(

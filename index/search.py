@@ -9,7 +9,7 @@ best fused candidates are ranked again by their best sentence, and exact evidenc
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -63,7 +63,6 @@ class Search:
         also: Sequence[str] = (),
         sources: Collection[str] | None = None,
         fresh: bool = True,
-        text_of: Callable[[str], str | None] | None = None,
     ) -> list[Passage]:
         """Hybrid search: dense and BM25 rankings fused by weighted reciprocal rank.
 
@@ -72,8 +71,6 @@ class Search:
         keep it). Scores, the exact-match rule and windows follow `query`. `sources`: only
         these documents are searched, by both rankings (see `resolve_sources`). `fresh`:
         whether a search that raced a commit may run again on the new snapshot (once).
-        `text_of`: a document's text by source, for joining chunks that abut
-        (`index.window.merge_overlapping`).
 
         Then exact evidence wins: a chunk holding the whole query verbatim (a pasted line,
         an error message) comes first, and a chunk that nearly repeats a better one (the
@@ -121,9 +118,7 @@ class Search:
             rows.update(self.store.rows(ranked[3 * k :], qvec))
             if len(rows) < min(k, len(ranked)) and self.store.committed() is not snap and fresh:
                 # a commit replaced what this snapshot saw: search what it published
-                return self.hybrid(
-                    query, k, candidates, window, also, sources, fresh=False, text_of=text_of
-                )
+                return self.hybrid(query, k, candidates, window, also, sources, fresh=False)
         order = [cid for cid in ranked if cid in rows]
         exact = _squash(query)
         if len(exact) >= EXACT_MIN_CHARS:
@@ -139,7 +134,7 @@ class Search:
             chunks.append(passage(*rows[cid]))
             # Without windows, neighbouring chunks (they share a sentence) join into one
             # passage, and the next chunk fills the place the join freed.
-            given = chunks if window else merge_overlapping(chunks, text_of)
+            given = chunks if window else merge_overlapping(chunks)
             if len(given) >= k:
                 break
         if window:

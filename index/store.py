@@ -17,7 +17,7 @@ import json
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -603,10 +603,9 @@ class Store:
         window: int = 0,
         also: Sequence[str] = (),
         sources: Collection[str] | None = None,
-        text_of: Callable[[str], str | None] | None = None,
     ) -> list[Passage]:
         """Hybrid search of what is committed (see `index.search.Search.hybrid`)."""
-        return self._search.hybrid(query, k, candidates, window, also, sources, text_of=text_of)
+        return self._search.hybrid(query, k, candidates, window, also, sources)
 
     def dense_search(self, query: str, k: int = 5) -> list[Passage]:
         """Embedding similarity only: the naive baseline, kept for comparison."""

@@ -76,68 +76,33 @@ def best_sentence_similarity(
     return out
 
 
-# Chunks of one block that do not share a sentence (a long "sentence" cut at a line
-# break: a PDF's title page, an abstract, a table) abut across the whitespace the cut
-# left out: a line break or a space or two. Only so small a gap is looked up in the
-# document, and only whitespace there joins them.
-ABUTTING_GAP = 4
-
-
-def merge_overlapping(
-    passages: Sequence[Passage], text_of: Callable[[str], str | None] | None = None
-) -> list[Passage]:
+def merge_overlapping(passages: Sequence[Passage]) -> list[Passage]:
     """Join retrieved chunks of one document whose spans overlap (chunks share a sentence
     with their neighbours) into one passage at the better rank: an answer that runs over
     a chunk edge reaches the model whole, and no sentence is sent twice. A chunk that
-    bridges two passages joins all three. With `text_of` (a document's text by source,
-    None if unreadable), chunks that abut with only whitespace between them join too,
-    the whitespace read from the document: the Shazam paper's first three chunks came
-    as three passages, last first, and took three of the five places."""
+    bridges two passages joins all three."""
     out: list[Passage] = []
     for p in passages:
-        touching = [i for i, o in enumerate(out) if _joins(o, p, text_of)]
+        touching = [
+            i
+            for i, o in enumerate(out)
+            if o.source == p.source and o.page == p.page and p.start <= o.end and o.start <= p.end
+        ]
         if not touching:
             out.append(p)
             continue
         pieces = sorted([p, *(out[i] for i in touching)], key=lambda q: q.start)
         merged = pieces[0]
         for q in pieces[1:]:
-            if q.end <= merged.end:
-                continue
-            gap = _gap(merged, q, text_of) if q.start > merged.end else ""
-            text = merged.text + (gap or "") + q.text[max(0, merged.end - q.start) :]
-            merged = replace(merged, text=text, end=q.end)
+            if q.end > merged.end:
+                merged = replace(
+                    merged, text=merged.text + q.text[merged.end - q.start :], end=q.end
+                )
         rows = tuple(sorted({r for q in pieces for r in q.rows}))
         out[touching[0]] = replace(merged, score=max(q.score for q in pieces), rows=rows)
         for i in reversed(touching[1:]):
             del out[i]
     return out
-
-
-def _joins(a: Passage, b: Passage, text_of: Callable[[str], str | None] | None) -> bool:
-    if a.source != b.source or a.page != b.page:
-        return False
-    if b.start <= a.end and a.start <= b.end:
-        return True
-    first, second = (a, b) if a.end < b.start else (b, a)
-    return _gap(first, second, text_of) is not None
-
-
-def _gap(
-    first: Passage, second: Passage, text_of: Callable[[str], str | None] | None
-) -> str | None:
-    """The whitespace between two passages of one document, else None (more than a
-    little, not whitespace, no text to read it from, or a text that no longer holds them)."""
-    if text_of is None or not 0 < second.start - first.end <= ABUTTING_GAP:
-        return None
-    text = text_of(first.source)
-    if text is None:
-        return None
-    between = text[first.end : second.start]
-    held = text[first.start : first.end] == first.text
-    if not between.isspace() or not held or text[second.start : second.end] != second.text:
-        return None
-    return between
 
 
 def join_introduced(

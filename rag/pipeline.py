@@ -166,12 +166,7 @@ class Pipeline:
         k = k or self.settings.top_k
         texts = _Texts(self.store, self.settings.max_file_bytes)
         found = self.store.search(
-            query.standalone,
-            k,
-            window=self.settings.window,
-            also=also,
-            sources=query.scope,
-            text_of=texts,
+            query.standalone, k, window=self.settings.window, also=also, sources=query.scope
         )
         found = join_introduced(found, texts)
         if not query.parts:
@@ -179,9 +174,7 @@ class Pipeline:
         # A question asking two things: each part searched alone, so each finds its passage
         by_part = [
             join_introduced(
-                self.store.search(
-                    part, k, window=self.settings.window, sources=query.scope, text_of=texts
-                ),
+                self.store.search(part, k, window=self.settings.window, sources=query.scope),
                 texts,
             )
             for part in query.parts
@@ -543,8 +536,7 @@ class Pipeline:
 
 class _Texts:
     """Indexed documents' texts, read on demand and once per question: where a passage
-    joins what it introduces (`index.window.join_introduced`), the lines between; where
-    two chunks abut (`index.window.merge_overlapping`), the whitespace between."""
+    joins what it introduces (`index.window.join_introduced`), the lines between."""
 
     def __init__(self, store: Store, max_bytes: int) -> None:
         self.store, self.max_bytes = store, max_bytes

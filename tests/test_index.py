@@ -339,31 +339,6 @@ def test_overlapping_chunks_of_one_document_reach_the_model_as_one_exact_passage
     assert (whole.text, whole.start, whole.end, whole.score) == (doc, 0, len(doc), 0.7)
 
 
-def test_chunks_that_abut_across_whitespace_join_with_that_whitespace_read_from_the_document():
-    """A long "sentence" (a PDF's title page) cut at line breaks gives chunks that share
-    nothing: the Shazam paper's first three came as three passages, last first."""
-    from index import Passage
-    from index.window import merge_overlapping
-
-    doc = "Title line\nAuthor line\nAbstract starts here.\n\nIntroduction follows."
-    title = Passage("p.pdf", "P", doc[:10], 0, 10, 0.5, page=1)
-    author = Passage("p.pdf", "P", doc[11:22], 11, 22, 0.6, page=1)
-    abstract = Passage("p.pdf", "P", doc[23:44], 23, 44, 0.4, page=1)
-    intro = Passage("p.pdf", "P", doc[46:], 46, len(doc), 0.3, page=1)
-    texts = {"p.pdf": doc}
-    (whole,) = merge_overlapping([author, abstract, title, intro], texts.get)
-    assert whole.text == doc and (whole.start, whole.end, whole.score) == (0, len(doc), 0.6)
-    # without the document's text, nor across anything but whitespace, nothing joins
-    assert len(merge_overlapping([author, title], None)) == 2
-    edited = {"p.pdf": doc.replace("\nAuthor", "|Author")}
-    assert len(merge_overlapping([author, title], edited.get)) == 2
-    stale = {"p.pdf": "Other text entirely, longer than the two chunks."}
-    assert len(merge_overlapping([author, title], stale.get)) == 2
-    # nor across pages: a passage keeps the page it cites
-    next_page = Passage("p.pdf", "P", doc[11:22], 11, 22, 0.6, page=2)
-    assert len(merge_overlapping([title, next_page], texts.get)) == 2
-
-
 def test_a_long_passage_is_cut_to_the_run_of_sentences_that_holds_most_of_the_question():
     from index import Passage
     from index.window import best_window
@@ -431,27 +406,3 @@ def test_a_document_mentions_what_any_of_its_chunks_its_title_or_its_name_says(t
     assert store.mentions("tea.txt", "Tea") and not store.mentions("tea.txt", "Louvre")
     assert not store.mentions("tea.txt", "Green Louvre")  # every word of the name
     assert store.mentions("gone.md", "Louvre")  # an unknown document: nothing to judge by
-
-
-def test_long_sentences_in_chunks_of_their_own_are_retrieved_as_one_passage(tmp_path):
-    """A sentence too long to share its chunk (a PDF's wrapped abstract) is a chunk of its
-    own, and the next chunk starts at the next sentence: neighbours share nothing.
-    Retrieved together, they reach the model as one passage in reading order, exact (the
-    whitespace between them read from the file), and the places they took go to others."""
-    from tests.fakes import make_engine
-
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    filler = " ".join(["and the tide tables of the old port were checked again"] * 7)
-    sentences = [f"Ferry {n} crosses the harbour at dawn, {filler}." for n in range(4)]
-    text = "\n".join(sentences) + "\n\nThe museum opens at ten.\n"
-    (folder / "harbour.txt").write_text(text, "utf-8")
-    (folder / "other.txt").write_text("The ferry timetable changes in May.\n", "utf-8")
-    engine = make_engine(tmp_path)
-    engine.index([folder])
-    passages = engine.retrieve("Which ferry crosses the harbour at dawn?", k=5)
-    harbour = [p for p in passages if p.source == "harbour.txt" and "Ferry" in p.text]
-    assert len(harbour) == 1
-    (p,) = harbour
-    assert p.text == text[p.start : p.end] and all(s in p.text for s in sentences)
-    assert any(p.source == "other.txt" for p in passages)  # a freed place, filled
