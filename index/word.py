@@ -90,9 +90,10 @@ def _text_boxes(element: Any, document: Any) -> list[str]:
     drawing and as its VML fallback for old readers: the fallback is skipped, and a box
     inside a box is read once, as its own paragraphs."""
     from docx.oxml.ns import qn
-    from docx.text.paragraph import Paragraph
 
     box = qn("w:txbxContent")
+    if next(element.iter(box), None) is None:
+        return []  # the common case: no box, and no walk over a table's every cell
     fallback = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
     found = []
     for p in element.iter(qn("w:p")):
@@ -101,10 +102,18 @@ def _text_boxes(element: Any, document: Any) -> list[str]:
         ancestors = {a.tag for a in p.iterancestors()}
         if box not in ancestors or fallback in ancestors:
             continue
-        text = " ".join(visible_run_text(Paragraph(p, document._body)).split())
+        text = _said(p, document)
         if text:
             found.append(text)
     return found
+
+
+def _said(paragraph: Any, document: Any) -> str:
+    """The visible text, on one line, of a paragraph python-docx does not list (a note's,
+    a text box's), given as its XML element."""
+    from docx.text.paragraph import Paragraph
+
+    return " ".join(visible_run_text(Paragraph(paragraph, document._body)).split())
 
 
 class _Notes:
@@ -120,7 +129,6 @@ class _Notes:
         from docx.opc.constants import RELATIONSHIP_TYPE
         from docx.oxml import parse_xml
         from docx.oxml.ns import qn
-        from docx.text.paragraph import Paragraph
 
         self.texts: dict[tuple[str, str], str] = {}
         self.counts: dict[str, int] = {}
@@ -134,10 +142,8 @@ class _Notes:
             for note in parse_xml(part.blob).iter(qn(f"w:{kind}")):
                 if note.get(qn("w:type"), "normal") != "normal":
                     continue  # Word's separator lines
-                said = (
-                    visible_run_text(Paragraph(p, document._body)) for p in note.iter(qn("w:p"))
-                )
-                text = " ".join(" ".join(said).split())
+                said = (_said(p, document) for p in note.iter(qn("w:p")))
+                text = " ".join(line for line in said if line)
                 if text:
                     self.texts[(kind, note.get(self.id, ""))] = text
 
