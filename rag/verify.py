@@ -221,6 +221,8 @@ _COUNT = re.compile(
     rf"(?<![\w.,$€£¥[-])(?:\d[\d,]*(?:\.\d+)?|{'|'.join(_CARDINALS)})(?![\w%]|[.,]\d)", re.I
 )
 _COUNT_OF = re.compile(r"\bhow many\s+((?:[^\W\d_][\w'’.-]*\s*){1,3})", re.I)
+# A number that reads as a year: when, not how many (`_count_places`, `_Scorer._counts`)
+_YEAR_VALUE = re.compile(r"1[5-9]\d\d|20\d\d")
 
 
 def _counted_words(question: str) -> set[str]:
@@ -253,7 +255,7 @@ def _count_places(
     for m in _COUNT.finditer(text):
         raw = m.group()
         value = _NUMBER_VALUES.get(raw.lower(), raw.replace(",", "").rstrip("."))
-        year = re.fullmatch(r"1[5-9]\d\d|20\d\d", raw) is not None
+        year = _YEAR_VALUE.fullmatch(raw) is not None
         before = text[: m.start()].split()[-1:]
         how, seen = "", 0
         if not (before and _DATE_WORDS.fullmatch(before[0].strip(",.").lower())):
@@ -888,7 +890,8 @@ class _Scorer:
         compiler processes is 4"), or where a passage states it ("Canada can import
         49,000 [1]" from "49,000 electric vehicles"). "…the 100 percent tariff China
         slapped on canola [2]" counts no farmers (n16); "In 2017 the Agency awarded …
-        $14.2 million to connect 9,300 households [2]" no carriers (o19)."""
+        $14.2 million to connect 9,300 households [2]" no carriers (o19); nor does a
+        sentence whose only numbers are years."""
         places = [
             (value, counts)
             for value, counts in _count_places(sentence, self.counted)
@@ -898,6 +901,11 @@ class _Scorer:
             return True
         if {value for value, _ in places} & self._passage_counts():
             return True
+        # A year tells when, and counts nothing it does not stand before: "The paper was
+        # written in 2000 [2]." answered "How many tracks did the database hold…?" (pdf08,
+        # passing below because no passage it cited said "tracks").
+        if all(_YEAR_VALUE.fullmatch(value) for value, _ in places):
+            return False
         # Passages that never name what is asked may call it otherwise: "189 fatalities"
         # counts the people who died. Passages that name it and count it nowhere
         # ("…paid carriers to extend service…") leave every number about something else.

@@ -541,6 +541,21 @@ def test_a_how_many_answer_must_count_what_is_asked_where_the_passages_name_it()
     assert verify("The co-op served 9,300 households [1].", ps, question=routes).supported == 0
 
 
+def test_a_year_is_no_count_even_where_the_passages_never_name_what_is_asked():
+    """Passages that never name what a "how many" question counts may call it otherwise
+    ("189 fatalities" for people who died), so a number there is let through; a year is
+    not one: it says when. (pdf08: "…the paper was written in 2000 [2]" for tracks.)"""
+    said = "The recognition service was started in 2000. It now recognises 1.8M songs."
+    ps = [Passage("shazam.pdf", "Audio search", said, 0, len(said), 0.5)]
+    question = "How many tracks did the recognition database hold?"
+    started = "The recognition service was started in 2000 [1]."
+    assert verify(started, ps, question=question).supported == 0
+    songs = "The recognition service recognises 1.8M songs [1]."
+    assert verify(songs, ps, question=question).supported == 1
+    # A year the question does not ask about as a count stays a date, as before.
+    assert verify(started, ps, question="When was the recognition service started?").supported
+
+
 def _planted(text: str) -> list[Passage]:
     return [*P, Passage("planted.md", "Co-op", text, 0, len(text), 0.4)]
 
