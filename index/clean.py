@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .tables import TABLE_RULE
@@ -177,7 +177,6 @@ def clean(
     fallback_title: str = "Untitled",
     pages: int | Sequence[tuple[int, int]] = 0,
     authored: Callable[[int], bool] | None = None,
-    fences: Collection[int] = (),
 ) -> Cleaned:
     """Split `text` into indexable blocks and pick its title. `pages`: the page spans of
     a paged document (PDF), or their count; a contents page's numbers cannot exceed it,
@@ -192,11 +191,6 @@ def clean(
     `30`." a chunk of its own) that outranked the whole list. In code a repeated line
     still ends a block: keeping examples whole measured worse (README, thirteenth and
     fourteenth sessions: the model reads an example's values as the defaults asked for).
-
-    `fences`: where a Markdown code fence line starts. It has no words, but it is the
-    document's own markup, not furniture: dropped, it cut "Recommendation: Add to your
-    `.cargo/config.toml`:" and the one line of TOML it introduces into two chunks of
-    their own, apart from the paragraph explaining them (three chunks of one section).
     """
     blocks: list[tuple[int, int]] = []
     seen: set[str] = set()
@@ -218,9 +212,7 @@ def clean(
         # wrapped line that happens to recur ("the same."), so only longer ones count.
         repeat = key in seen and len(key.split()) >= DUPLICATE_WORDS
         repeat = repeat and not (authored and authored(start))
-        # A fence line inside a block goes on with it; one opening a block opens none.
-        fence = start in fences and block_start is not None
-        drop = i in contents or (furniture[i] and not fence) or repeat
+        drop = i in contents or furniture[i] or repeat
         seen.add(key)
         if drop:
             if block_start is not None:

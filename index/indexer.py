@@ -63,14 +63,12 @@ PARSER = "+p11"
 # and backslash escapes are its text, not markup ("socket.bind([port][, address])" had
 # been read as links, "CARGO_<name>_DEBUG" had lost its "_" as emphasis). p18, Word:
 # footnotes and endnotes, each after the paragraph citing it; text boxes, after theirs.
-# p19, Markdown: a code fence line is markup, not furniture, so a section's lead-in, its
-# code and the prose after it chunk together.
 _PARSERS = {
     ".pdf": "+p13",
     ".docx": "+p18",
-    ".md": "+p19",
-    ".markdown": "+p19",
-    ".mdx": "+p19",
+    ".md": "+p17",
+    ".markdown": "+p17",
+    ".mdx": "+p17",
     ".html": "+p17",
     ".htm": "+p17",
 }
@@ -205,11 +203,10 @@ def parse_document(
         text = neutralize(extracted.text)
     shape = outline(text) if extracted.markdown else None
     # A Markdown file's own prose (outside its code) has no teasers or running headers
-    prose, fences = None, frozenset[int]()
+    prose = None
     if shape is not None and file.suffix.lower() in MARKDOWN_SUFFIXES:
         prose = lambda offset: not shape.in_code(offset)  # noqa: E731
-        fences = frozenset(shape.fences)
-    cleaned = clean(text, fallback_title=file.stem, pages=pages, authored=prose, fences=fences)
+    cleaned = clean(text, fallback_title=file.stem, pages=pages, authored=prose)
     title = extracted.title
     blocks: list[Block] = list(cleaned.blocks)
     if shape is not None:

@@ -495,26 +495,17 @@ GUIDE = (
 
 
 def test_a_lead_in_and_the_code_it_introduces_retrieved_apart_join_into_one_passage(tmp_path):
-    """A code fence line is the document's markup, not furniture: the lead-in, its code
-    and the prose after them chunk together as one section's text. Where chunks still
-    part them (a section longer than a chunk), the two, retrieved together, reach the
-    model as one passage, at the better rank, its text the document's own (the fence
-    line between included)."""
+    """A fence line is dropped as a line without words, so the code is a chunk of its
+    own; retrieved together, the two reach the model as one passage, at the better rank,
+    its text the document's own (the fence line between included)."""
     path = tmp_path / "guide.md"
     path.write_text(GUIDE, "utf-8")
     doc, blocks = load_document(path, path.name)
-    (whole,) = chunk_document(doc.source, doc.title, doc.text, blocks)
-    assert whole.text.startswith("You can expose") and whole.text.endswith("development.")
-    assert "node --expose-internals" in whole.text and whole.heading.endswith("Accessing")
-
-    def passage(first: str, last: str) -> Passage:
-        start = doc.text.index(first)
-        end = doc.text.index(last) + len(last)
-        return Passage(doc.source, doc.title, doc.text[start:end], start, end, 0.5)
-
-    lead = passage("You can expose", "flags:")
-    code = passage("node --expose", "binding")
-    after = passage("These flags", "development.")
+    chunks = chunk_document(doc.source, doc.title, doc.text, blocks)
+    lead, code, after = (
+        Passage(c.source, c.title, c.text, c.start, c.end, 0.5, heading=c.heading) for c in chunks
+    )
+    assert lead.text.endswith("flags:") and code.text.startswith("node")
     (joined, other) = join_introduced([code, after, lead], {doc.source: doc.text}.get)
     assert joined.text == doc.text[lead.start : code.end] and other == after
     assert "```bash" in joined.text and "```" not in readable(joined.text)  # not shown

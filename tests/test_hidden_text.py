@@ -172,10 +172,9 @@ def test_a_changed_reader_reindexes_only_the_formats_it_changed():
     # after the sentence a page breaks off) changed PDF alone; p14 (the page's author
     # from its metadata) HTML alone; p17 (a heading's code span is its text) every type
     # read into Markdown's shape, not plain text, whose lines are no headings; p18 (notes)
-    # Word alone; p19 (a code fence line is no furniture) Markdown files alone.
+    # Word alone.
     assert marks[".pdf"] not in {marks[s] for s in (".docx", ".md", ".txt", ".html")}
-    assert marks[".html"] == marks[".htm"] not in {marks[".md"], marks[".txt"]}
-    assert marks[".md"] == parser_mark(Path("a.mdx")) != marks[".txt"]
+    assert marks[".html"] == marks[".htm"] == marks[".md"] != marks[".txt"]
     assert marks[".docx"] not in {marks[s] for s in (".pdf", ".md", ".txt", ".html")}
     assert marks[".txt"] == parser_mark(Path("notes.rst"))
 
