@@ -47,9 +47,14 @@ _DROP_TAGS = (
     "script, style, noscript, template, svg, canvas, iframe, object, embed, form, button, "
     "select, nav, header, footer, aside, menu, dialog, head"
 )
+# A dialog (a cookie banner, a newsletter or sharing pop-up, a sign-up form) is shown over
+# the page, if at all, only when something opens it: ARIA's roles, and Bootstrap's
+# `.modal`, hidden by its stylesheet until then ("Become an approved author! You account
+# is not approved yet." took two of a saved page's top five passages).
 _DROP_SELECTORS = (
     "[hidden], [aria-hidden=true], [role=navigation], [role=banner], [role=contentinfo], "
-    "[role=complementary], [role=search]"
+    "[role=complementary], [role=search], [role=dialog], [role=alertdialog], "
+    "[aria-modal=true], .modal"
 )
 _INVISIBLE_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _HEADING_LINKS = ", ".join(f"h{n} a" for n in range(1, 7))

@@ -63,14 +63,15 @@ PARSER = "+p11"
 # and backslash escapes are its text, not markup ("socket.bind([port][, address])" had
 # been read as links, "CARGO_<name>_DEBUG" had lost its "_" as emphasis). p18, Word:
 # footnotes and endnotes, each after the paragraph citing it; text boxes, after theirs.
+# p19, HTML: dialogs (ARIA's, Bootstrap's `.modal`) are no page text.
 _PARSERS = {
     ".pdf": "+p13",
     ".docx": "+p18",
     ".md": "+p17",
     ".markdown": "+p17",
     ".mdx": "+p17",
-    ".html": "+p17",
-    ".htm": "+p17",
+    ".html": "+p19",
+    ".htm": "+p19",
 }
 
 

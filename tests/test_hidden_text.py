@@ -146,6 +146,24 @@ def test_html_hidden_elements_are_left_out_consistently():
     assert "41,000 tonnes" in text and "Exports resumed" in text
 
 
+def test_html_dialogs_a_page_opens_over_its_text_are_left_out():
+    """A cookie banner, a sign-up pop-up and a sharing box are shown, if ever, over the
+    page when something opens them: none is the page's text."""
+    html = (
+        "<html><body><article><p>The co-op shipped 41,000 tonnes.</p></article>"
+        '<div role="dialog"><p>We use cookies to improve your experience.</p></div>'
+        '<div class="col-lg-12 modal fade"><h4>Become an approved author!</h4>'
+        "<p>You account is not approved yet.</p></div>"
+        '<section aria-modal="true">Subscribe for more tonnage news.</section>'
+        '<div role="alertdialog">Your session expires soon.</div>'
+        '<div class="modality"><p>Exports resumed in March.</p></div></body></html>'
+    )
+    text = html_text(html).text
+    for shown_over in ("cookies", "approved author", "Subscribe", "session expires"):
+        assert shown_over not in text
+    assert "41,000 tonnes" in text and "Exports resumed in March." in text
+
+
 def test_markdown_hidden_html_is_left_out_of_every_section_but_code_keeps_it():
     from index.structure import outline
 
@@ -172,9 +190,10 @@ def test_a_changed_reader_reindexes_only_the_formats_it_changed():
     # after the sentence a page breaks off) changed PDF alone; p14 (the page's author
     # from its metadata) HTML alone; p17 (a heading's code span is its text) every type
     # read into Markdown's shape, not plain text, whose lines are no headings; p18 (notes)
-    # Word alone.
+    # Word alone; p19 (dialogs are no page text) HTML alone.
     assert marks[".pdf"] not in {marks[s] for s in (".docx", ".md", ".txt", ".html")}
-    assert marks[".html"] == marks[".htm"] == marks[".md"] != marks[".txt"]
+    assert marks[".html"] == marks[".htm"] not in {marks[".md"], marks[".txt"]}
+    assert marks[".md"] == parser_mark(Path("a.mdx")) != marks[".txt"]
     assert marks[".docx"] not in {marks[s] for s in (".pdf", ".md", ".txt", ".html")}
     assert marks[".txt"] == parser_mark(Path("notes.rst"))
 
