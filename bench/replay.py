@@ -1,11 +1,12 @@
 """Replay the answers a `bench/quality.py --json` run recorded through today's verifier.
 
 A verifier change is judged on answers without asking the model again: each answered
-row of a saved run is checked as the pipeline would check it now, over the passages
-its prompt held (rebuilt by today's retrieval: the first try's, or all of them when the
-row was retried), and the rows where a sentence is now dropped are printed. Run on the
-code before and after a change, the difference is what the change does to every
-recorded answer of every set, in about a minute.
+row of a saved run is checked as the pipeline would check it now, over the passages its
+prompt held (rebuilt by today's retrieval: the first try's, or all of them when the row
+was retried), and the rows where a sentence is now dropped, or where none answers any
+longer (the pipeline would refuse), are printed. Run on the code before and after a
+change, the difference is what the change does to every recorded answer of every set,
+in about a minute.
 
     .venv/bin/python bench/replay.py RUN.json [--sets html,pdf,nodemd=/tmp/probe/nodemd]
 
@@ -82,11 +83,14 @@ def main() -> None:
         engine = RAG.open(db=db)
         engine.index([spec.corpus])
         checked = replay(engine, recorded[name]["ours"])
-        changed = [r for r in checked if r["dropped"]]
-        print(f"{name}: {len(checked)} answers checked, {len(changed)} lose a sentence")
+        # Kept sentences that only restate the question answer nothing: with none that
+        # answers, the pipeline refuses (`supported` counts the ones that answer).
+        changed = [r for r in checked if r["dropped"] or not r["supported"]]
+        print(f"{name}: {len(checked)} answers checked, {len(changed)} changed")
         for r in changed:
             mark = "right" if r["correct"] else "wrong"
-            print(f"  {r['id']} ({mark}, {r['supported']}/{r['sentences']} kept): {r['dropped']}")
+            now = "refused now" if not r["supported"] else f"{r['supported']} answering"
+            print(f"  {r['id']} (was {mark}; {now}; dropped: {r['dropped']})")
 
 
 if __name__ == "__main__":
