@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
+import pytest
 
 from index import Document, Passage
 from rag import Answer, Citation, Timings
@@ -148,6 +149,38 @@ def test_launch_serves_the_chat_on_loopback(engine_factory, corpus):
         assert "80 degrees Celsius [1]" in text and "**Sources**" in text and "`tea.txt`" in text
     finally:
         app.close()
+
+
+def test_a_ctrl_c_as_the_ui_starts_stops_it_as_one_while_it_serves(
+    engine_factory, corpus, monkeypatch
+):
+    """Ctrl-C is how serving ends: Gradio's `block_thread` closes the server and returns.
+    One landing after the page is served but before `launch` blocks (exit 130 in a CI
+    rehearsal's offline test, under load) now ends it the same way: the server closed,
+    `launch` returning; without blocking, the caller's Ctrl-C is still its own."""
+    import socket
+
+    from ui import launch
+
+    def interrupted(self: gr.Blocks) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gr.Blocks, "block_thread", interrupted)
+    engine = engine_factory()
+    engine.index([corpus])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    try:
+        app = launch(engine, port=port, quiet=True)  # blocking: it returns
+    except KeyboardInterrupt:  # (caught here: escaping, it would stop the whole test run)
+        pytest.fail("a Ctrl-C as the UI started escaped launch()")
+    assert not app.is_running
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))  # the port is free again: the server was closed
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: interrupted(self))
+    with pytest.raises(KeyboardInterrupt):
+        launch(engine, port=port, prevent_thread_lock=True, quiet=True)
 
 
 def test_uploads_are_indexed_listed_and_removable(engine_factory, corpus, tmp_path):

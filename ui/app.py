@@ -453,27 +453,36 @@ def launch(
     engine.warm_up()
     app = build_app(engine)
     app.queue(default_concurrency_limit=1, max_size=64)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        auth=auth,
-        share=False,
-        inbrowser=False,
-        show_error=False,
-        prevent_thread_lock=True,
-        max_file_size=engine.settings.max_file_bytes,
-        footer_links=[],
-        strict_cors=True,
-        ssr_mode=False,
-        mcp_server=False,
-        num_workers=0,
-        enable_monitoring=False,
-        app_kwargs={"lifespan": _guard_lifespan(host)},
-        **options,
-    )
-    if not isinstance(getattr(app.server_app, "middleware_stack", None), RequestGuard):
+    try:
+        app.launch(
+            server_name=host,
+            server_port=port,
+            auth=auth,
+            share=False,
+            inbrowser=False,
+            show_error=False,
+            prevent_thread_lock=True,
+            max_file_size=engine.settings.max_file_bytes,
+            footer_links=[],
+            strict_cors=True,
+            ssr_mode=False,
+            mcp_server=False,
+            num_workers=0,
+            enable_monitoring=False,
+            app_kwargs={"lifespan": _guard_lifespan(host)},
+            **options,
+        )
+        if not isinstance(getattr(app.server_app, "middleware_stack", None), RequestGuard):
+            app.close()
+            raise RagError("the web UI's request guard did not install; refusing to serve")
+        if blocking:
+            app.block_thread()
+    except KeyboardInterrupt:
+        # Ctrl-C is how serving ends. Once blocking, Gradio's `block_thread` closes the
+        # server and returns; a Ctrl-C a moment earlier (the page already served, `launch`
+        # not yet blocking) ended the command with exit 130 instead, as a CI rehearsal's
+        # offline UI test found under load. Now it ends the same way at either moment.
         app.close()
-        raise RagError("the web UI's request guard did not install; refusing to serve")
-    if blocking:
-        app.block_thread()
+        if not blocking:
+            raise
     return app
