@@ -106,6 +106,13 @@ def own_set(name: str, folder: Path) -> EvalSet:
     return spec
 
 
+def index_dir(spec: EvalSet, work: Path, version: str) -> Path:
+    """Where a set's corpus is indexed for this indexing code (`code_hash`): one index
+    per corpus and version, shared by every set over that corpus and by `replay.py`."""
+    where = hashlib.sha256(str(spec.corpus.resolve()).encode()).hexdigest()[:8]
+    return work / f"{spec.corpus.parent.name}-{spec.corpus.name}-{where}-{version}"
+
+
 def code_hash(settings: dict[str, str]) -> str:
     """Indexes are reused only while the indexing code and chunk settings are unchanged."""
     h = hashlib.sha256()
@@ -334,8 +341,7 @@ def main() -> None:
     for name in wanted:
         spec = sets[name]
         if spec.corpus not in engines:
-            where = hashlib.sha256(str(spec.corpus.resolve()).encode()).hexdigest()[:8]
-            db = work / f"{spec.corpus.parent.name}-{spec.corpus.name}-{where}-{version}"
+            db = index_dir(spec, work, version)
             engine = RAG.open(db=db, generator=shared_generator, **overrides)
             started = time.perf_counter()
             report = engine.index([spec.corpus])

@@ -19,11 +19,10 @@ built again if the indexing code changed; the model is never loaded.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 
-from quality import EvalSet, code_hash, eval_sets, own_set  # bench/quality.py
+from quality import EvalSet, code_hash, eval_sets, index_dir, own_set  # bench/quality.py
 
 from rag import RAG
 from rag.verify import segments, verify
@@ -78,9 +77,7 @@ def main() -> None:
     version = code_hash({})
     for name in wanted:
         spec = sets[name]
-        where = hashlib.sha256(str(spec.corpus.resolve()).encode()).hexdigest()[:8]
-        db = Path(args.work) / f"{spec.corpus.parent.name}-{spec.corpus.name}-{where}-{version}"
-        engine = RAG.open(db=db)
+        engine = RAG.open(db=index_dir(spec, Path(args.work), version))
         engine.index([spec.corpus])
         checked = replay(engine, recorded[name]["ours"])
         # Kept sentences that only restate the question answer nothing: with none that
