@@ -106,6 +106,19 @@ def own_set(name: str, folder: Path) -> EvalSet:
     return spec
 
 
+def chosen_sets(arg: str) -> tuple[dict[str, EvalSet], list[str]]:
+    """The known sets plus any NAME=DIR given in `--sets`, and the names asked for."""
+    sets = eval_sets()
+    wanted = []
+    for item in (s.strip() for s in arg.split(",")):
+        name, _, folder = item.partition("=")
+        if folder:
+            sets[name] = own_set(name, Path(folder))
+        if name:
+            wanted.append(name)
+    return sets, wanted
+
+
 def index_dir(spec: EvalSet, work: Path, version: str) -> Path:
     """Where a set's corpus is indexed for this indexing code (`code_hash`): one index
     per corpus and version, shared by every set over that corpus and by `replay.py`."""
@@ -319,14 +332,7 @@ def main() -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="print each row")
     args = parser.parse_args()
 
-    sets = eval_sets()
-    wanted = []
-    for item in (s.strip() for s in args.sets.split(",")):
-        name, _, folder = item.partition("=")
-        if folder:
-            sets[name] = own_set(name, Path(folder))
-        if name:
-            wanted.append(name)
+    sets, wanted = chosen_sets(args.sets)
     unknown = [s for s in wanted if s not in sets]
     if unknown:
         raise SystemExit(f"unknown set(s): {', '.join(unknown)} (known: {', '.join(sets)})")

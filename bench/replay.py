@@ -22,7 +22,7 @@ import argparse
 import json
 from pathlib import Path
 
-from quality import EvalSet, code_hash, eval_sets, index_dir, own_set  # bench/quality.py
+from quality import chosen_sets, code_hash, index_dir  # bench/quality.py
 
 from rag import RAG
 from rag.verify import segments, verify
@@ -63,14 +63,7 @@ def main() -> None:
     parser.add_argument("--work", default="/tmp/rag-quality", help="where indexes are kept")
     args = parser.parse_args()
     recorded = json.loads(args.run.read_text("utf-8"))["rows"]
-    sets: dict[str, EvalSet] = eval_sets()
-    wanted = []
-    for item in (s.strip() for s in (args.sets or ",".join(recorded)).split(",")):
-        name, _, folder = item.partition("=")
-        if folder:
-            sets[name] = own_set(name, Path(folder))
-        if name:
-            wanted.append(name)
+    sets, wanted = chosen_sets(args.sets or ",".join(recorded))
     missing = [n for n in wanted if n not in sets or n not in recorded]
     if missing:
         raise SystemExit(f"not in the run or unknown (give NAME=DIR): {', '.join(missing)}")
