@@ -390,6 +390,27 @@ def _key_words(key: str) -> set[str]:
     return stems(" ".join(words)) if len(words) > 1 else set()
 
 
+# A name's possession: "Canada's ambassador", "Carney's office" (the name, the words after)
+_POSSESSION = re.compile(
+    r"(?<![\w'’])([A-Z][\w.&-]*(?:[ \t]+[A-Z][\w.&-]*){0,3})['’]s"
+    r"[ \t]+((?:[^\W\d_][\w-]*[ \t]*){1,3})"
+)
+
+
+def _possessions(text: str) -> list[tuple[set[str], list[str]]]:
+    """Each name's possession `text` speaks of: (the name's words, the stems of the first
+    two words after it that are not function words, in order: "Canada's new ambassador"
+    has a new ambassador)."""
+    out = []
+    for m in _POSSESSION.finditer(text):
+        after = [w for w in m.group(2).split() if w.lower() not in STOPWORDS][:2]
+        owner = _name_words(m.group(1))
+        things = [s for w in after for s in sorted(stems(w))]
+        if owner and things:
+            out.append((owner, things))
+    return out
+
+
 def _name_words(name: str) -> set[str]:
     """A name's own words, lowercased: "The Court" is "court"."""
     return {w.lower() for w in name.split()} - STOPWORDS
@@ -527,6 +548,7 @@ class _Scorer:
         # user's own words of a follow-up ("Roughly how much disk space does that take?"
         # rewritten as "What is the disk usage of cargo vendor?" still wants a quantity).
         asked = [q for q in (question, asked_as) if q]
+        self.possessions = [x for q in asked for x in _possessions(q.replace("’", "'"))]
         firsts = [a.group().lower() for a in map(_ASKS.search, asked) if a]
         self.wants_quantity = any(_QUANTITY.fullmatch(a) for a in firsts)
         self.wants_count = "how many" in firsts
@@ -562,7 +584,11 @@ class _Scorer:
             key = _squash(term)
             if not (_mentions(pool, key) or _mentions(self.question, key)):
                 return 0.0
-        if not self._anchored(sentence, ns) or self._given_to_another(sentence):
+        if (
+            not self._anchored(sentence, ns)
+            or self._given_to_another(sentence)
+            or self._anothers(sentence)
+        ):
             return 0.0
         # The question's own words are no claim: a sentence that rephrases it ("sit in its
         # global cache", "regenerate offline") is judged on what it adds to it.
@@ -676,6 +702,22 @@ class _Scorer:
         if sentence not in self._swaps:
             self._swaps[sentence] = self._swapped(sentence.replace("’", "'"))
         return self._swaps[sentence]
+
+    def _anothers(self, sentence: str) -> bool:
+        """Whether the sentence speaks of another's thing where the question asks for a
+        name's own: "Who is Canada's ambassador to China?" was answered with the quote
+        "China's ambassador has made it clear Beijing would remove levies … [2]" (n18,
+        unanswerable). It gives the asked thing to another name and never to the one
+        asked; names sharing a word ("Xi" and "President Xi") are the same one."""
+        asked = self.possessions
+        if not asked:
+            return False
+        said = _possessions(sentence.replace("’", "'"))
+        for owner, thing in asked:
+            same = [o for o, t in said if t[0] in thing or thing[0] in t]
+            if same and not any(o & owner for o in same):
+                return True
+        return False
 
     def _swapped(self, sentence: str) -> bool:
         opening = _OPENING_NAME.match(sentence)

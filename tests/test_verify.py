@@ -206,6 +206,27 @@ def test_a_name_put_before_words_the_passage_gives_another_name_is_not_supported
     assert verify("Canada's economy grew [1].", p, question=grew).supported == 1
 
 
+def test_another_name_s_thing_does_not_answer_for_the_name_asked():
+    text = (
+        "China’s ambassador has made it clear Beijing would remove levies if Canada scraps "
+        "the EV tariff. Canada's ambassador to China, Jennifer May, welcomed the visit."
+    )
+    p = [Passage("trip.txt", "Carney heads to Beijing", text, 0, len(text), 0.6)]
+    asked = "Who is Canada's ambassador to China?"
+    quoted = (
+        "“China’s ambassador has made it clear Beijing would remove levies if Canada "
+        "scraps the EV tariff” [1]."
+    )
+    assert verify(quoted, p, question=asked).supported == 0  # news-probe n18
+    # The name's own, also beside another's, answers; so does the other name's when asked
+    assert verify("Canada's ambassador to China is Jennifer May [1].", p, question=asked).supported
+    both = "Canada's ambassador to China, Jennifer May, welcomed the visit, unlike China's [1]."
+    assert verify(both, p, question=asked).supported == 1
+    theirs = "What has China's ambassador made clear?"
+    said = "China's ambassador has made it clear Beijing would remove levies [1]."
+    assert verify(said, p, question=theirs).supported == 1
+
+
 def test_a_question_for_a_company_or_a_place_needs_a_name_the_question_did_not_give():
     text = (
         "Energy Control's Barcelona lab runs a gas chromatograph built by Agilent. The lab "
