@@ -10,9 +10,10 @@ in about a minute.
 
     .venv/bin/python bench/replay.py RUN.json [--sets html,pdf,nodemd=/tmp/probe/nodemd]
 
-Left out: refusals and quoted fallbacks (no model text to check), follow-ups (their
-standalone question came from the model's rewrite) and compound questions (each part
-is answered on its own prompt). Indexes are the ones `bench/quality.py` keeps (`--work`),
+A follow-up is searched with its recorded standalone question (the model's rewrite) and
+its set's earlier turns; a quoted fallback is checked as the pipeline checks it. Left
+out: refusals (no model text to check) and compound questions (each part is answered on
+its own prompt). Indexes are the ones `bench/quality.py` keeps (`--work`),
 built again if the indexing code changed; the model is never loaded.
 """
 
@@ -25,24 +26,39 @@ from pathlib import Path
 from quality import chosen_sets, code_hash, index_dir  # bench/quality.py
 
 from rag import RAG
+from rag.evaluation import load_questions
+from rag.pipeline import Query
 from rag.verify import segments, verify
 
 
-def replay(engine: RAG, rows: list[dict]) -> list[dict]:
-    """Each checkable row's recorded answer, checked again: what is kept and dropped."""
+def replay(engine: RAG, rows: list[dict], history: dict[str, list]) -> list[dict]:
+    """Each checkable row's recorded answer, checked again: what is kept and dropped.
+
+    A follow-up is searched as it was answered: its recorded standalone question, with
+    its set's earlier turns (`history`, by id). A quoted fallback is checked as the
+    pipeline checks it, as an answer."""
     pipeline, store = engine.pipeline, engine.store
     out = []
     for row in rows:
         answer = row.get("answer") or ""
-        if row.get("refused") or answer.startswith("“") or row.get("standalone"):
+        if row.get("refused"):
             continue
-        query = pipeline.rewrite(row["question"], (), None)
-        if query.parts:
+        turns = tuple(tuple(turn) for turn in history.get(str(row["id"]), ()))
+        if turns:
+            query = Query(row["question"], row.get("standalone") or row["question"], turns)
+        else:
+            query = pipeline.rewrite(row["question"], (), None)
+        if query.parts and not query.joined:
             continue
         passages = pipeline.retrieve(query)
         prompt = pipeline.select(query, passages, tight=not row.get("retried"))
         checked = verify(
-            answer, prompt.passages, store.term_weight, row["question"], store.mentions
+            answer,
+            prompt.passages,
+            store.term_weight,
+            query.standalone,
+            store.mentions,
+            query.original,
         )
         out.append(
             {
@@ -72,7 +88,8 @@ def main() -> None:
         spec = sets[name]
         engine = RAG.open(db=index_dir(spec, Path(args.work), version))
         engine.index([spec.corpus])
-        checked = replay(engine, recorded[name]["ours"])
+        history = {str(q["id"]): q.get("history") or [] for q in load_questions(spec.questions)}
+        checked = replay(engine, recorded[name]["ours"], history)
         # Kept sentences that only restate the question answer nothing: with none that
         # answers, the pipeline refuses (`supported` counts the ones that answer).
         changed = [r for r in checked if r["dropped"] or not r["supported"]]
