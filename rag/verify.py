@@ -130,6 +130,16 @@ _DATE = re.compile(
 # A question for a year ("In which year…?") is answered by one: a year the question did
 # not give, or a year named from another ("last year"); "over five years" is a duration.
 _YEAR_ASKED = re.compile(r"\b(?:what|which) year\b", re.I)
+# A question for a version or release ("Which Rust version…?", "what is the first version
+# Cargo will no longer accept?", "Which Cargo release first included it?") is answered by
+# a number the question did not give: "…was the stable version [3]" answered "Which Rust
+# release first shipped the built-in cargo add command?" (docs20, unanswerable). One word
+# at most between: "what does npm version create" asks for no version.
+_VERSION_ASKED = re.compile(
+    r"\b(?:what|which)(?: (?:is|was|are|were))?(?: (?:the|its|their))?(?: [\w.+-]+)?"
+    r" (?:versions?|releases?)\b",
+    re.I,
+)
 _YEAR = re.compile(r"(?<![\d.,])(?:1[0-9]|20)\d\d(?![\d.,]\d)|\b\d{2,4}s\b", re.I)
 _RELATIVE_YEAR = re.compile(
     r"\b(?:last|this|next|that|the same|the following|the previous) year\b", re.I
@@ -556,6 +566,7 @@ class _Scorer:
         self._counts_found: set[str] | None = None
         self.wants_date = any(_DATE.search(q) for q in asked)
         self.wants_year = any(_YEAR_ASKED.search(q) for q in asked)
+        self.wants_version = any(_VERSION_ASKED.search(q) for q in asked)
         self.wants_name = any(_NAMED.search(q) for q in asked)
         self.wants_person = any(a in ("who", "whom", "whose") for a in firsts)
         # A quantity asked per something ("How much metadata … for each chunk?")
@@ -916,6 +927,8 @@ class _Scorer:
             set(_YEAR.findall(sentence)) - self.question_numbers or _RELATIVE_YEAR.search(sentence)
         ):
             return False  # "In which year will the cap reach 70,000?" "…over five years [1]."
+        if self.wants_version and not _numbers(sentence) - self.question_numbers:
+            return False  # "Which Rust release first shipped…?" "…the stable version [3]."
         if self.wants_name and not any(
             w[0].isupper() and w.lower() not in STOPWORDS and not _holds(self.question, w.lower())
             for w in _WORD.findall(sentence)

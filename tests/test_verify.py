@@ -925,6 +925,12 @@ RULES = (
 )
 
 
+TOOLCHAIN = (
+    "If the first argument to cargo begins with +, it will be interpreted as a rustup "
+    "toolchain name (such as +stable or +nightly). The `[lints]` table is respected as of 1.74."
+)
+
+
 ARTICLE = (
     "Economic Opportunism Over Principle\n"
     "The crisis is largely fueled by Chinese-manufactured precursor chemicals.\n"
@@ -1007,6 +1013,26 @@ ARTICLE = (
         ),
         # a name on a line of its own answers "who"
         (ARTICLE, "Who wrote the article about the crisis?", "Erizia Rubyjeana [1].", 1),
+        # a version or release asked for is a number (docs20, unanswerable: "the stable
+        # version"); "what does the rustup version…" asks for none
+        (
+            TOOLCHAIN,
+            "Which Rust release first shipped the built-in cargo add command?",
+            "The built-in cargo add command was first shipped in the stable toolchain [1].",
+            0,
+        ),
+        (
+            TOOLCHAIN,
+            "Since which Rust version is the [lints] table respected?",
+            "The [lints] table is respected as of 1.74 [1].",
+            1,
+        ),
+        (
+            TOOLCHAIN,
+            "What does the rustup version of cargo read a first argument beginning with + as?",
+            "It is interpreted as a rustup toolchain name, such as +stable [1].",
+            1,
+        ),
         # the count the question asks for is how many things the answer lists (pdf12:
         # "What three rules make a dataset tidy?" "… meets three rules: …" was dropped as
         # if "three" were a fact the passage had to state) …
