@@ -559,6 +559,9 @@ class _Scorer:
         # rewritten as "What is the disk usage of cargo vendor?" still wants a quantity).
         asked = [q for q in (question, asked_as) if q]
         self.possessions = [x for q in asked for x in _possessions(q.replace("’", "'"))]
+        self.question_names = {
+            w.lower() for q in asked for t in required_terms(q) for w in t.split()
+        }
         firsts = [a.group().lower() for a in map(_ASKS.search, asked) if a]
         self.wants_quantity = any(_QUANTITY.fullmatch(a) for a in firsts)
         self.wants_count = "how many" in firsts
@@ -715,18 +718,17 @@ class _Scorer:
         return self._swaps[sentence]
 
     def _anothers(self, sentence: str) -> bool:
-        """Whether the sentence speaks of another's thing where the question asks for a
-        name's own: "Who is Canada's ambassador to China?" was answered with the quote
-        "China's ambassador has made it clear Beijing would remove levies … [2]" (n18,
-        unanswerable). It gives the asked thing to another name and never to the one
-        asked; names sharing a word ("Xi" and "President Xi") are the same one."""
-        asked = self.possessions
-        if not asked:
-            return False
-        said = _possessions(sentence.replace("’", "'"))
-        for owner, thing in asked:
+        """Whether the sentence gives the thing the question asks of one name to another
+        name the question also gives: "Who is Canada's ambassador to China?" was answered
+        with the quote "China's ambassador has made it clear Beijing would remove levies
+        … [2]" (n18, unanswerable), and never says Canada's. A name the question does not
+        give may be the same one in other words ("the Prime Minister's office" for
+        "Carney's office"), and names sharing a word ("Xi", "President Xi") are one."""
+        said = _possessions(sentence.replace("’", "'")) if self.possessions else []
+        for owner, thing in self.possessions:
             same = [o for o, t in said if t[0] in thing or thing[0] in t]
-            if same and not any(o & owner for o in same):
+            others = self.question_names - owner
+            if same and not any(o & owner for o in same) and any(o & others for o in same):
                 return True
         return False
 

@@ -222,6 +222,12 @@ def test_another_name_s_thing_does_not_answer_for_the_name_asked():
     assert verify("Canada's ambassador to China is Jennifer May [1].", p, question=asked).supported
     both = "Canada's ambassador to China, Jennifer May, welcomed the visit, unlike China's [1]."
     assert verify(both, p, question=asked).supported == 1
+    # Another name for the one asked is no other name: the question gives only one
+    office = "What did Carney's office say about the visit?"
+    text2 = "The Prime Minister's office said the visit was productive."
+    p2 = [Passage("pmo.txt", "Visit", text2, 0, len(text2), 0.6)]
+    said2 = "The Prime Minister's office said the visit was productive [1]."
+    assert verify(said2, p2, question=office).supported == 1
     theirs = "What has China's ambassador made clear?"
     said = "China's ambassador has made it clear Beijing would remove levies [1]."
     assert verify(said, p, question=theirs).supported == 1
