@@ -408,9 +408,9 @@ _POSSESSION = re.compile(
 
 
 def _possessions(text: str) -> list[tuple[set[str], list[str]]]:
-    """Each name's possession `text` speaks of: (the name's words, the stems of the first
-    two words after it that are not function words, in order: "Canada's new ambassador"
-    has a new ambassador)."""
+    """Each name's possession `text` speaks of, with either apostrophe: (the name's words,
+    the stems of the first two words after it that are not function words, in order:
+    "Canada's new ambassador" has a new ambassador)."""
     out = []
     for m in _POSSESSION.finditer(text):
         after = [w for w in m.group(2).split() if w.lower() not in STOPWORDS][:2]
@@ -558,7 +558,7 @@ class _Scorer:
         # user's own words of a follow-up ("Roughly how much disk space does that take?"
         # rewritten as "What is the disk usage of cargo vendor?" still wants a quantity).
         asked = [q for q in (question, asked_as) if q]
-        self.possessions = [x for q in asked for x in _possessions(q.replace("’", "'"))]
+        self.possessions = [x for q in asked for x in _possessions(q)]
         self.question_names = {
             w.lower() for q in asked for t in required_terms(q) for w in t.split()
         }
@@ -724,7 +724,7 @@ class _Scorer:
         … [2]" (n18, unanswerable), and never says Canada's. A name the question does not
         give may be the same one in other words ("the Prime Minister's office" for
         "Carney's office"), and names sharing a word ("Xi", "President Xi") are one."""
-        said = _possessions(sentence.replace("’", "'")) if self.possessions else []
+        said = _possessions(sentence) if self.possessions else []
         for owner, thing in self.possessions:
             same = [o for o, t in said if t[0] in thing or thing[0] in t]
             others = self.question_names - owner
