@@ -13,7 +13,7 @@ from itertools import takewhile
 
 from .items import item_spans, opened_in
 from .tables import Tables
-from .types import Chunk, TableRow
+from .types import Chunk, Opened, TableRow
 
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by whitespace, or at a
 # line break that is not a soft wrap (see `_hard_break`). Abbreviations and initials are
@@ -189,13 +189,14 @@ def chunk_spans(
     blocks: Iterable[Block],
     max_chars: int = 700,
     overlap_sentences: int = 1,
-) -> list[tuple[int, int, str]]:
+) -> list[tuple[int, int, str, Opened | None]]:
     """Group sentences into chunks of at most `max_chars`, sharing `overlap_sentences`;
     a chunk never crosses a block, and carries its block's heading path, and the head of
-    the table or keyed list item it opens inside (which it no longer holds itself)."""
+    the table or keyed list item it opens inside (which it no longer holds itself), and
+    that item as `Chunk.opened` gives it."""
     if max_chars < 50:
         raise ValueError("max_chars must be at least 50")
-    spans: list[tuple[int, int, str]] = []
+    spans: list[tuple[int, int, str, Opened | None]] = []
     tables = Tables(text)
     items = item_spans(text)
     item_starts = [span.start for span in items]
@@ -214,9 +215,11 @@ def chunk_spans(
                 j += 1
             start = sentences[i][0]
             heading_here = tables.under_head(start, heading)
+            opened = None
             if item := opened_in(items, item_starts, start):
-                heading_here = f"{heading_here} > {item}" if heading_here else item
-            spans.append((start, sentences[j - 1][1], heading_here))
+                heading_here = f"{heading_here} > {item.head}" if heading_here else item.head
+                opened = (item.end, item.keys)
+            spans.append((start, sentences[j - 1][1], heading_here, opened))
             if j >= len(sentences):
                 break
             # Step forward, keeping the overlap but always making progress.
@@ -290,8 +293,9 @@ def chunk_document(
             heading=heading,
             rows=tuple(takewhile(lambda r, e=e: r[0] < e, rows[bisect_right(ends, s) :])),
             author=author,
+            opened=opened,
         )
-        for s, e, heading in chunk_spans(
+        for s, e, heading, opened in chunk_spans(
             text, page_blocks(text, blocks, pages), max_chars, overlap_sentences
         )
     ]

@@ -38,7 +38,7 @@ EMBED_BATCH = 256
 # Appended to each file's sha256: a file parsed by an older version of the parsing code
 # (p2: outlines and heading paths; p3: ligatures and line-end hyphens read as words in
 # what is embedded) no longer looks unchanged, so it is parsed and embedded again.
-PARSER = "+p11"
+PARSER = "+p20"
 # By type, where later versions changed only some: p4, PDFs: text through PDFium, which
 # keeps words whole where pypdf glued or broke them. p5, PDF, Word and Markdown: text a
 # reader cannot see (hidden, white, microscopic, off-page, hidden HTML) is left out. p6,
@@ -63,15 +63,18 @@ PARSER = "+p11"
 # and backslash escapes are its text, not markup ("socket.bind([port][, address])" had
 # been read as links, "CARGO_<name>_DEBUG" had lost its "_" as emphasis). p18, Word:
 # footnotes and endnotes, each after the paragraph citing it; text boxes, after theirs.
-# p19, HTML: dialogs (ARIA's, Bootstrap's `.modal`) are no page text.
+# p19, HTML: dialogs (ARIA's, Bootstrap's `.modal`) are no page text. p20, every type
+# but PDF: a list item keyed by its type in braces ("* `tabSize` {integer} …") is a
+# keyed item, and a chunk that opens inside a keyed item stores it (`Chunk.opened`); a
+# type's mark keeps its own last change before it ("+p17+p20"), so types stay apart.
 _PARSERS = {
     ".pdf": "+p13",
-    ".docx": "+p18",
-    ".md": "+p17",
-    ".markdown": "+p17",
-    ".mdx": "+p17",
-    ".html": "+p19",
-    ".htm": "+p19",
+    ".docx": "+p18+p20",
+    ".md": "+p17+p20",
+    ".markdown": "+p17+p20",
+    ".mdx": "+p17+p20",
+    ".html": "+p19+p20",
+    ".htm": "+p19+p20",
 }
 
 

@@ -18,8 +18,10 @@ from .structure import heading_text
 
 # A list item's line: a bullet or a number, then its text
 ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,2}[.)])\s+(.*)$")
-# What ends an item's key: a dash or a colon ("`-i` --- edit", "**Default**: 30")
-ITEM_SEPARATOR = re.compile(r"\s(?:-{1,3}|—|–)\s|:\s")
+# What ends an item's key: a dash or a colon ("`-i` --- edit", "**Default**: 30"), or
+# the type in braces that API references put after a parameter's name ("`tabSize`
+# {integer} The number of spaces…", Node's and JSDoc's style)
+ITEM_SEPARATOR = re.compile(r"\s(?:-{1,3}|—|–)\s|:\s|\s\{[^{}\n]+\}(?:\s|$)")
 # The key itself: code or bold text before the separator
 ITEM_KEY = re.compile(r"`([^`\n]+)`|\*\*([^*\n]+)\*\*")
 
@@ -39,12 +41,14 @@ def item_head(line: str) -> tuple[str, list[str]] | None:
 @dataclass(frozen=True)
 class ItemSpan:
     """A keyed item in a text: its head ends at `after`, the item runs to `end`; `head`
-    as a heading path shows it (no code ticks or emphasis: "NODE_REPL_HISTORY_SIZE")."""
+    as a heading path shows it (no code ticks or emphasis: "NODE_REPL_HISTORY_SIZE"),
+    `keys` as `item_head` gives them."""
 
     start: int
     after: int
     end: int
     head: str
+    keys: tuple[str, ...] = ()
 
 
 def item_owners(lines: Iterable[str]) -> Iterator[int | None]:
@@ -88,22 +92,26 @@ def item_spans(text: str) -> list[ItemSpan]:
         start, pos = pos, pos + len(line) + 1
         if item is not current:
             if current is not None:
-                spans.append(ItemSpan(begin, after, last, heading_text(current[0])))
+                spans.append(_span(begin, after, last, current))
             if item is not None:
                 begin, after = start, start + line.index(item[0]) + len(item[0])
             current = item
         if item is not None and line.strip():
             last = start + len(line)
     if current is not None:
-        spans.append(ItemSpan(begin, after, last, heading_text(current[0])))
+        spans.append(_span(begin, after, last, current))
     return spans
 
 
-def opened_in(spans: list[ItemSpan], starts: list[int], offset: int) -> str:
-    """The head of the keyed item that `offset` falls in after its head, else "": a
-    chunk opening there ("Must be a positive number. **Default:** `1000`.") no longer
-    says whose default it states. `starts`: the spans' starts."""
+def _span(start: int, after: int, end: int, item: tuple[str, list[str]]) -> ItemSpan:
+    return ItemSpan(start, after, end, heading_text(item[0]), tuple(item[1]))
+
+
+def opened_in(spans: list[ItemSpan], starts: list[int], offset: int) -> ItemSpan | None:
+    """The keyed item that `offset` falls in after its head, else None: a chunk opening
+    there ("Must be a positive number. **Default:** `1000`.") no longer says whose
+    default it states. `starts`: the spans' starts."""
     i = bisect_right(starts, offset) - 1
     if i < 0 or not spans[i].after <= offset < spans[i].end:
-        return ""
-    return spans[i].head
+        return None
+    return spans[i]

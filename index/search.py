@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .lexical import tokenize
-from .types import AUTHOR, HEADING, ROWS, Passage, TableRow
+from .types import AUTHOR, HEADING, OPENED, ROWS, Opened, Passage, TableRow
 from .window import SentenceVectors, best_sentence_similarity, merge_overlapping, sentence_windows
 
 if TYPE_CHECKING:
@@ -166,7 +166,18 @@ def passage(text: str, meta: dict, score: float) -> Passage:
         heading=str(meta.get(HEADING, "")),
         rows=table_rows(meta.get(ROWS)),
         author=str(meta.get(AUTHOR, "")),
+        opened=opened_item(meta.get(OPENED)),
     )
+
+
+def opened_item(stored: object) -> Opened | None:
+    """A chunk's opened item as `Store.upsert` wrote it; None from what is no JSON
+    [end, [keys]] (an index from before it was stored, a damaged entry)."""
+    try:
+        end, keys = json.loads(stored) if isinstance(stored, str) else stored  # type: ignore[misc]
+        return (int(end), tuple(str(k) for k in keys)) if keys else None
+    except (ValueError, TypeError):
+        return None
 
 
 def table_rows(stored: object) -> tuple[TableRow, ...]:

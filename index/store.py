@@ -42,7 +42,7 @@ from .lock import write_lock
 from .readable import readable
 from .search import CANDIDATES, Search
 from .snapshot import Snapshot, Snapshots, StoredDocument
-from .types import AUTHOR, HEADING, ROWS, TEXT, Chunk, Passage
+from .types import AUTHOR, HEADING, OPENED, ROWS, TEXT, Chunk, Passage
 
 MARKER = "rag-index.json"
 REEMBEDDING = "reembedding"  # marker key: the embedder an unfinished re-embedding is for
@@ -458,6 +458,8 @@ class Store:
                 meta[ROWS] = json.dumps(c.rows, ensure_ascii=False)
             if c.author:
                 meta[AUTHOR] = c.author
+            if c.opened:
+                meta[OPENED] = json.dumps(c.opened, ensure_ascii=False)
             metadatas.append(meta)
         # Chroma writes one batch while the next is embedded (both release the GIL); one
         # write in flight at most, and all done before returning: `commit` comes after.

@@ -11,11 +11,17 @@ TEXT = "text"
 HEADING = "heading"
 ROWS = "rows"  # printed table rows in a chunk, values named (JSON; see `columns`)
 AUTHOR = "author"  # who the document says wrote it (absent when it does not say)
+OPENED = "opened"  # the keyed list item a chunk opens inside (JSON; see `Opened`)
 
 # (start, end, label, named): a printed table row's span in its document, its label, and
 # the row written one line per value named by its row and column, which the model reads
 # after the passages when the question names the row (`rag.prompts.asked_rows`)
 TableRow = tuple[int, int, str, str]
+
+# (end, keys): the keyed list item a chunk opens inside, below the line that names it
+# ("**Default:** `8`." of "* `tabSize` {integer} …"): where the item ends in its document,
+# and the keys it is about. What the chunk states before `end` is said of those keys.
+Opened = tuple[int, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class Chunk:
     heading: str = ""
     rows: tuple[TableRow, ...] = ()  # the document's table rows that overlap it
     author: str = ""  # its document's (see `Document.author`)
+    opened: Opened | None = None  # the keyed list item it opens inside
 
 
 def heading_path(title: str, path: Sequence[str]) -> str:
@@ -71,6 +78,7 @@ class Passage:
     heading: str = ""  # where it sits (see `Chunk.heading`)
     rows: tuple[TableRow, ...] = ()  # its chunks' table rows (`columns.held_rows`)
     author: str = ""  # who its document says wrote it (see `Document.author`)
+    opened: Opened | None = None  # the keyed list item it opens inside (`Chunk.opened`)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
+from index.search import opened_item
 from index.types import Passage
 
 
@@ -114,7 +115,13 @@ class Answer:
             refused=bool(data["refused"]),
             citations=tuple(Citation(**c) for c in data.get("citations", ())),
             passages=tuple(
-                Passage(**{**p, "rows": tuple(tuple(r) for r in p.get("rows", ()))})
+                Passage(
+                    **{
+                        **p,
+                        "rows": tuple(tuple(r) for r in p.get("rows", ())),
+                        "opened": opened_item(p.get("opened")),
+                    }
+                )
                 for p in data.get("passages", ())
             ),
             model=data.get("model", ""),

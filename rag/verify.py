@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from index.chunking import introduced, split_sentences
 from index.items import item_lines, item_owners
@@ -365,20 +366,61 @@ def _row_label(line: str) -> set[str] | None:
     return label or None
 
 
-def _lines(text: str) -> list[tuple[str, list[str], set[str] | None]]:
-    """Each line of a passage as a reader sees it, with its keyed list item's terms and
-    its row label. A keyed item's wrapped lines (indented under its marker) are the
-    item's too: the 1000 of "* `NODE_REPL_HISTORY_SIZE`: Controls how many lines … /
-    **Default:** `1000`." is that variable's, not "the default port of the REPL server"
-    (k18; that graft's passage opened below the item's first line, which this cannot
-    see)."""
-    out: list[tuple[str, list[str], set[str] | None]] = []
+class _Line(NamedTuple):
+    """A passage line as a reader sees it (squashed); the keys of the keyed list item it
+    belongs to, and what that item's first line says its key is (`_described`); its
+    label if it is a table row."""
+
+    text: str
+    keys: list[str]
+    about: frozenset[str]
+    label: set[str] | None
+
+
+def _lines(text: str, opened: Sequence[str] = (), within: int = 0) -> list[_Line]:
+    """Each line of a passage, with its keyed list item and its row label. A keyed
+    item's wrapped lines (indented under its marker) are the item's too: the 1000 of "*
+    `NODE_REPL_HISTORY_SIZE`: Controls how many lines … / **Default:** `1000`." is that
+    variable's, not "the default port of the REPL server" (k18). So are the lines that
+    start in the first `within` characters of a passage that opens inside an item below
+    its first line: `opened` are that item's keys (`Passage.opened`). "`8` [5]" answered
+    the default prompt string from a passage opening on "**Default:** `8`.", the last
+    line of "* `tabSize` {integer} …" (k12)."""
+    out: list[_Line] = []
     lines = text.splitlines()
-    for line, item in zip(lines, item_lines(lines), strict=True):
+    ended = text.splitlines(keepends=True)
+    about: dict[int, frozenset[str]] = {}
+    at = 0
+    for i, (line, item, owner) in enumerate(
+        zip(lines, item_lines(lines), item_owners(lines), strict=True)
+    ):
         squashed = _squash(line)
-        keys = list(item[1]) if item else []
-        out.append((squashed, keys, _row_label(squashed)))
+        if item is not None and owner is not None:
+            if owner not in about:
+                about[owner] = _described(lines[owner], item[0])
+            out.append(_Line(squashed, list(item[1]), about[owner], _row_label(squashed)))
+        else:
+            keys = list(opened) if at < within else []
+            out.append(_Line(squashed, keys, frozenset(), _row_label(squashed)))
+        at += len(ended[i])
     return out
+
+
+def _described(first: str, head: str) -> frozenset[str]:
+    """What a keyed item's first line says its key is: the stems after the key and its
+    separator, without labels in bold ("**Default:**") or numbers. "`tabSize` {integer}
+    The number of spaces a tab is equal to (minimum 1)." is {number, space, tab, …}."""
+    said = first.split(head, 1)[-1]
+    said = re.sub(r"\*\*[^*\n]*\*\*", " ", said)
+    return frozenset(w for w in stems(said) if not w[0].isdigit())
+
+
+def _opened(passage: Passage) -> tuple[Sequence[str], int]:
+    """The keys of the item `passage` opens inside and how much of its text, as
+    `_Scorer` reads it, is that item's."""
+    assert passage.opened is not None
+    end, keys = passage.opened
+    return keys, len(readable(quarantine(passage.text[: max(0, end - passage.start)])))
 
 
 def _items(text: str) -> list[str]:
@@ -527,13 +569,16 @@ class _Scorer:
             )
         # Each passage line as a reader sees it, with the terms it is about if it is a
         # keyed list item and its label if it is a table row
-        self.lines = [_lines(t) for t in texts]
+        self.lines = [
+            _lines(t, *_opened(p)) if p.opened else _lines(t)
+            for p, t in zip(passages, texts, strict=True)
+        ]
         # A list item's lines are one statement about its key: "* `tabSize` {integer}
         # The number of spaces a tab is equal to (minimum 1). / **Default:** `8`." states
         # the 8 where it speaks of spaces (for `_anchored`, beside its sentence).
         self.items = [_items(t) for t in shown]
         # Every line bare of heading and emphasis marks: what a copied heading would say
-        self.bare_lines = {line.strip("#*_ ") for lines in self.lines for line, _, _ in lines}
+        self.bare_lines = {line.text.strip("#*_ ") for lines in self.lines for line in lines}
         # Every passage as a reader sees it, capitals kept: where a name stands before words
         self.cased = [_as_read(t) for t in texts]
         self._swaps: dict[str, bool] = {}
@@ -806,23 +851,43 @@ class _Scorer:
         first shipped in Rust 1.13 [4]" took its number from "* `read-manifest` ---
         deprecated since Rust 1.13" (docs20, unanswerable). A number also stated outside
         such items, or in an item the sentence names, passes. An identifier is named by
-        its words too: "The tab size is 8 spaces by default" names `tabSize` ("…a tab is
-        equal to (minimum 1). **Default:** `8`."), as "The Node REPL history size…" would
-        name `NODE_REPL_HISTORY_SIZE`; "the REPL server" does not."""
-        lines = [
-            (line, keys)
-            for n in ns
-            for line, keys, _ in self.lines[n - 1]
-            if _states_number(line, number)
+        its words too: "The tab size is 8 spaces by default" names `tabSize`, as "The
+        Node REPL history size…" would name `NODE_REPL_HISTORY_SIZE`; "the REPL server"
+        does not. So is it by what its item says it is (`_says_its_item`)."""
+        stating = [
+            line for n in ns for line in self.lines[n - 1] if _states_number(line.text, number)
         ]
-        if not lines or not all(keys for _, keys in lines):
+        if not stating or not all(line.keys for line in stating):
             return True
         said = f"{_squash(sentence)} {self.question}"
         words = stems(f"{sentence} {self.question}")
-        return any(
+        if any(
             _holds(said, _squash(key)) or (parts := _key_words(key)) and parts <= words
-            for _, keys in lines
-            for key in keys
+            for line in stating
+            for key in line.keys
+        ):
+            return True
+        return any(self._says_its_item(words, number, n) for n in ns)
+
+    def _says_its_item(self, words: set[str], number: str, n: int) -> bool:
+        """Whether `words` say what the item stating `number` in passage `n` is, as its
+        first line tells it apart from the other items there: "A tab is 8 spaces by
+        default" says "`tabSize` {integer} The number of spaces a tab is equal to"; "The
+        default prompt string is 8" does not, and says "`prompt` {string} The prompt
+        string to use" better. Words the items share ("deprecated since Rust 1.13",
+        "removed since Rust 1.44") tell none apart. The item must match at least one such
+        word, and no fewer than any other item of the passage, as table rows compete."""
+        items = {(tuple(line.keys), line.about) for line in self.lines[n - 1] if line.about}
+        own = {
+            item: item[1].difference(*(other[1] for other in items if other != item))
+            for item in items
+        }
+        matched = {item: len(words & own[item]) for item in items}
+        best = max(matched.values(), default=0)
+        return best > 0 and any(
+            matched[(tuple(line.keys), line.about)] == best
+            for line in self.lines[n - 1]
+            if line.about and _states_number(line.text, number)
         )
 
     def _about_its_row(self, sentence: str, number: str, ns: Sequence[int]) -> bool:
@@ -838,12 +903,12 @@ class _Scorer:
         judged = False
         for n in ns:
             lines = self.lines[n - 1]
-            stating = [label for line, _, label in lines if _states_number(line, number)]
+            stating = [line.label for line in lines if _states_number(line.text, number)]
             if not stating:
                 continue
             if any(label is None for label in stating):
                 return True  # stated in prose: nothing to judge here
-            best = max(len(label & said) for _, _, label in lines if label is not None)
+            best = max(len(line.label & said) for line in lines if line.label is not None)
             if best and any(len(label & said) == best for label in stating):
                 return True
             judged = True

@@ -7,6 +7,7 @@ import hashlib
 import random
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from index import DocumentError, Passage, bundled_corpus
@@ -390,6 +391,59 @@ def test_a_chunk_that_opens_inside_a_keyed_item_is_told_the_item_s_key():
     (prose,) = [c for c in chunks if c.text.startswith("Prose")]
     assert prose.heading == "REPL > Environment"
     assert all(text[c.start : c.end] == c.text for c in chunks)  # chunk text stays exact
+
+
+NODE_OPTIONS = (
+    "# readline.createInterface(options)\n\n"
+    "* `options` {Object}\n"
+    "  * `prompt` {string} The prompt string to use. **Default:** `'> '`.\n"
+    "  * `tabSize` {integer} The number of spaces a tab is equal to (minimum 1).\n"
+    + "".join(f"    Sentence {i} says a little more about tabs and spaces.\n" for i in range(14))
+    + "    **Default:** `8`.\n"
+    "  * `signal` {AbortSignal} Allows closing the interface using an AbortSignal.\n"
+    "* Returns: {readline.Interface}\n\n"
+    "The method creates a new interface.\n"
+)
+
+
+def test_an_option_keyed_by_its_type_is_a_keyed_item_and_a_chunk_inside_it_stores_it(tmp_path):
+    """Node's API pages key an option by its type in braces, not by a colon: "* `tabSize`
+    {integer} The number of spaces a tab is equal to (minimum 1). / **Default:** `8`." A
+    chunk opening below that first line (nodemd k12: it opened on "**Default:** `8`.")
+    is told the key in its heading path, and stores the item (where it ends, its keys)
+    for the answer checker, through the store and back."""
+    from index import Store, sync
+    from index.search import passage
+    from tests.fakes import FakeEmbedder
+
+    text = NODE_OPTIONS
+    chunks = chunk_document("readline.md", "Readline", text, [(0, len(text), "Readline")], 300)
+    item_end = text.index("    **Default:** `8`.") + len("    **Default:** `8`.")
+    inside = [c for c in chunks if c.start > text.index("`tabSize`") and c.start < item_end]
+    assert inside and all(c.heading == "Readline > tabSize" for c in inside)
+    assert all(c.opened == (item_end, ("tabSize",)) for c in inside)
+    assert chunks[0].opened is None and chunks[0].heading == "Readline"
+    after = [c for c in chunks if c.start >= item_end]
+    assert all(c.opened is None or c.opened[1] != ("tabSize",) for c in after)
+    assert all(text[c.start : c.end] == c.text for c in chunks)  # chunk text stays exact
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "readline.md").write_text(text, "utf-8")
+    store = Store(tmp_path / "db", FakeEmbedder())
+    sync(store, [tmp_path / "docs"])
+    ids = list(store.documents()["readline.md"].chunk_ids)
+    read = [passage(*row) for row in store.rows(ids, np.zeros(256)).values()]
+    found = [p for p in read if p.opened]
+    assert found and all(p.opened == (item_end, ("tabSize",)) for p in found)
+    assert all(item_end > p.start > text.index("`tabSize`") for p in found)
+
+
+@pytest.mark.parametrize(
+    "stored", ["not json", "[1]", '{"a": 1}', "[7, []]", None, 7, '["x", ["k"]]']
+)
+def test_a_damaged_stored_item_reads_as_none_instead_of_failing_the_search(stored):
+    from index.search import opened_item
+
+    assert opened_item(stored) is None
 
 
 def test_a_word_hyphenated_at_a_page_end_runs_on_and_its_page_number_is_no_part_of_it():

@@ -40,6 +40,7 @@ def test_public_api_is_declared_once():
         "heading",
         "rows",
         "author",
+        "opened",
     ]
 
 

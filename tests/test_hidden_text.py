@@ -190,12 +190,14 @@ def test_a_changed_reader_reindexes_only_the_formats_it_changed():
     # after the sentence a page breaks off) changed PDF alone; p14 (the page's author
     # from its metadata) HTML alone; p17 (a heading's code span is its text) every type
     # read into Markdown's shape, not plain text, whose lines are no headings; p18 (notes)
-    # Word alone; p19 (dialogs are no page text) HTML alone.
+    # Word alone; p19 (dialogs are no page text) HTML alone; p20 (items keyed by their
+    # type in braces, the item a chunk opens inside stored) every type but PDF.
     assert marks[".pdf"] not in {marks[s] for s in (".docx", ".md", ".txt", ".html")}
     assert marks[".html"] == marks[".htm"] not in {marks[".md"], marks[".txt"]}
     assert marks[".md"] == parser_mark(Path("a.mdx")) != marks[".txt"]
     assert marks[".docx"] not in {marks[s] for s in (".pdf", ".md", ".txt", ".html")}
     assert marks[".txt"] == parser_mark(Path("notes.rst"))
+    assert all(marks[s].endswith("+p20") for s in kinds if s != ".pdf")
 
 
 def test_a_poster_sized_page_is_checked_without_a_giant_bitmap():

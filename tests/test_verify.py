@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from index import Passage
@@ -797,6 +799,58 @@ def test_a_keyed_item_s_wrapped_lines_are_the_item_s():
     assert verify("Its default is 1000 [1].", ps, question=named).supported == 1
     # a line back at the item's margin is the item's no more
     assert verify("The example's port is 5001 [1].", ps, question=question).supported == 1
+
+
+NODE_OPTIONS = (
+    "* `options` {Object}\n"
+    "  * `prompt` {string} The prompt string to use. **Default:** `'> '`.\n"
+    "  * `tabSize` {integer} The number of spaces a tab is equal to (minimum 1).\n"
+    "    **Default:** `8`.\n"
+    "  * `signal` {AbortSignal} Allows closing the interface using an AbortSignal.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "kept"),
+    [
+        # an option keyed by its type in braces is a keyed item: its 8 is tabSize's
+        ("What is the default prompt string?", "The default prompt string is 8 [1].", 0),
+        ("What is the default prompt string?", "The default prompt string is `'> '` [1].", 1),
+        ("What is the default tab size?", "The default tab size is 8 [1].", 1),
+        # named by what its first line says it is, in words no other item there says
+        ("How many spaces is a tab by default?", "A tab is 8 spaces by default [1].", 1),
+        ("What is the default interface size?", "The default interface size is 8 [1].", 0),
+    ],
+)
+def test_an_option_s_number_is_that_option_s(question, answer, kept):
+    ps = [Passage("readline.md", "Readline", NODE_OPTIONS, 0, len(NODE_OPTIONS), 0.5)]
+    assert verify(answer, ps, question=question).supported == kept
+
+
+def test_a_passage_opening_inside_an_item_states_that_item_s_facts_before_it_ends():
+    """nodemd k12: "What is the default prompt string of a readline interface?" was
+    answered "`8` [5]" from a passage opening on "**Default:** `8`.", the last line of the
+    `tabSize` item, whose first line was in the chunk before. The passage now knows the
+    item it opens inside (`Passage.opened`), up to where that item ends."""
+    text = (
+        "**Default:** `8`.\n"
+        "  * `signal` {AbortSignal} Allows closing the interface using an AbortSignal.\n"
+        "* Returns: {readline.Interface}\n\n"
+        "The history keeps 30 lines.\n"
+    )
+    start = 28421
+    opened = (start + len("**Default:** `8`."), ("tabSize",))
+    p = Passage("readline.md", "Readline", text, start, start + len(text), 0.5)
+    inside = dataclasses.replace(p, heading="Readline > tabSize", opened=opened)
+    question = "What is the default prompt string of a readline interface?"
+    assert verify("`8` [1].", [inside], question=question).supported == 0
+    tab = "What is the default tab size?"
+    assert verify("The default is 8 [1].", [inside], question=tab).supported == 1
+    # what follows the item's end is no part of it; a passage that opens below it knows none
+    history = "How many lines does the history keep?"
+    assert verify("The history keeps 30 lines [1].", [inside], question=history).supported == 1
+    # an index from before items were stored knows none: the line reads as prose
+    assert verify("`8` [1].", [p], question=question).supported == 1
 
 
 SPEC = (
