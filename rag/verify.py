@@ -149,6 +149,19 @@ _RELATIVE_YEAR = re.compile(
 # makes…?", "In which country…?") is answered only by a sentence naming one the question
 # did not: "…is manufactured by a biomedical research group" names no company. People,
 # films and tools are left out: "Who can publish?" "Anyone with an account."
+# The kind of thing a "what/which" question asks for, when it names one before its verb
+# ("What interest rate applies…", "Which load averages does…", "What penalty did…"): a
+# number that answers it sits where the passage speaks of that kind (`_of_its_kind`).
+_KIND = re.compile(
+    r"^\W*(?:what|which)\s+(?!(?:is|was|are|were|of|kind|type|does|do|did|has|have|had)\b)"
+    r"(?P<kind>[\w-]+(?:\s+of)?(?:\s+[\w-]+)?)",
+    re.I,
+)
+_AUX = re.compile(
+    r"^(?P<kind>[\w-]+)\s+(?:does|do|did|is|was|are|were|has|have|had|can|could|should|"
+    r"will|would|must|may|might)$",
+    re.I,
+)
 _NAMED = re.compile(
     r"\b(?:which|what)(?: other)? (?:compan(?:y|ies)|firms?|manufacturers?|brands?|"
     r"organi[sz]ations?|agenc(?:y|ies)|countr(?:y|ies)|cit(?:y|ies)|towns?|"
@@ -625,6 +638,17 @@ class _Scorer:
         # ("similar to Adam Back's Hashcash" for "resembles").
         named = {s for t in required_terms(question) for s in stems(t)}
         self.relation = stems(question) - named if self.wants_person else set()
+        # The kind it asks for, when two words name it ("interest rate", "inductor value",
+        # "version of Bluetooth"). One word is often left unsaid where the answer stands
+        # (a temperature in "brewed at 80 degrees"), and a number beside the answer's name
+        # is no answer to it: "Which app did Marco Arment move to a patronage model?"
+        # "…with Overcast 2.0" (webpages w21, right). Chosen on every set and probe: two
+        # words refuse o15 and t24 (both unanswerable) and no right answer; one also
+        # refused w21.
+        kind = _KIND.match(question)
+        one = _AUX.match(kind.group("kind")) if kind else None
+        asked_kind = stems(one.group("kind") if one else kind.group("kind")) if kind else set()
+        self.kind = asked_kind if len(asked_kind) >= 2 else set()
 
     def support(self, sentence: str, ns: Sequence[int]) -> float:
         words = {stem(w): self.weight(w) for w in tokenize(sentence)}
@@ -731,6 +755,8 @@ class _Scorer:
             ):
                 return False
             if number and not self._per_asked(sentence, fact, places):
+                return False
+            if number and self.kind and not self._of_its_kind(places):
                 return False
             if number and not self._about_its_item(sentence, fact, ns):
                 return False
@@ -842,6 +868,22 @@ class _Scorer:
         for n, i in places:
             near = " ".join(self.sentences[n - 1][max(0, i - 1) : i + 2])
             if self.relation & stems(near):
+                return True
+        return False
+
+    def _of_its_kind(self, places: Sequence[tuple[int, int]]) -> bool:
+        """Whether a number sits where the passage speaks of the kind of thing the
+        question asks for: its sentence or one beside it, the lead-in of the list it is
+        in ("Status codes likely to occur:"), or the passage's title and headings. "The
+        cooperative's repayment interest rate is 25% of the grant's remaining balance
+        [2]" (court o15, unanswerable) took a penalty's share for "What interest rate
+        applies…?"."""
+        for n, i in places:
+            sentences = self.sentences[n - 1]
+            near = sentences[max(0, i - 1) : i + 2]
+            lead = next((x for x in reversed(sentences[:i]) if x.endswith(":")), "")
+            framed = " ".join([*near, lead, *self.frames[n - 1]])
+            if self.kind & stems(framed):
                 return True
         return False
 

@@ -801,6 +801,37 @@ def test_a_keyed_item_s_wrapped_lines_are_the_item_s():
     assert verify("The example's port is 5001 [1].", ps, question=question).supported == 1
 
 
+REPAYMENT = (
+    "The Agency demanded repayment of $4.8 million. It treated the $2.3 million the "
+    "cooperative had not spent as owed outright and added a penalty of 25 percent of the "
+    "grant's remaining balance. The cooperative paid nothing and sued.\n"
+    "The board runs a Raspberry Pi 3 with a 1.2GHz ARM CPU with integrated Bluetooth 4.1.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "kept"),
+    [
+        # court o15 (unanswerable): no sentence there speaks of an interest rate
+        (
+            "What interest rate applies to the cooperative's repayment?",
+            "The cooperative's repayment interest rate is 25% of the grant's remaining"
+            " balance [1].",
+            0,
+        ),
+        ("What penalty rate did the Agency add?", "It added a penalty of 25 percent [1].", 1),
+        ("Which version of Bluetooth does the Raspberry Pi 3 have?", "Bluetooth 4.1 [1].", 1),
+        # one word of kind is no test: the board's CPU speaks of no "board" it names
+        ("What board has a 1.2GHz CPU?", "The Raspberry Pi 3 has a 1.2GHz CPU [1].", 1),
+    ],
+)
+def test_a_number_answers_the_kind_the_question_names_where_the_passage_speaks_of_it(
+    question, answer, kept
+):
+    ps = [Passage("opinion.pdf", "Opinion", REPAYMENT, 0, len(REPAYMENT), 0.5)]
+    assert verify(answer, ps, question=question).supported == kept
+
+
 NODE_OPTIONS = (
     "* `options` {Object}\n"
     "  * `prompt` {string} The prompt string to use. **Default:** `'> '`.\n"
