@@ -149,6 +149,12 @@ _RELATIVE_YEAR = re.compile(
 # makes…?", "In which country…?") is answered only by a sentence naming one the question
 # did not: "…is manufactured by a biomedical research group" names no company. People,
 # films and tools are left out: "Who can publish?" "Anyone with an account."
+_NAMED = re.compile(
+    r"\b(?:which|what)(?: other)? (?:compan(?:y|ies)|firms?|manufacturers?|brands?|"
+    r"organi[sz]ations?|agenc(?:y|ies)|countr(?:y|ies)|cit(?:y|ies)|towns?|"
+    r"universit(?:y|ies)|newspapers?|airlines?|banks?)\b",
+    re.I,
+)
 # The kind of thing a "what/which" question asks for, when it names one before its verb
 # ("What interest rate applies…", "Which load averages does…", "What penalty did…"): a
 # number that answers it sits where the passage speaks of that kind (`_of_its_kind`).
@@ -160,12 +166,6 @@ _KIND = re.compile(
 _AUX = re.compile(
     r"^(?P<kind>[\w-]+)\s+(?:does|do|did|is|was|are|were|has|have|had|can|could|should|"
     r"will|would|must|may|might)$",
-    re.I,
-)
-_NAMED = re.compile(
-    r"\b(?:which|what)(?: other)? (?:compan(?:y|ies)|firms?|manufacturers?|brands?|"
-    r"organi[sz]ations?|agenc(?:y|ies)|countr(?:y|ies)|cit(?:y|ies)|towns?|"
-    r"universit(?:y|ies)|newspapers?|airlines?|banks?)\b",
     re.I,
 )
 _DATE_WORDS = re.compile(
@@ -401,21 +401,20 @@ def _lines(text: str, opened: Sequence[str] = (), within: int = 0) -> list[_Line
     line of "* `tabSize` {integer} …" (k12)."""
     out: list[_Line] = []
     lines = text.splitlines()
-    ended = text.splitlines(keepends=True)
-    about: dict[int, frozenset[str]] = {}
+    current, about = None, frozenset[str]()
     at = 0
-    for i, (line, item, owner) in enumerate(
-        zip(lines, item_lines(lines), item_owners(lines), strict=True)
+    for line, ended, item in zip(
+        lines, text.splitlines(keepends=True), item_lines(lines), strict=True
     ):
         squashed = _squash(line)
-        if item is not None and owner is not None:
-            if owner not in about:
-                about[owner] = _described(lines[owner], item[0])
-            out.append(_Line(squashed, list(item[1]), about[owner], _row_label(squashed)))
+        if item is not None:
+            if item is not current:  # the item's first line: `item_lines` gives one object
+                current, about = item, _described(line, item[0])
+            out.append(_Line(squashed, list(item[1]), about, _row_label(squashed)))
         else:
             keys = list(opened) if at < within else []
             out.append(_Line(squashed, keys, frozenset(), _row_label(squashed)))
-        at += len(ended[i])
+        at += len(ended)
     return out
 
 
@@ -430,8 +429,9 @@ def _described(first: str, head: str) -> frozenset[str]:
 
 def _opened(passage: Passage) -> tuple[Sequence[str], int]:
     """The keys of the item `passage` opens inside and how much of its text, as
-    `_Scorer` reads it, is that item's."""
-    assert passage.opened is not None
+    `_Scorer` reads it, is that item's; none when it opens inside no item."""
+    if passage.opened is None:
+        return (), 0
     end, keys = passage.opened
     return keys, len(readable(quarantine(passage.text[: max(0, end - passage.start)])))
 
@@ -582,10 +582,7 @@ class _Scorer:
             )
         # Each passage line as a reader sees it, with the terms it is about if it is a
         # keyed list item and its label if it is a table row
-        self.lines = [
-            _lines(t, *_opened(p)) if p.opened else _lines(t)
-            for p, t in zip(passages, texts, strict=True)
-        ]
+        self.lines = [_lines(t, *_opened(p)) for p, t in zip(passages, texts, strict=True)]
         # A list item's lines are one statement about its key: "* `tabSize` {integer}
         # The number of spaces a tab is equal to (minimum 1). / **Default:** `8`." states
         # the 8 where it speaks of spaces (for `_anchored`, beside its sentence).
@@ -865,11 +862,11 @@ class _Scorer:
         "The Canadian ambassador to China is China's economic weakness that made Xi eager
         to exploit the opening [2]" (unanswerable) named Xi from a sentence about no
         ambassador. `places`: (passage, sentence index) of each sentence stating it."""
-        for n, i in places:
-            near = " ".join(self.sentences[n - 1][max(0, i - 1) : i + 2])
-            if self.relation & stems(near):
-                return True
-        return False
+        return any(self.relation & stems(" ".join(self._beside(n, i))) for n, i in places)
+
+    def _beside(self, n: int, i: int) -> list[str]:
+        """Sentence `i` of passage `n` and the ones just before and after it."""
+        return self.sentences[n - 1][max(0, i - 1) : i + 2]
 
     def _of_its_kind(self, places: Sequence[tuple[int, int]]) -> bool:
         """Whether a number sits where the passage speaks of the kind of thing the
@@ -879,10 +876,8 @@ class _Scorer:
         [2]" (court o15, unanswerable) took a penalty's share for "What interest rate
         applies…?"."""
         for n, i in places:
-            sentences = self.sentences[n - 1]
-            near = sentences[max(0, i - 1) : i + 2]
-            lead = next((x for x in reversed(sentences[:i]) if x.endswith(":")), "")
-            framed = " ".join([*near, lead, *self.frames[n - 1]])
+            lead = next((x for x in reversed(self.sentences[n - 1][:i]) if x.endswith(":")), "")
+            framed = " ".join([*self._beside(n, i), lead, *self.frames[n - 1]])
             if self.kind & stems(framed):
                 return True
         return False
