@@ -893,7 +893,7 @@ class _Scorer:
         steel is in "Canada's steel, aluminum and car sectors have been hit hard by U.S.
         tariffs". Only words some passage holds count (a word none holds is no place),
         and only two or more (one alone is the other word the number's place must share
-        already). Names are left out: they say whose or whereof the whole passage is
+        already). Names are left out: they say whose the passage is, or what it is about
         ("According to Ritchie and Thompson, … as little as $40,000 [1]": pdf11, right,
         names the paper's authors, given in another passage)."""
         own = stems(fact) | {stem(w) for t in required_terms(sentence) for w in tokenize(t)}
