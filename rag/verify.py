@@ -157,7 +157,7 @@ _NAMED = re.compile(
 )
 # The kind of thing a "what/which" question asks for, when it names one before its verb
 # ("What interest rate applies…", "Which load averages does…", "What penalty did…"): a
-# number that answers it sits where the passage speaks of that kind (`_speaks_of`).
+# number that answers it sits where the passage speaks of that kind (`_of_its_kind`).
 _KIND = re.compile(
     r"^\W*(?:what|which)\s+(?!(?:is|was|are|were|of|kind|type|does|do|did|has|have|had)\b)"
     r"(?P<kind>[\w-]+(?:\s+of)?(?:\s+[\w-]+)?)",
@@ -753,9 +753,7 @@ class _Scorer:
                 return False
             if number and not self._per_asked(sentence, fact, places):
                 return False
-            if number and self.kind and not self._speaks_of(places, self.kind):
-                return False
-            if number and not self._where_rarest(sentence, fact, places):
+            if number and self.kind and not self._of_its_kind(places):
                 return False
             if number and not self._about_its_item(sentence, fact, ns):
                 return False
@@ -870,43 +868,19 @@ class _Scorer:
         """Sentence `i` of passage `n` and the ones just before and after it."""
         return self.sentences[n - 1][max(0, i - 1) : i + 2]
 
-    def _speaks_of(self, places: Sequence[tuple[int, int]], wanted: AbstractSet[str]) -> bool:
-        """Whether a number sits where the passage speaks of one of the `wanted` stems:
-        its sentence or one beside it, the lead-in of the list it is in ("Status codes
-        likely to occur:"), or the passage's title and headings. For the kind of thing
-        the question asks for: "The cooperative's repayment interest rate is 25% of the
-        grant's remaining balance [2]" (court o15, unanswerable) took a penalty's share
-        for "What interest rate applies…?"."""
+    def _of_its_kind(self, places: Sequence[tuple[int, int]]) -> bool:
+        """Whether a number sits where the passage speaks of the kind of thing the
+        question asks for: its sentence or one beside it, the lead-in of the list it is
+        in ("Status codes likely to occur:"), or the passage's title and headings. "The
+        cooperative's repayment interest rate is 25% of the grant's remaining balance
+        [2]" (court o15, unanswerable) took a penalty's share for "What interest rate
+        applies…?"."""
         for n, i in places:
             lead = next((x for x in reversed(self.sentences[n - 1][:i]) if x.endswith(":")), "")
             framed = " ".join([*self._beside(n, i), lead, *self.frames[n - 1]])
-            if wanted & stems(framed):
+            if self.kind & stems(framed):
                 return True
         return False
-
-    def _where_rarest(self, sentence: str, fact: str, places: Sequence[tuple[int, int]]) -> bool:
-        """Whether a number sits where the passage speaks of the rarest of the question's
-        common words the sentence says of it: of several, that one tells which number the
-        question means among its neighbours. "The tariff Canada charges on Chinese steel
-        is 100 percent protective [4]" (news n19, unanswerable) said "steel" of the 100
-        percent tariff on Chinese EVs, in a passage with no steel; another passage's only
-        steel is in "Canada's steel, aluminum and car sectors have been hit hard by U.S.
-        tariffs". Only words some passage holds count (a word none holds is no place),
-        and only two or more (one alone is the other word the number's place must share
-        already). Names are left out: they say whose the passage is, or what it is about
-        ("According to Ritchie and Thompson, … as little as $40,000 [1]": pdf11, right,
-        names the paper's authors, given in another passage)."""
-        own = stems(fact) | {stem(w) for t in required_terms(sentence) for w in tokenize(t)}
-        held = set().union(*self.stems)
-        said: dict[str, float] = {}
-        for word in tokenize(sentence):
-            s = stem(word)
-            if s in self.question_stems and s in held and s not in own and not s[0].isdigit():
-                said[s] = max(said.get(s, 0.0), self.weight(word))
-        if len(said) < 2:
-            return True
-        top = max(said.values())
-        return self._speaks_of(places, {s for s, w in said.items() if w >= top})
 
     def _about_its_item(self, sentence: str, number: str, ns: Sequence[int]) -> bool:
         """A number the passages state only in keyed list items is about an item's term,

@@ -832,57 +832,6 @@ def test_a_number_answers_the_kind_the_question_names_where_the_passage_speaks_o
     assert verify(answer, ps, question=question).supported == kept
 
 
-TARIFFS = (
-    "Canada's steel, aluminum and car sectors have been hit hard by U.S. tariffs, with "
-    "talks to ease those duties suspended. Most Canadian goods can now enter the U.S. "
-    "under a free-trade agreement. Ottawa set a target of doubling its non-U.S. exports. "
-    "China is Canada's second-largest trading partner. On Friday, Canada agreed to reduce "
-    "its 100 percent tariff on Chinese electric vehicles. Canola tariffs fall to 15 percent."
-)
-UNIX_COST = "Since it became operational, UNIX can run on hardware costing as little as $40,000."
-AUTHORS = "The UNIX Time-Sharing System. Dennis M. Ritchie and Ken Thompson, Bell Laboratories."
-# How distinctive each word is in the corpus: "steel" is said once, "tariff" everywhere
-RARITY = {"steel": 5.0, "electric": 3.0, "vehicle": 3.0, "canola": 4.0, "ritchie": 6.0}
-
-
-@pytest.mark.parametrize(
-    ("question", "answer", "kept"),
-    [
-        # news n19 (unanswerable): the 100 percent is the EV tariff; "steel" is four
-        # sentences before it
-        (
-            "What tariff does Canada charge on Chinese steel?",
-            "The tariff Canada charges on Chinese steel is 100 percent [1].",
-            0,
-        ),
-        (
-            "What tariff does Canada charge on Chinese electric vehicles?",
-            "The tariff Canada charges on Chinese electric vehicles is 100 percent [1].",
-            1,
-        ),
-        # the rarest word of the question the sentence says, not of the question
-        (
-            "What tariff does Canada charge on Chinese steel?",
-            "Canada charges a 100 percent tariff on Chinese electric vehicles [1].",
-            1,
-        ),
-        # pdf11 (right): a name says whose the passage is (the authors, in another one)
-        (
-            "According to Ritchie, how cheap could the hardware to run UNIX be?",
-            "According to Ritchie, the hardware to run UNIX could cost as little as $40,000 [2].",
-            1,
-        ),
-    ],
-)
-def test_a_number_sits_where_the_passage_speaks_of_the_rarest_word_said_of_it(
-    question, answer, kept
-):
-    texts = [("news.txt", TARIFFS), ("unix.pdf", UNIX_COST), ("unix.pdf", AUTHORS)]
-    ps = [Passage(source, "", text, 0, len(text), 0.5) for source, text in texts]
-    weight = lambda t: RARITY.get(t, 1.0)  # noqa: E731
-    assert verify(answer, ps, weight, question=question).supported == kept
-
-
 NODE_OPTIONS = (
     "* `options` {Object}\n"
     "  * `prompt` {string} The prompt string to use. **Default:** `'> '`.\n"
