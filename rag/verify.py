@@ -195,6 +195,18 @@ def _squash(text: str) -> str:
     return _as_read(text).lower().replace("‹", "<").replace("›", ">")
 
 
+def _classing(question: str) -> list[str]:
+    """The lower-case words just before a name of the question ("the movie Groundhog
+    Day", "the band Rush"): nouns that say what the name is."""
+    words = []
+    for term in required_terms(question):
+        at = question.find(term)
+        before = re.findall(r"[\w'-]+", question[:at]) if at > 0 else []
+        if before and before[-1].islower() and before[-1] not in STOPWORDS:
+            words.append(before[-1])
+    return words
+
+
 def required_terms(sentence: str) -> list[str]:
     """What a sentence names and the passage must state: quoted terms, code identifiers
     and capitalised words (names, places, products) past the sentence's first word."""
@@ -634,7 +646,13 @@ class _Scorer:
         # sits (`_related`); only its rarest was tried, and lost right answers to synonyms
         # ("similar to Adam Back's Hashcash" for "resembles").
         named = {s for t in required_terms(question) for s in stems(t)}
-        self.relation = stems(question) - named if self.wants_person else set()
+        relation = stems(question) - named if self.wants_person else set()
+        # A noun set before a name classes it ("the movie Groundhog Day"): what the name
+        # is, not what is asked of it. "Who directed the movie Groundhog Day?" found
+        # "movie" beside the film's character ("…Phil Connors (Bill Murray)… This movie
+        # is…") and was answered "directed by Phil Connors" (html23, unanswerable).
+        classes = set().union(*(stems(c) for c in _classing(question)))
+        self.relation = relation - classes if relation - classes else relation
         # The kind it asks for, when two words name it ("interest rate", "inductor value",
         # "version of Bluetooth"). One word is often left unsaid where the answer stands
         # (a temperature in "brewed at 80 degrees"), and a number beside the answer's name

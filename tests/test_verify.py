@@ -1183,6 +1183,22 @@ def test_a_name_answering_who_must_sit_where_the_passage_speaks_of_what_is_asked
     assert verify("China's economic weakness made Xi eager [1].", ps, question=asked).supported
 
 
+def test_a_noun_that_classes_the_name_asked_about_is_not_what_who_asks():
+    """html23 (unanswerable): "Who directed the movie Groundhog Day?" was answered with
+    the film's character, whose sentence says "movie" but nothing of directing."""
+    text = (
+        "Groundhog Day | 1993 | Weatherman Phil Connors (Bill Murray) is forced to relive "
+        "the same day over and over. This movie is seen as the quintessential time-loop "
+        "movie. Harold Ramis directed it from a script by Danny Rubin."
+    )
+    ps = [Passage("loops.html", "Time loops", text, 0, len(text), 0.6)]
+    question = "Who directed the movie Groundhog Day?"
+    character = "The movie Groundhog Day was directed by Phil Connors [1]."
+    assert verify(character, ps, question=question).supported == 0
+    director = "The movie Groundhog Day was directed by Harold Ramis [1]."
+    assert verify(director, ps, question=question).supported == 1
+
+
 def test_a_sentence_quoted_whole_is_judged_as_the_sentence():
     """The extractive fallback quotes a passage sentence: “…” [n]. Judged as one quoted
     term, a short one also had to share another word of the question with its own
