@@ -144,8 +144,9 @@ def _printed(
     """`furniture` for a printed document (a PDF): a one-word line between two lines of
     text is a section heading ("Outlook"), or the last word of a wrapped title or table
     head ("Results", "2025" under "Three Months / Ended Sep 30,"): print has no menus, and
-    dropped, such a line lost its words and cut the table from its column names. A run
-    of one-word lines is still furniture (a figure's labels and axis ticks: "Block",
+    dropped, such a line lost its words and cut the table from its column names; so is
+    a pair of them (a date wrapped in its column). A longer run of one-word lines is
+    still furniture (a figure's labels and axis ticks: "Block",
     "Hash", "0", "10"), and so is a number that opens or closes its page (a folio)."""
     lines = [i for i, (s, e) in enumerate(spans) if text[s:e].strip()]
     starts = [start for start, _ in pages]
@@ -155,20 +156,35 @@ def _printed(
         if page >= 0 and spans[i][0] < pages[page][1]:
             on_page.setdefault(page, []).append(spans[i][0])
     edges = {x for found in on_page.values() for x in (found[0], found[-1])}
-    kept = list(furniture)
-    for before, i, after in zip(lines, lines[1:], lines[2:], strict=False):
+
+    def one_word(i: int) -> bool:
         line = text[spans[i][0] : spans[i][1]].strip()
         words = _WORD.findall(line)
         if not furniture[i] or len(words) != 1 or _BOILERPLATE.match(line):
-            continue
+            return False
         number = words[0].replace("_", "").isdigit()
         if not (number or (len(line) >= 3 and any(c.isalpha() for c in line))):
-            continue  # "A" of an index, "B." of a list, "∑" of a formula
-        if number and spans[i][0] in edges:
+            return False  # "A" of an index, "B." of a list, "∑" of a formula
+        return not (number and spans[i][0] in edges)
+
+    def text_line(j: int) -> bool:
+        return len(_WORD.findall(text[spans[j][0] : spans[j][1]])) >= 2
+
+    kept = list(furniture)
+    k = 1
+    while k < len(lines) - 1:
+        if not one_word(lines[k]):
+            k += 1
             continue
-        neighbours = [text[spans[j][0] : spans[j][1]] for j in (before, after)]
-        if all(len(_WORD.findall(x)) >= 2 for x in neighbours):
-            kept[i] = False
+        # A run of one or two such lines between lines of text: a heading, a wrapped
+        # title's or column head's last word, or a table cell print wrapped ("Oct" over
+        # "10" in a statement's narrow date column, which dropped cut every row from
+        # its date and into a chunk of its own). Longer runs stay furniture.
+        end = k + 1 if k + 1 < len(lines) - 1 and one_word(lines[k + 1]) else k
+        if text_line(lines[k - 1]) and text_line(lines[end + 1]):
+            for j in range(k, end + 1):
+                kept[lines[j]] = False
+        k = end + 1
     return kept
 
 

@@ -31,7 +31,7 @@ from .neutralize import neutralize
 from .readers import MARKDOWN_SUFFIXES, MAX_FILE_BYTES, SUPPORTED_SUFFIXES, extract, read_bytes
 from .snapshot import StoredDocument
 from .store import Store, chunk_id
-from .structure import Section, outline
+from .structure import Section, outline, printed_sections
 from .types import Chunk, Document, IndexReport, heading_path
 
 EMBED_BATCH = 256
@@ -67,8 +67,10 @@ PARSER = "+p20"
 # but PDF: a list item keyed by its type in braces ("* `tabSize` {integer} …") is a
 # keyed item, and a chunk that opens inside a keyed item stores it (`Chunk.opened`); a
 # type's mark keeps its own last change before it ("+p17+p20"), so types stay apart.
+# p21, PDF: lines set larger than the body text head sections (`printed_heads`): chunks
+# end where a section does and carry its heading.
 _PARSERS = {
-    ".pdf": "+p13",
+    ".pdf": "+p13+p21",
     ".docx": "+p18+p20",
     ".md": "+p17+p20",
     ".markdown": "+p17+p20",
@@ -216,6 +218,10 @@ def parse_document(
     if shape is not None:
         title = title or shape.title
         blocks = _within(cleaned.blocks, shape.sections, title)
+    elif extracted.heads:  # a PDF's headings, as print sets them, under its title
+        blocks = _within(
+            cleaned.blocks, printed_sections(text, pages, extracted.heads, title), title
+        )
     elif title:  # a PDF's own title (metadata or its first page) says where text sits
         blocks = [(s, e, title) for s, e in cleaned.blocks]
     if not blocks:

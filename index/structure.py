@@ -42,6 +42,58 @@ class Section:
 
 
 @dataclass(frozen=True)
+class PrintedHead:
+    """A heading as print sets it: a run of lines larger than the body text, on `page`
+    (0-based); `line` is its first line as the page's text reads, `size` its points."""
+
+    page: int
+    line: str
+    text: str
+    size: float
+
+
+def printed_sections(
+    text: str, pages: Sequence[tuple[int, int]], heads: Sequence[PrintedHead], title: str
+) -> list[Section]:
+    """A printed document's sections: each heading found as a line of its page in `text`
+    opens one. One level: a typeset paper's author and affiliation lines are set larger
+    than its section headings, and nesting by size put every section under "M.I.T.
+    Laboratory for Computer Science"; numbered headings say their place themselves. The
+    title's line opens a section under no heading (a masthead set above it ends there)."""
+    opened: list[tuple[int, tuple[str, ...]]] = [(0, ())]  # (where, heading path)
+    at = 0
+    for head in heads:
+        if head.page >= len(pages):
+            continue
+        start, end = pages[head.page]
+        found = _line_start(text, head.line, max(start, at), end)
+        if found is not None:
+            opened.append((found, () if _same(head.text, title) else (head.text,)))
+            at = found + 1
+    if len(opened) > 1 and opened[1][0] == 0:
+        del opened[0]
+    ends = [where for where, _ in opened[1:]] + [len(text)]
+    return [Section(s, e, p) for (s, p), e in zip(opened, ends, strict=True) if s < e]
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _line_start(text: str, line: str, start: int, end: int) -> int | None:
+    """Where a line reading `line` (spaces aside) begins in `text[start:end]`."""
+    want = " ".join(line.split())
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        stop = end if nl < 0 else nl
+        if " ".join(text[pos:stop].split()) == want:
+            return pos
+        pos = stop + 1
+    return None
+
+
+@dataclass(frozen=True)
 class Outline:
     sections: tuple[Section, ...]
     title: str  # the front matter's title or the first top-level heading; "" if none

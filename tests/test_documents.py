@@ -525,6 +525,20 @@ def test_a_printed_documents_one_word_lines_between_text_are_kept_as_print_sets_
         assert "Outlook" not in scraped and "2025" not in scraped
 
 
+def test_a_date_print_wrapped_in_its_column_stays_with_its_row():
+    """A statement's narrow date column prints "Oct" over "10": both lines are kept, so
+    the rows stay one block with their dates, not a chunk per row without one."""
+    rows = (
+        "Date Description Withdrawals Deposits Balance\n"
+        "Oct 9 ATM withdrawal – Harbourline Uptown 200.00 2,825.74\n"
+        "Oct\n10\nTransfer to High-Interest Savings 500.00 2,325.74\n"
+        "Oct\n20\nCheque #214 850.00 3,882.63\n"
+    )
+    (block,) = clean(rows, pages=[(0, len(rows))]).blocks
+    assert rows[block[0] : block[1]] == rows.strip()
+    assert len(clean(rows).blocks) > 1  # a web page's one-word lines are its menus
+
+
 def test_an_over_long_sentence_is_cut_at_a_line_end_not_inside_a_row():
     rows = "\n".join(f"Row {i} label {i}.5 {i}.75 {i * 3}%" for i in range(40))
     chunks = chunk_document("t.pdf", "t", rows, [(0, len(rows))], max_chars=300)

@@ -384,3 +384,34 @@ def test_a_headings_permalink_and_edit_link_are_not_its_words(tmp_path):
     assert headings == {"Evolve guide > Setting up", "Evolve guide > Tips and tricks"}
     # a link in the text is text: only a heading's own controls go
     assert "See the setup section, or ↑." in " ".join(c.text for c in chunks)
+
+
+def test_pdf_lines_set_larger_than_the_body_head_sections_with_exact_chunks(tmp_path):
+    """A statement's two accounts each print "Interest paid" under their own heading:
+    that heading is the chunk's, so an amount is not taken for the other account's."""
+    from tests.makers import pdf_from_content, pdf_text_op
+
+    def typeset(lines: list[tuple[str, float]]) -> str:
+        return "".join(pdf_text_op(t, 50, 760 - 24 * i, z) for i, (t, z) in enumerate(lines))
+
+    rows = [(f"Oct {d} Card purchase at the corner store {d}.00", 10) for d in range(1, 9)]
+    pages = [
+        typeset([("Member Statement", 22), ("Everyday Chequing", 15), *rows]),
+        typeset([("Interest paid 12.00", 10), ("High-Interest Savings", 15), *rows[:4]]),
+        typeset([("Interest paid 37.61", 10), ("Fees are listed on the back.", 10)]),
+    ]
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(pdf_from_content(pages))
+    doc, blocks = parse_document(path.read_bytes(), path, path.name)
+    assert doc.title == "Member Statement"
+    chunks = chunk_document(doc.source, doc.title, doc.text, blocks, pages=doc.pages)
+    assert all(doc.text[c.start : c.end] == c.text for c in chunks)
+    heading = {c.text: c.heading for c in chunks}
+    owner = lambda amount: next(h for t, h in heading.items() if amount in t)  # noqa: E731
+    assert owner("12.00") == "Member Statement > Everyday Chequing"
+    assert owner("37.61") == "Member Statement > High-Interest Savings"
+    # Body text set at one size heads nothing: a PDF without larger lines is as before
+    plain = tmp_path / "plain.pdf"
+    plain.write_bytes(pdf_from_content([typeset(rows)]))
+    _, flat = parse_document(plain.read_bytes(), plain, plain.name)
+    assert {b[2] for b in flat} == {"Oct 1 Card purchase at the corner store 1.00"}

@@ -47,6 +47,15 @@ if command -v chromium >/dev/null; then
     --print-to-pdf="$out/court/corpus/delacroix-v-northern-plains.pdf" \
     "$here/court/delacroix-v-northern-plains.html" 2>/dev/null
   cp "$out/tables/corpus/norvale-q3-2025.pdf" "$out/court/corpus/"
+  # `statement`: a credit union's monthly member statement written here (account
+  # summary, transaction tables whose dates wrap, rate tiers, a fee schedule, notices),
+  # printed the same way, beside the earnings release: "a statement" is one of the
+  # hidden PDF set's kinds, and no other set has one.
+  mkdir -p "$out/statement/corpus"; cp "$here/statement.jsonl" "$out/statement/questions.jsonl"
+  chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer \
+    --print-to-pdf="$out/statement/corpus/harbourline-statement-2025-10.pdf" \
+    "$here/statement/harbourline-statement-2025-10.html" 2>/dev/null
+  cp "$out/tables/corpus/norvale-q3-2025.pdf" "$out/statement/corpus/"
   rules="$here/../../../shared/eval/suite/pdf/corpus/federal-register-2020-17221.pdf"
   if [ -f "$rules" ]; then cp "$rules" "$out/court/corpus/"; fi
 fi
