@@ -400,11 +400,11 @@ def pdf_text(data: bytes, name: str = "file") -> Extracted:
             sized: list[tuple[list[str], list[float | None]]] = []
             for page in document:
                 textpage = page.get_textpage()
-                if not read:
-                    large = _large_lines(textpage)
                 raw = textpage.get_text_range()
                 lines = raw.split("\n")
                 sized.append((lines, line_sizes(textpage, lines)))
+                if not read:
+                    large = _large_lines(*sized[0])
                 rows += [(len(read), row) for row in _named_rows(textpage, raw)]
                 body, notes = _visible_text(page, textpage, raw)
                 read.append((_pdfium_text(body), _pdfium_text(notes)))
@@ -519,11 +519,10 @@ def _body_lines(page: str, running: set[str]) -> list[str]:
 TITLE_SCALE = 1.3
 
 
-def _large_lines(textpage: Any) -> list[str]:
+def _large_lines(lines: Sequence[str], sizes: Sequence[float | None]) -> list[str]:
     """Page 1's lines set at least `TITLE_SCALE` times its body size, largest first,
-    each run of equal size joined (a title wrapped over two lines is one title)."""
-    lines = textpage.get_text_range().split("\n")
-    sizes = line_sizes(textpage, lines)
+    each run of equal size joined (a title wrapped over two lines is one title).
+    `sizes`: each line's, as `line_sizes` measured them for `printed_heads` too."""
     known = sorted(s for s in sizes if s)
     if not known:
         return []
