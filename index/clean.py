@@ -60,6 +60,60 @@ _LEADER = re.compile(r"^(?:.*?\S)?(?:\s?\.){4,}\s*(\d{1,4}|[ivxlcdm]{1,7})?\s*$"
 # Consecutive leader lines that make a contents or index page. Three rules out a
 # lone figure with dots that a text happens to hold; contents pages run far longer.
 LEADER_RUN = 3
+# A sentence's end, with any closing quote or bracket after it.
+_SENTENCE_END = re.compile(r"""[.!?:;]["”’')\]]*$""")
+
+
+def running_pages(pages: int) -> int:
+    """On how many of a document's `pages` a line must recur to be print's furniture (a
+    running header or footer, wherever the extractor put it): two pages in five, three
+    at least. A journal's alternating headers sit on every other page; a sentence that
+    happens to open a third of the pages ("(4) In the Operating Procedures chapter")
+    does not count."""
+    return max(3, -(-2 * pages // 5))
+
+
+def _printed_repeats(
+    text: str, spans: list[tuple[int, int]], pages: Sequence[tuple[int, int]]
+) -> set[int]:
+    """The lines of a printed document (a PDF) that repeat an earlier line and are still
+    furniture: a line in capitals ("SUPREME COURT OF THE UNITED STATES"), a running line
+    the extractor left mid-page (on `running_pages` pages, digits aside: "the ACM Number
+    7" between two halves of a sentence), or a line that stands alone, after a sentence's
+    end and before a new line (a statement's running head at the top of page 2).
+
+    Any other repeated line is text, read where it stands: a three-column Federal
+    Register page wraps "Accomplishment Instructions of Boeing" into six of its
+    sentences, and dropped, each was cut in two; and a table's head printed over each
+    account's table ("Date Description Withdrawals Deposits Balance"), dropped, left
+    every table after the first without its column names and its title a passage alone."""
+    starts = [start for start, _ in pages]
+    lines = [i for i, (s, e) in enumerate(spans) if text[s:e].strip()]
+    texts = [text[spans[i][0] : spans[i][1]].strip() for i in lines]
+    on_pages: dict[str, set[int]] = {}
+    seen: set[str] = set()
+    repeats: list[tuple[int, str]] = []  # (place in `lines`, digit-blind key)
+    for at, i in enumerate(lines):
+        key = _norm(texts[at])
+        if len(key.split()) < DUPLICATE_WORDS:
+            continue
+        folio = re.sub(r"\d+", "#", key)  # "2 DELACROIX V. …" on each page, numbered
+        on_pages.setdefault(folio, set()).add(bisect_right(starts, spans[i][0]))
+        if key in seen:
+            repeats.append((at, folio))
+        seen.add(key)
+    need = running_pages(len(pages))
+    out = set()
+    for at, folio in repeats:
+        here = texts[at]
+        after_end = at == 0 or _SENTENCE_END.search(texts[at - 1])
+        before_new = (
+            _SENTENCE_END.search(here) or at + 1 == len(texts) or not texts[at + 1][0].islower()
+        )
+        shouted = not any(c.islower() for c in here)
+        if shouted or len(on_pages[folio]) >= need or (after_end and before_new):
+            out.add(lines[at])
+    return out
 
 
 @dataclass(frozen=True)
@@ -168,7 +222,10 @@ def _printed(
         return not (number and spans[i][0] in edges)
 
     def text_line(j: int) -> bool:
-        return len(_WORD.findall(text[spans[j][0] : spans[j][1]])) >= 2
+        # A lower-case word that ends a wrapped cell is text too: "Closing" between
+        # "debits" and "balance" (a summary's wrapped column heads) is a head's first word
+        words = len(_WORD.findall(text[spans[j][0] : spans[j][1]]))
+        return words >= 2 or (words == 1 and not furniture[j])
 
     kept = list(furniture)
     k = 1
@@ -215,9 +272,12 @@ def clean(
     block_end = 0
     spans = _lines(text)
     furniture = [is_boilerplate(text[s:e]) for s, e in spans]
+    paged: Sequence[tuple[int, int]] = ()
     if not isinstance(pages, int):
+        paged = pages
         furniture = _printed(text, spans, furniture, pages) if pages else furniture
         pages = len(pages)
+    printed = _printed_repeats(text, spans, paged) if paged else set()
     contents = _contents_lines(text, spans, furniture, pages)
     for i, (start, end) in enumerate(spans):
         line = text[start:end]
@@ -228,6 +288,7 @@ def clean(
         # wrapped line that happens to recur ("the same."), so only longer ones count.
         repeat = key in seen and len(key.split()) >= DUPLICATE_WORDS
         repeat = repeat and not (authored and authored(start))
+        repeat = repeat and (not paged or i in printed)
         drop = i in contents or furniture[i] or repeat
         seen.add(key)
         if drop:

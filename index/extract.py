@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .chunking import runs_on
-from .clean import looks_like_headline
+from .clean import looks_like_headline, running_pages
 from .columns import LabelledRow, page_rows
 from .errors import DocumentError, map_exceptions
 from .footnotes import line_sizes, page_footnotes
@@ -488,12 +488,10 @@ def _edge_counts(pages: Sequence[str]) -> Counter[str]:
 
 
 def _running_lines(pages: list[str]) -> set[str]:
-    """Lines at the top or bottom of two pages in five or more (three at least), digits
-    aside: running headers, footers and page numbers ("SALTZER ET AL. ... 8"). Left in, a
-    header became a passage of its own and outranked the text under it. A journal's
-    alternating headers sit on every other page; a sentence that happens to open a third
-    of the pages ("(4) In the Operating Procedures chapter, ...") does not count."""
-    need = max(3, -(-2 * len(pages) // 5))
+    """Lines at the top or bottom of `running_pages` pages, digits aside: running
+    headers, footers and page numbers ("SALTZER ET AL. ... 8"). Left in, a header became
+    a passage of its own and outranked the text under it."""
+    need = running_pages(len(pages))
     return {key for key, n in _edge_counts(pages).items() if n >= need}
 
 

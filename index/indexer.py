@@ -68,9 +68,11 @@ PARSER = "+p20"
 # keyed item, and a chunk that opens inside a keyed item stores it (`Chunk.opened`); a
 # type's mark keeps its own last change before it ("+p17+p20"), so types stay apart.
 # p21, PDF: lines set larger than the body text head sections (`printed_heads`): chunks
-# end where a section does and carry its heading.
+# end where a section does and carry its heading. p22, PDF: a line that repeats an
+# earlier one is kept where it is text (inside a sentence, a table's head over each
+# table; `clean._printed_repeats`), and a wrapped column head's one capitalized word.
 _PARSERS = {
-    ".pdf": "+p13+p21",
+    ".pdf": "+p13+p22",
     ".docx": "+p18+p20",
     ".md": "+p17+p20",
     ".markdown": "+p17+p20",

@@ -539,6 +539,65 @@ def test_a_date_print_wrapped_in_its_column_stays_with_its_row():
     assert len(clean(rows).blocks) > 1  # a web page's one-word lines are its menus
 
 
+def test_a_printed_line_that_repeats_is_dropped_only_where_it_is_print_furniture():
+    """A PDF line repeating an earlier one is read where it stands when it is text (a
+    line wrapped inside a sentence, a table's head over each table), and dropped when it
+    is a running head: in capitals, alone between sentences, or on many pages."""
+    pages = [
+        "Accounts\nMonthly statement of accounts for the member, printed in October.\n"
+        "Savings 1029\nDate Description Withdrawals Deposits Balance\nOct 1 Opening 9.00\n"
+        "The fee is set out in the\nAccomplishment Instructions of Boeing\n"
+        "Service Bulletin 27, as stated.\n",
+        "Harbourline Credit Union Member Statement page\n"
+        "Chequing 4417\nDate Description Withdrawals Deposits Balance\nOct 2 Opening 5.00\n"
+        "All work is done in accordance with the\nAccomplishment Instructions of Boeing\n"
+        "Service Bulletin 28, dated July 20.\n2 DELACROIX V. NORTHERN PLAINS\nCo-op.\n",
+        "Harbourline Credit Union Member Statement page\nThe third page ends here.\n",
+    ]
+    text, spans = "", []
+    for page in pages:
+        spans.append((len(text), len(text) + len(page)))
+        text += page
+    text = text.replace("here.", "here.\n2 DELACROIX V. NORTHERN PLAINS\n")
+    spans[-1] = (spans[-1][0], len(text))
+
+    def kept(paged):
+        blocks = clean(text, pages=spans if paged else 0).blocks
+        return [line for s, e in blocks for line in text[s:e].split("\n")]
+
+    printed = kept(True)
+    assert printed.count("Date Description Withdrawals Deposits Balance") == 2
+    assert printed.count("Accomplishment Instructions of Boeing") == 2  # no sentence cut
+    assert printed.count("Harbourline Credit Union Member Statement page") == 1
+    assert printed.count("2 DELACROIX V. NORTHERN PLAINS") == 1
+    scraped = kept(False)  # a web page's repeated line is a teaser, as before
+    assert scraped.count("Accomplishment Instructions of Boeing") == 1
+    assert scraped.count("Date Description Withdrawals Deposits Balance") == 1
+
+
+def test_a_line_on_many_pages_is_a_running_line_wherever_it_is_printed():
+    pages = [f"Section {n} opens the system capable of running the\nthe ACM Number 7\n"
+             f"software on page {n}.\n" for n in range(1, 7)]  # fmt: skip
+    text = "".join(pages)
+    spans, at = [], 0
+    for page in pages:
+        spans.append((at, at + len(page)))
+        at += len(page)
+    blocks = clean(text, pages=spans).blocks
+    assert sum(text[s:e].count("the ACM Number 7") for s, e in blocks) == 1
+
+
+def test_a_summarys_wrapped_column_heads_keep_their_capitalized_word():
+    """ "Closing" over "balance", after "debits": a one-word line between one-word lines of
+    text is the column head's first word, not a label; dropped, it cut the table in two."""
+    summary = (
+        "Account Summary\nAccount Opening\nbalance\nWithdrawals and\ndebits\nClosing\n"
+        "balance\nEveryday Chequing\n$2,318.44 $7,406.82 $1,824.12\n"
+    )
+    (block,) = clean(summary, pages=[(0, len(summary))]).blocks
+    assert summary[block[0] : block[1]] == summary.strip()
+
+
 def test_an_over_long_sentence_is_cut_at_a_line_end_not_inside_a_row():
     rows = "\n".join(f"Row {i} label {i}.5 {i}.75 {i * 3}%" for i in range(40))
     chunks = chunk_document("t.pdf", "t", rows, [(0, len(rows))], max_chars=300)
