@@ -223,8 +223,35 @@ def required_terms(sentence: str) -> list[str]:
 
 
 def _holds(text: str, fact: str) -> bool:
-    """Whether squashed `text` states `fact` as a whole word or number ("42" not in "142")."""
-    return re.search(rf"(?<![\w.]){re.escape(fact)}(?![\w])", text) is not None
+    """Whether squashed `text` states `fact` as a whole word or number ("42" not in "142").
+    A month is stated by its abbreviation too: a statement's "Oct 20" says "October"."""
+    return re.search(rf"(?<![\w.]){_written(fact)}(?![\w])", text) is not None
+
+
+def _written(term: str) -> str:
+    """A pattern for a squashed term as a text may write it: a month by its abbreviation
+    too (a statement's "Oct 20" says "October 20")."""
+    month, _, rest = term.partition(" ")
+    short = _MONTH_ABBREVIATIONS.get(month)
+    if short is None:
+        return re.escape(term)
+    month = rf"(?:{re.escape(month)}|{short}\.?(?![^\W\d_]))"  # "Oct" is no "octave"
+    return month + (rf"\s{re.escape(rest)}" if rest else "")
+
+
+_MONTH_ABBREVIATIONS = {
+    "january": "jan",
+    "february": "feb",
+    "march": "mar",
+    "april": "apr",
+    "june": "jun",
+    "july": "jul",
+    "august": "aug",
+    "september": "sept?",
+    "october": "oct",
+    "november": "nov",
+    "december": "dec",
+}
 
 
 # A manual section after a name ("cargo-remove(1)", "printf(3)") is part of the name
@@ -369,7 +396,7 @@ def _mentions(text: str, term: str) -> bool:
     """Whether squashed `text` has `term` not run on from a letter: an invented name may
     not hide inside a longer word ("Ann" in "announced"), but may take an ending
     ("Canadian" in "Canadians") or follow a number ("MB" in "64MB")."""
-    return re.search(rf"(?<![^\W\d_]){re.escape(term)}", text) is not None
+    return re.search(rf"(?<![^\W\d_]){_written(term)}", text) is not None
 
 
 # A table row as PDF text gives it: a label, then a run of two or more values (a sign or
@@ -427,6 +454,28 @@ def _lines(text: str, opened: Sequence[str] = (), within: int = 0) -> list[_Line
             keys = list(opened) if at < within else []
             out.append(_Line(squashed, keys, frozenset(), _row_label(squashed)))
         at += len(ended)
+    return _wrapped_cells(out)
+
+
+# A table cell print wrapped in a narrow column: one short word a line ("Oct", "10").
+_CELL_PIECE = re.compile(r"[^\s]{1,6}")
+
+
+def _wrapped_cells(lines: list[_Line]) -> list[_Line]:
+    """Lines that are pieces of a table cell print wrapped ahead of its row ("Oct" over
+    "10", then "Transfer to High-Interest Savings 500.00 2,325.74") belong to that row:
+    they take its label. Read as prose, the "10" of that date was no row's, and "…made at
+    Harbourline Uptown on October 10" (the row of "Oct 9 ATM withdrawal – Harbourline
+    Uptown") passed."""
+    out = list(lines)
+    for i, line in enumerate(lines):
+        if line.label is not None or not _CELL_PIECE.fullmatch(line.text):
+            continue
+        j = i + 1
+        while j < len(lines) and j - i <= 2 and _CELL_PIECE.fullmatch(lines[j].text):
+            j += 1
+        if j < len(lines) and j - i <= 2 and lines[j].label is not None:
+            out[i] = line._replace(label=lines[j].label)
     return out
 
 

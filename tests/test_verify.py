@@ -919,6 +919,54 @@ def test_a_number_from_a_table_row_belongs_to_the_row_its_words_name(question, a
     assert verify(answer, ps, question=question).supported == kept
 
 
+STATEMENT_ROWS = (
+    "Date Description Withdrawals Deposits Balance\n"
+    "Oct 9 ATM withdrawal – Harbourline Uptown 200.00 2,825.74\n"
+    "Oct\n10\nTransfer to High-Interest Savings 1029-5580 500.00 2,325.74\n"
+    "Oct\n18\nATM withdrawal – other institution, Moncton 100.00 4,735.63\n"
+    "Oct\n18\nATM fee – other institution 3.00 4,732.63\n"
+    "Oct\n20\nCheque #214 850.00 3,882.63\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "kept"),
+    [
+        # "10" is the date of the transfer's row, print wrapped above it: not the ATM's
+        (
+            "Where was the ATM withdrawal that incurred a $3.00 fee made?",
+            "The ATM withdrawal that incurred a $3.00 fee was made at Harbourline Uptown "
+            "on Oct 10 [1].",
+            0,
+        ),
+        (
+            "Where was the ATM withdrawal that incurred a $3.00 fee made?",
+            "It was made at another institution in Moncton on Oct 18 [1].",
+            1,
+        ),
+        ("What was the amount of cheque #214?", "Cheque #214 was for $850.00 on Oct 10 [1].", 0),
+        # a month is stated by its abbreviation: "Oct 20" says "October 20"
+        (
+            "What was the amount of cheque #214?",
+            "Cheque #214 was for $850.00 on October 20 [1].",
+            1,
+        ),
+    ],
+)
+def test_a_table_cell_print_wrapped_above_its_row_belongs_to_that_row(question, answer, kept):
+    ps = [Passage("s.pdf", "Statement", STATEMENT_ROWS, 0, len(STATEMENT_ROWS), 0.5)]
+    assert verify(answer, ps, question=question).supported == kept
+
+
+def test_a_month_abbreviation_is_no_part_of_a_longer_word():
+    text = "The market rose on the octave of the feast. Shares closed at 12.\n"
+    ps = [Passage("n.txt", "Markets", text, 0, len(text), 0.5)]
+    question = "Where did shares close?"
+    assert verify("Shares closed at 12 in March [1].", ps, question=question).supported == 0
+    assert verify("Shares closed at 12 in October [1].", ps, question=question).supported == 0
+    assert verify("Shares closed at 12 [1].", ps, question=question).supported == 1
+
+
 def test_a_row_number_also_stated_outside_rows_is_judged_there():
     ps = [Passage("sensor.pdf", "TMP-42 datasheet", SPEC, 0, len(SPEC), 0.5)]
     question = "What is the maximum quiescent current?"
